@@ -1,0 +1,854 @@
+//! The channel's configuration: identity, redirect URI, scopes, authorize options and endpoints.
+//! Built with [`Config::builder`] or [`Config::from_env`] and validated once, at start-up, so a
+//! mistake is reported as one clear [`ConfigError`] instead of a failed login later.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::secret::ChannelSecret;
+
+/// LINE's authorization server (the authorize endpoint and the ID-token issuer).
+pub const DEFAULT_ACCESS_BASE: &str = "https://access.line.me";
+/// LINE's API server (token, verify, revoke, profile, friendship, deauthorize).
+pub const DEFAULT_API_BASE: &str = "https://api.line.me";
+/// The `iss` of every ID token LINE issues.
+pub const DEFAULT_ISSUER: &str = "https://access.line.me";
+/// Time allowed for one back-channel call to LINE.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A LINE Login channel ID: a non-empty string of ASCII digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ChannelId(String);
+
+impl ChannelId {
+    /// Parses a channel ID.
+    ///
+    /// ```
+    /// use line_login::ChannelId;
+    /// assert!(ChannelId::parse("1234567890").is_ok());
+    /// assert!(ChannelId::parse("12ab").is_err());
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(ConfigError::ChannelIdEmpty);
+        }
+        if !value.bytes().all(|b| b.is_ascii_digit()) || value.len() > 32 {
+            return Err(ConfigError::ChannelIdNotNumeric(value.to_owned()));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The channel ID as sent to LINE (`client_id`) and found in ID tokens (`aud`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ChannelId {
+    type Error = ConfigError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ChannelId> for String {
+    fn from(value: ChannelId) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for ChannelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One OAuth scope LINE Login knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// `profile`: display name and picture, profile and friendship APIs.
+    Profile,
+    /// `openid`: an ID token. Required by this crate.
+    OpenId,
+    /// `email`: the email address in the ID token (needs the channel's email permission).
+    Email,
+}
+
+impl Scope {
+    /// The scope as LINE spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Profile => "profile",
+            Scope::OpenId => "openid",
+            Scope::Email => "email",
+        }
+    }
+}
+
+/// The set of scopes requested at authorization. Always contains `openid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scopes {
+    profile: bool,
+    email: bool,
+}
+
+impl Default for Scopes {
+    /// `profile openid`.
+    fn default() -> Self {
+        Self {
+            profile: true,
+            email: false,
+        }
+    }
+}
+
+impl Scopes {
+    /// Parses a space- or comma-separated scope list such as `profile openid email`.
+    ///
+    /// ```
+    /// use line_login::config::Scopes;
+    /// let scopes: Scopes = "profile openid email".parse().unwrap();
+    /// assert_eq!(scopes.to_string(), "profile openid email");
+    /// assert!("profile".parse::<Scopes>().is_err()); // no openid
+    /// ```
+    pub fn parse(value: &str) -> Result<Self, ConfigError> {
+        let (mut profile, mut openid, mut email) = (false, false, false);
+        for word in value
+            .split(|c: char| c == ' ' || c == ',' || c == '+')
+            .filter(|w| !w.is_empty())
+        {
+            match word {
+                "profile" => profile = true,
+                "openid" => openid = true,
+                "email" => email = true,
+                other => return Err(ConfigError::UnknownScope(other.to_owned())),
+            }
+        }
+        if !openid {
+            return Err(ConfigError::ScopesWithoutOpenid);
+        }
+        Ok(Self { profile, email })
+    }
+
+    /// Whether `scope` is requested.
+    pub fn contains(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Profile => self.profile,
+            Scope::OpenId => true,
+            Scope::Email => self.email,
+        }
+    }
+
+    /// Adds `email` (the channel needs LINE's email permission).
+    pub fn with_email(mut self) -> Self {
+        self.email = true;
+        self
+    }
+}
+
+impl FromStr for Scopes {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Scopes {
+    /// Space-separated, in LINE's order: `profile openid email`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut words = Vec::with_capacity(3);
+        if self.profile {
+            words.push("profile");
+        }
+        words.push("openid");
+        if self.email {
+            words.push("email");
+        }
+        f.write_str(&words.join(" "))
+    }
+}
+
+/// How the add-friend option is shown during login (`bot_prompt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BotPrompt {
+    /// Inside the consent screen.
+    Normal,
+    /// On a separate screen after the consent screen.
+    Aggressive,
+}
+
+impl BotPrompt {
+    /// The value as sent to LINE.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BotPrompt::Normal => "normal",
+            BotPrompt::Aggressive => "aggressive",
+        }
+    }
+}
+
+impl FromStr for BotPrompt {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "normal" => Ok(BotPrompt::Normal),
+            "aggressive" => Ok(BotPrompt::Aggressive),
+            _ => Err(ConfigError::UnknownBotPrompt(s.to_owned())),
+        }
+    }
+}
+
+/// The `prompt` parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Always show the consent screen.
+    Consent,
+    /// Force authentication (also disables auto login).
+    Login,
+    /// Never show UI; LINE answers `LOGIN_REQUIRED`/`INTERACTION_REQUIRED` when it would have to.
+    None,
+}
+
+impl Prompt {
+    /// The value as sent to LINE.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Prompt::Consent => "consent",
+            Prompt::Login => "login",
+            Prompt::None => "none",
+        }
+    }
+}
+
+/// Every optional parameter of LINE's authorize endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthorizeOptions {
+    /// `prompt`.
+    pub prompt: Option<Prompt>,
+    /// `max_age`: the ID token then carries `auth_time`, which verification checks.
+    pub max_age: Option<Duration>,
+    /// `ui_locales`: space-separated BCP 47 tags in order of preference.
+    pub ui_locales: Option<String>,
+    /// `bot_prompt`: offer to add the channel's LINE Official Account as a friend.
+    pub bot_prompt: Option<BotPrompt>,
+    /// `initial_amr_display=lineqr`: show QR-code login first.
+    pub initial_amr_display_qr: bool,
+    /// `switch_amr=false` hides the buttons that switch login method.
+    pub switch_amr: Option<bool>,
+    /// `disable_auto_login=true`.
+    pub disable_auto_login: bool,
+    /// `disable_ios_auto_login=true`.
+    pub disable_ios_auto_login: bool,
+}
+
+impl AuthorizeOptions {
+    /// The query pairs these options add to an authorization request, in a stable order.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(prompt) = self.prompt {
+            pairs.push(("prompt", prompt.as_str().to_owned()));
+        }
+        if let Some(max_age) = self.max_age {
+            pairs.push(("max_age", max_age.as_secs().to_string()));
+        }
+        if let Some(locales) = &self.ui_locales {
+            pairs.push(("ui_locales", locales.clone()));
+        }
+        if let Some(bot_prompt) = self.bot_prompt {
+            pairs.push(("bot_prompt", bot_prompt.as_str().to_owned()));
+        }
+        if self.initial_amr_display_qr {
+            pairs.push(("initial_amr_display", "lineqr".to_owned()));
+        }
+        if let Some(switch_amr) = self.switch_amr {
+            pairs.push(("switch_amr", switch_amr.to_string()));
+        }
+        if self.disable_auto_login {
+            pairs.push(("disable_auto_login", "true".to_owned()));
+        }
+        if self.disable_ios_auto_login {
+            pairs.push(("disable_ios_auto_login", "true".to_owned()));
+        }
+        pairs
+    }
+}
+
+/// A validated LINE Login configuration. Cheap to clone.
+///
+/// ```
+/// use line_login::Config;
+/// let config = Config::builder("1234567890", "channel-secret", "https://example.com/auth/line/callback")
+///     .email(true)
+///     .build()
+///     .expect("valid configuration");
+/// assert_eq!(config.scopes().to_string(), "profile openid email");
+/// assert_eq!(config.api_base().as_str(), "https://api.line.me/");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    channel_id: ChannelId,
+    channel_secret: ChannelSecret,
+    redirect_uri: Url,
+    scopes: Scopes,
+    authorize: AuthorizeOptions,
+    access_base: Url,
+    api_base: Url,
+    issuer: String,
+    http_timeout: Duration,
+}
+
+impl Config {
+    /// Starts a configuration from the three values every channel needs.
+    pub fn builder(
+        channel_id: impl Into<String>,
+        channel_secret: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> ConfigBuilder {
+        ConfigBuilder {
+            channel_id: channel_id.into(),
+            channel_secret: channel_secret.into(),
+            redirect_uri: redirect_uri.into(),
+            scopes: None,
+            email: false,
+            authorize: AuthorizeOptions::default(),
+            bot_prompt: None,
+            access_base: DEFAULT_ACCESS_BASE.to_owned(),
+            api_base: DEFAULT_API_BASE.to_owned(),
+            issuer: DEFAULT_ISSUER.to_owned(),
+            http_timeout: DEFAULT_HTTP_TIMEOUT,
+        }
+    }
+
+    /// Reads the configuration from the environment:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `LINE_LOGIN_CHANNEL_ID` | channel ID | required |
+    /// | `LINE_LOGIN_CHANNEL_SECRET` | channel secret | required |
+    /// | `LINE_LOGIN_REDIRECT_URI` | callback URL registered for the channel | required |
+    /// | `LINE_LOGIN_SCOPES` | requested scopes | `profile openid` |
+    /// | `LINE_LOGIN_BOT_PROMPT` | `normal` or `aggressive` | unset |
+    /// | `LINE_LOGIN_ACCESS_BASE` | authorization server | `https://access.line.me` |
+    /// | `LINE_LOGIN_API_BASE` | API server | `https://api.line.me` |
+    /// | `LINE_LOGIN_ISSUER` | expected ID-token `iss` | `https://access.line.me` |
+    /// | `LINE_LOGIN_HTTP_TIMEOUT_SECS` | back-channel timeout | `10` |
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup` (handy in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::MissingVariable(name))
+        };
+        let mut builder = Config::builder(
+            required("LINE_LOGIN_CHANNEL_ID")?,
+            required("LINE_LOGIN_CHANNEL_SECRET")?,
+            required("LINE_LOGIN_REDIRECT_URI")?,
+        );
+        let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        if let Some(scopes) = optional("LINE_LOGIN_SCOPES") {
+            builder = builder.scopes(scopes);
+        }
+        if let Some(bot_prompt) = optional("LINE_LOGIN_BOT_PROMPT") {
+            builder.bot_prompt = Some(bot_prompt);
+        }
+        if let Some(base) = optional("LINE_LOGIN_ACCESS_BASE") {
+            builder = builder.access_base(base);
+        }
+        if let Some(base) = optional("LINE_LOGIN_API_BASE") {
+            builder = builder.api_base(base);
+        }
+        if let Some(issuer) = optional("LINE_LOGIN_ISSUER") {
+            builder = builder.issuer(issuer);
+        }
+        if let Some(secs) = optional("LINE_LOGIN_HTTP_TIMEOUT_SECS") {
+            let secs: u64 = secs
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| (1..=300).contains(s))
+                .ok_or(ConfigError::InvalidTimeout(secs))?;
+            builder = builder.http_timeout(Duration::from_secs(secs));
+        }
+        builder.build()
+    }
+
+    /// The channel ID (`client_id`, and the `aud` of ID tokens).
+    pub fn channel_id(&self) -> &ChannelId {
+        &self.channel_id
+    }
+    /// The channel secret.
+    pub fn channel_secret(&self) -> &ChannelSecret {
+        &self.channel_secret
+    }
+    /// The callback URL, sent identically in the authorize and the token request.
+    pub fn redirect_uri(&self) -> &Url {
+        &self.redirect_uri
+    }
+    /// Requested scopes.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+    /// Optional authorize parameters.
+    pub fn authorize_options(&self) -> &AuthorizeOptions {
+        &self.authorize
+    }
+    /// Authorization server base URL.
+    pub fn access_base(&self) -> &Url {
+        &self.access_base
+    }
+    /// API server base URL.
+    pub fn api_base(&self) -> &Url {
+        &self.api_base
+    }
+    /// Expected ID-token issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+    /// Timeout of one back-channel call.
+    pub fn http_timeout(&self) -> Duration {
+        self.http_timeout
+    }
+
+    /// `{access_base}/oauth2/v2.1/authorize`.
+    pub fn authorize_endpoint(&self) -> Url {
+        join(&self.access_base, "oauth2/v2.1/authorize")
+    }
+
+    /// `{api_base}` joined with `path` (no leading slash), e.g. `oauth2/v2.1/token`.
+    pub fn api_endpoint(&self, path: &str) -> Url {
+        join(&self.api_base, path)
+    }
+
+    /// Whether the redirect URI is https, so cookies must be `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.redirect_uri.scheme() == "https"
+    }
+}
+
+fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let prefix = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{prefix}/{path}"));
+    url
+}
+
+/// Builds a [`Config`]; every setter has a sensible default.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ConfigBuilder {
+    channel_id: String,
+    channel_secret: String,
+    redirect_uri: String,
+    scopes: Option<String>,
+    email: bool,
+    authorize: AuthorizeOptions,
+    bot_prompt: Option<String>,
+    access_base: String,
+    api_base: String,
+    issuer: String,
+    http_timeout: Duration,
+}
+
+impl ConfigBuilder {
+    /// Requested scopes, e.g. `"profile openid email"` (default `profile openid`).
+    pub fn scopes(mut self, scopes: impl Into<String>) -> Self {
+        self.scopes = Some(scopes.into());
+        self
+    }
+    /// Also request `email`.
+    pub fn email(mut self, email: bool) -> Self {
+        self.email = email;
+        self
+    }
+    /// The add-friend option.
+    pub fn bot_prompt(mut self, bot_prompt: BotPrompt) -> Self {
+        self.bot_prompt = Some(bot_prompt.as_str().to_owned());
+        self
+    }
+    /// `prompt`.
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.authorize.prompt = Some(prompt);
+        self
+    }
+    /// `max_age`.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.authorize.max_age = Some(max_age);
+        self
+    }
+    /// `ui_locales`.
+    pub fn ui_locales(mut self, locales: impl Into<String>) -> Self {
+        self.authorize.ui_locales = Some(locales.into());
+        self
+    }
+    /// `initial_amr_display=lineqr`.
+    pub fn initial_amr_display_qr(mut self, qr_first: bool) -> Self {
+        self.authorize.initial_amr_display_qr = qr_first;
+        self
+    }
+    /// `switch_amr`.
+    pub fn switch_amr(mut self, switch_amr: bool) -> Self {
+        self.authorize.switch_amr = Some(switch_amr);
+        self
+    }
+    /// `disable_auto_login`.
+    pub fn disable_auto_login(mut self, disable: bool) -> Self {
+        self.authorize.disable_auto_login = disable;
+        self
+    }
+    /// `disable_ios_auto_login`.
+    pub fn disable_ios_auto_login(mut self, disable: bool) -> Self {
+        self.authorize.disable_ios_auto_login = disable;
+        self
+    }
+    /// Authorization server base URL (default `https://access.line.me`).
+    pub fn access_base(mut self, base: impl Into<String>) -> Self {
+        self.access_base = base.into();
+        self
+    }
+    /// API server base URL (default `https://api.line.me`).
+    pub fn api_base(mut self, base: impl Into<String>) -> Self {
+        self.api_base = base.into();
+        self
+    }
+    /// Expected ID-token issuer (default `https://access.line.me`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = issuer.into();
+        self
+    }
+    /// Timeout of one back-channel call (default 10 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Validates everything and returns the configuration, or the first mistake found.
+    pub fn build(self) -> Result<Config, ConfigError> {
+        let channel_id = ChannelId::parse(&self.channel_id)?;
+        if self.channel_secret.trim().is_empty() {
+            return Err(ConfigError::ChannelSecretEmpty);
+        }
+        let redirect_uri = validate_redirect_uri(&self.redirect_uri)?;
+        let mut scopes = match &self.scopes {
+            Some(s) => Scopes::parse(s)?,
+            None => Scopes::default(),
+        };
+        if self.email {
+            scopes = scopes.with_email();
+        }
+        let mut authorize = self.authorize;
+        if let Some(bot_prompt) = &self.bot_prompt {
+            authorize.bot_prompt = Some(bot_prompt.parse()?);
+        }
+        if let Some(locales) = &authorize.ui_locales
+            && (locales.len() > 256 || locales.chars().any(|c| c.is_control()))
+        {
+            return Err(ConfigError::InvalidUiLocales(locales.clone()));
+        }
+        if self.http_timeout.is_zero() {
+            return Err(ConfigError::InvalidTimeout("0".into()));
+        }
+        Ok(Config {
+            channel_id,
+            channel_secret: ChannelSecret::new(self.channel_secret),
+            redirect_uri,
+            scopes,
+            authorize,
+            access_base: validate_base("access base URL", &self.access_base)?,
+            api_base: validate_base("API base URL", &self.api_base)?,
+            issuer: self.issuer,
+            http_timeout: self.http_timeout,
+        })
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn validate_redirect_uri(raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| ConfigError::RedirectUriNotAbsolute(format!("{raw}: {e}")))?;
+    if url.cannot_be_a_base() || url.host().is_none() {
+        return Err(ConfigError::RedirectUriNotAbsolute(raw.to_owned()));
+    }
+    if url.fragment().is_some() || raw.contains('#') {
+        return Err(ConfigError::RedirectUriHasFragment(raw.to_owned()));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ConfigError::RedirectUriInsecure(raw.to_owned())),
+        _ => Err(ConfigError::RedirectUriNotAbsolute(raw.to_owned())),
+    }
+}
+
+fn validate_base(name: &'static str, raw: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(raw.trim()).map_err(|e| ConfigError::InvalidBaseUrl {
+        name,
+        reason: e.to_string(),
+    })?;
+    let ok_scheme = url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url));
+    if !ok_scheme || url.cannot_be_a_base() {
+        return Err(ConfigError::InvalidBaseUrl {
+            name,
+            reason: format!("{raw} must be https (plain http only on loopback)"),
+        });
+    }
+    Ok(url)
+}
+
+/// A configuration mistake, found at start-up. Each variant says what to fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required environment variable is missing or empty.
+    #[error("{0} is not set: set it to your LINE Login channel's value")]
+    MissingVariable(&'static str),
+    /// The channel ID is empty.
+    #[error("the channel ID is empty: copy it from the LINE Developers Console (Basic settings)")]
+    ChannelIdEmpty,
+    /// The channel ID has something else than digits.
+    #[error("the channel ID {0:?} is not numeric: LINE channel IDs are digits only")]
+    ChannelIdNotNumeric(String),
+    /// The channel secret is empty.
+    #[error("the channel secret is empty: copy it from the LINE Developers Console (Basic settings)")]
+    ChannelSecretEmpty,
+    /// The redirect URI is not an absolute http(s) URL.
+    #[error("the redirect URI {0:?} is not an absolute http(s) URL")]
+    RedirectUriNotAbsolute(String),
+    /// The redirect URI has a `#fragment`, which LINE drops.
+    #[error("the redirect URI {0:?} has a fragment (#...): LINE drops it, remove it")]
+    RedirectUriHasFragment(String),
+    /// The redirect URI is plain http on a host that is not loopback.
+    #[error("the redirect URI {0:?} uses plain http outside loopback: use https")]
+    RedirectUriInsecure(String),
+    /// `bot_prompt` is neither `normal` nor `aggressive`.
+    #[error("unknown bot_prompt {0:?}: use \"normal\" or \"aggressive\"")]
+    UnknownBotPrompt(String),
+    /// The scopes do not include `openid`.
+    #[error("the scopes do not include \"openid\": this crate needs the ID token")]
+    ScopesWithoutOpenid,
+    /// A scope LINE Login does not know.
+    #[error("unknown scope {0:?}: use profile, openid and email")]
+    UnknownScope(String),
+    /// A base URL is unparsable or not https.
+    #[error("the {name} is invalid: {reason}")]
+    InvalidBaseUrl {
+        /// Which URL.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP timeout is not a whole number of seconds between 1 and 300.
+    #[error("the HTTP timeout {0:?} is invalid: give whole seconds between 1 and 300")]
+    InvalidTimeout(String),
+    /// `ui_locales` is too long or has control characters.
+    #[error("ui_locales {0:?} is invalid: give space-separated BCP 47 tags")]
+    InvalidUiLocales(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("LINE_LOGIN_CHANNEL_ID", "1234567890"),
+        ("LINE_LOGIN_CHANNEL_SECRET", "secret"),
+        ("LINE_LOGIN_REDIRECT_URI", "https://example.com/auth/line/callback"),
+    ];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        let mut pairs = BASE.to_vec();
+        for (k, v) in extra {
+            pairs.retain(|(key, _)| key != k);
+            pairs.push((k, v));
+        }
+        Config::from_lookup(env(&pairs))
+    }
+
+    #[test]
+    fn from_env_reads_every_documented_variable() {
+        let config = with(&[
+            ("LINE_LOGIN_SCOPES", "openid email"),
+            ("LINE_LOGIN_BOT_PROMPT", "aggressive"),
+            ("LINE_LOGIN_ACCESS_BASE", "http://127.0.0.1:9000"),
+            ("LINE_LOGIN_API_BASE", "http://127.0.0.1:9001/line"),
+            ("LINE_LOGIN_ISSUER", "http://127.0.0.1:9000"),
+            ("LINE_LOGIN_HTTP_TIMEOUT_SECS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(config.channel_id().as_str(), "1234567890");
+        assert_eq!(config.scopes().to_string(), "openid email");
+        assert_eq!(
+            config.authorize_options().bot_prompt,
+            Some(BotPrompt::Aggressive)
+        );
+        assert_eq!(
+            config.authorize_endpoint().as_str(),
+            "http://127.0.0.1:9000/oauth2/v2.1/authorize"
+        );
+        assert_eq!(
+            config.api_endpoint("oauth2/v2.1/token").as_str(),
+            "http://127.0.0.1:9001/line/oauth2/v2.1/token"
+        );
+        assert_eq!(config.issuer(), "http://127.0.0.1:9000");
+        assert_eq!(config.http_timeout(), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn defaults_point_at_line() {
+        let config = with(&[]).unwrap();
+        assert_eq!(config.scopes().to_string(), "profile openid");
+        assert_eq!(
+            config.authorize_endpoint().as_str(),
+            "https://access.line.me/oauth2/v2.1/authorize"
+        );
+        assert_eq!(config.issuer(), "https://access.line.me");
+        assert_eq!(config.http_timeout(), DEFAULT_HTTP_TIMEOUT);
+        assert!(config.is_https());
+    }
+
+    #[test]
+    fn each_mistake_gives_its_own_error() {
+        let cases: &[(&[(&str, &str)], ConfigError)] = &[
+            (
+                &[("LINE_LOGIN_CHANNEL_ID", "")],
+                ConfigError::MissingVariable("LINE_LOGIN_CHANNEL_ID"),
+            ),
+            (
+                &[("LINE_LOGIN_CHANNEL_ID", "12ab")],
+                ConfigError::ChannelIdNotNumeric("12ab".into()),
+            ),
+            (
+                &[("LINE_LOGIN_CHANNEL_SECRET", "")],
+                ConfigError::MissingVariable("LINE_LOGIN_CHANNEL_SECRET"),
+            ),
+            (
+                &[("LINE_LOGIN_REDIRECT_URI", "/auth/line/callback")],
+                ConfigError::RedirectUriNotAbsolute(String::new()),
+            ),
+            (
+                &[("LINE_LOGIN_REDIRECT_URI", "https://example.com/cb#x")],
+                ConfigError::RedirectUriHasFragment(String::new()),
+            ),
+            (
+                &[("LINE_LOGIN_REDIRECT_URI", "http://example.com/cb")],
+                ConfigError::RedirectUriInsecure(String::new()),
+            ),
+            (
+                &[("LINE_LOGIN_BOT_PROMPT", "sometimes")],
+                ConfigError::UnknownBotPrompt(String::new()),
+            ),
+            (
+                &[("LINE_LOGIN_SCOPES", "profile email")],
+                ConfigError::ScopesWithoutOpenid,
+            ),
+            (
+                &[("LINE_LOGIN_HTTP_TIMEOUT_SECS", "soon")],
+                ConfigError::InvalidTimeout(String::new()),
+            ),
+        ];
+        for (extra, expected) in cases {
+            let mut pairs = BASE.to_vec();
+            for (k, v) in extra.iter() {
+                pairs.retain(|(key, _)| key != k);
+                pairs.push((k, v));
+            }
+            let err = Config::from_lookup(env(&pairs)).unwrap_err();
+            assert_eq!(
+                std::mem::discriminant(&err),
+                std::mem::discriminant(expected),
+                "{extra:?} gave {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn builder_rejects_empty_secret_and_empty_channel_id() {
+        assert_eq!(
+            Config::builder("1", " ", "https://e.com/cb")
+                .build()
+                .unwrap_err(),
+            ConfigError::ChannelSecretEmpty
+        );
+        assert_eq!(
+            Config::builder("", "s", "https://e.com/cb")
+                .build()
+                .unwrap_err(),
+            ConfigError::ChannelIdEmpty
+        );
+    }
+
+    #[test]
+    fn plain_http_redirect_is_allowed_on_loopback_only() {
+        for ok in [
+            "http://localhost:3000/cb",
+            "http://127.0.0.1:3000/cb",
+            "http://[::1]:3000/cb",
+        ] {
+            assert!(Config::builder("1", "s", ok).build().is_ok(), "{ok}");
+        }
+        assert!(
+            Config::builder("1", "s", "http://10.0.0.1/cb")
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn authorize_options_become_query_pairs() {
+        let config = Config::builder("1", "s", "https://e.com/cb")
+            .prompt(Prompt::Consent)
+            .max_age(Duration::from_secs(300))
+            .ui_locales("ja-JP en-US")
+            .bot_prompt(BotPrompt::Normal)
+            .initial_amr_display_qr(true)
+            .switch_amr(false)
+            .disable_auto_login(true)
+            .disable_ios_auto_login(true)
+            .build()
+            .unwrap();
+        let pairs = config.authorize_options().query_pairs();
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("prompt"), Some("consent"));
+        assert_eq!(get("max_age"), Some("300"));
+        assert_eq!(get("ui_locales"), Some("ja-JP en-US"));
+        assert_eq!(get("bot_prompt"), Some("normal"));
+        assert_eq!(get("initial_amr_display"), Some("lineqr"));
+        assert_eq!(get("switch_amr"), Some("false"));
+        assert_eq!(get("disable_auto_login"), Some("true"));
+        assert_eq!(get("disable_ios_auto_login"), Some("true"));
+    }
+
+    #[test]
+    fn debug_of_config_redacts_the_secret() {
+        let config = Config::builder("1", "top-secret-value", "https://e.com/cb")
+            .build()
+            .unwrap();
+        assert!(!format!("{config:?}").contains("top-secret-value"));
+    }
+}
