@@ -626,7 +626,9 @@ pub enum ConfigError {
     #[error("the channel ID {0:?} is not numeric: LINE channel IDs are digits only")]
     ChannelIdNotNumeric(String),
     /// The channel secret is empty.
-    #[error("the channel secret is empty: copy it from the LINE Developers Console (Basic settings)")]
+    #[error(
+        "the channel secret is empty: copy it from the LINE Developers Console (Basic settings)"
+    )]
     ChannelSecretEmpty,
     /// The redirect URI is not an absolute http(s) URL.
     #[error("the redirect URI {0:?} is not an absolute http(s) URL")]
@@ -678,7 +680,10 @@ mod tests {
     const BASE: [(&str, &str); 3] = [
         ("LINE_LOGIN_CHANNEL_ID", "1234567890"),
         ("LINE_LOGIN_CHANNEL_SECRET", "secret"),
-        ("LINE_LOGIN_REDIRECT_URI", "https://example.com/auth/line/callback"),
+        (
+            "LINE_LOGIN_REDIRECT_URI",
+            "https://example.com/auth/line/callback",
+        ),
     ];
 
     fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {

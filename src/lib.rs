@@ -2,10 +2,32 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
+pub mod authorize;
+pub mod callback;
 pub mod config;
+pub mod error;
+pub mod extract;
+mod flow;
+pub mod id_token;
+pub mod layer;
+pub mod link;
+pub mod return_to;
 pub mod secret;
+pub mod session;
+#[cfg(feature = "simulator")]
+pub mod simulator;
+pub mod state;
+pub mod user;
 
+pub use api::{ApiError, LineApi};
 pub use config::{BotPrompt, ChannelId, Config, ConfigBuilder, ConfigError, Prompt, Scope};
+pub use error::LoginError;
+pub use extract::{LineSession, RequireLogin};
+pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
+pub use layer::{FriendshipFetch, LineLoginLayer, Unauthenticated};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,
 };
+pub use state::verify_state;
+pub use user::{FriendFlag, Friendship, LineUser};

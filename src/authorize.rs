@@ -1,0 +1,264 @@
+//! One login attempt: a fresh `state`, `nonce` and PKCE verifier, the exact `redirect_uri` and the
+//! return-to path, kept server-side until LINE calls back; and the authorization URL that starts
+//! it. Matching the callback to its attempt lives in [`crate::callback`].
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use url::Url;
+
+use crate::config::Config;
+
+/// How long an attempt may wait for LINE's callback (LINE's codes live as long).
+pub const ATTEMPT_TTL: Duration = Duration::from_secs(10 * 60);
+/// Attempts kept pending in one session (several tabs); the oldest is evicted past this.
+pub const PENDING_ATTEMPTS_MAX: usize = 5;
+/// Random bytes in a `state` or `nonce` (256 bits; LINE's own starter uses 32 bytes too).
+const RANDOM_TOKEN_BYTES: usize = 32;
+
+fn random_token() -> String {
+    let mut bytes = [0u8; RANDOM_TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+crate::secret::secret_string!(
+    /// The anti-CSRF `state` of one authorization request: 256 bits from the OS CSPRNG, base64url
+    /// (no character LINE would need URL-encoded).
+    State
+);
+crate::secret::secret_string!(
+    /// The anti-replay `nonce` of one authorization request, echoed in the ID token.
+    Nonce
+);
+crate::secret::secret_string!(
+    /// The PKCE `code_verifier` (43 characters of base64url), sent only in the token request.
+    PkceVerifier
+);
+
+impl State {
+    /// A fresh random state.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+}
+
+impl Nonce {
+    /// A fresh random nonce.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+}
+
+impl PkceVerifier {
+    /// A fresh random verifier.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+
+    /// `BASE64URL(SHA-256(verifier))`, the S256 `code_challenge`.
+    pub fn challenge(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
+}
+
+/// What a login attempt is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttemptPurpose {
+    /// Sign the browser in as the LINE user.
+    Login,
+    /// Link the LINE user to this company member, who was signed in when the attempt started.
+    Link {
+        /// The member's ID in the company's records.
+        member_id: String,
+    },
+}
+
+/// One pending authorization request, stored server-side in the session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginAttempt {
+    pub(crate) state: State,
+    pub(crate) nonce: Nonce,
+    pub(crate) pkce_verifier: PkceVerifier,
+    /// The exact redirect_uri of the authorize request; the token request repeats it.
+    pub(crate) redirect_uri: String,
+    pub(crate) return_to: String,
+    #[serde(with = "time::serde::timestamp")]
+    pub(crate) created_at: OffsetDateTime,
+    pub(crate) purpose: AttemptPurpose,
+}
+
+impl LoginAttempt {
+    /// A new attempt for `config`, returning to the (already sanitized) `return_to` path.
+    pub fn new(
+        config: &Config,
+        return_to: String,
+        purpose: AttemptPurpose,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            state: State::random(),
+            nonce: Nonce::random(),
+            pkce_verifier: PkceVerifier::random(),
+            redirect_uri: config.redirect_uri().to_string(),
+            return_to,
+            created_at: now,
+            purpose,
+        }
+    }
+
+    /// The `state` LINE echoes back.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The `nonce` the ID token must carry.
+    pub fn nonce(&self) -> &Nonce {
+        &self.nonce
+    }
+
+    /// Where the user goes after a successful login.
+    pub fn return_to(&self) -> &str {
+        &self.return_to
+    }
+
+    /// What the attempt is for.
+    pub fn purpose(&self) -> &AttemptPurpose {
+        &self.purpose
+    }
+
+    /// Whether the attempt is older than [`ATTEMPT_TTL`] at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        now - self.created_at > ATTEMPT_TTL || now < self.created_at - time::Duration::minutes(5)
+    }
+
+    /// LINE's authorize URL for this attempt with every configured option, plus
+    /// `disable_auto_login=true` when `disable_auto_login` is set (LINE's advice after an auto-login
+    /// failure).
+    pub fn authorization_url(&self, config: &Config, disable_auto_login: bool) -> Url {
+        let mut url = config.authorize_endpoint();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("response_type", "code")
+                .append_pair("client_id", config.channel_id().as_str())
+                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("state", self.state.expose_secret())
+                .append_pair("scope", &config.scopes().to_string())
+                .append_pair("nonce", self.nonce.expose_secret())
+                .append_pair("code_challenge", &self.pkce_verifier.challenge())
+                .append_pair("code_challenge_method", "S256");
+            let mut options = config.authorize_options().clone();
+            options.disable_auto_login |= disable_auto_login;
+            for (name, value) in options.query_pairs() {
+                query.append_pair(name, &value);
+            }
+        }
+        // LINE expects scopes separated by %20, not `+`.
+        if let Some(q) = url.query() {
+            let fixed = q.replace('+', "%20");
+            url.set_query(Some(&fixed));
+        }
+        url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::builder(
+            "1234567890",
+            "secret",
+            "https://example.com/auth/line/callback?x=1",
+        )
+        .bot_prompt(crate::BotPrompt::Aggressive)
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn each_attempt_has_fresh_high_entropy_values() {
+        let config = config();
+        let a = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        let b = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        assert_ne!(a.state, b.state);
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.pkce_verifier, b.pkce_verifier);
+        // 32 bytes base64url = 43 characters = 256 bits.
+        assert_eq!(a.state.expose_secret().len(), 43);
+        assert!(
+            a.state
+                .expose_secret()
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+    }
+
+    #[test]
+    fn pkce_challenge_matches_rfc7636_example() {
+        let verifier = PkceVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+        assert_eq!(
+            verifier.challenge(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn authorization_url_carries_every_parameter() {
+        let config = config();
+        let attempt = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        let url = attempt.authorization_url(&config, true);
+        assert!(url.as_str().contains("scope=profile%20openid"));
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(pairs["response_type"], "code");
+        assert_eq!(pairs["client_id"], "1234567890");
+        assert_eq!(
+            pairs["redirect_uri"],
+            "https://example.com/auth/line/callback?x=1"
+        );
+        assert_eq!(pairs["state"], attempt.state.expose_secret());
+        assert_eq!(pairs["nonce"], attempt.nonce.expose_secret());
+        assert_eq!(pairs["code_challenge"], attempt.pkce_verifier.challenge());
+        assert_eq!(pairs["code_challenge_method"], "S256");
+        assert_eq!(pairs["bot_prompt"], "aggressive");
+        assert_eq!(pairs["disable_auto_login"], "true");
+        assert!(!url.as_str().contains(attempt.pkce_verifier.expose_secret()));
+    }
+
+    #[test]
+    fn attempts_expire_after_ten_minutes() {
+        let config = config();
+        let attempt = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        let now = attempt.created_at;
+        assert!(!attempt.is_expired(now + time::Duration::minutes(9)));
+        assert!(attempt.is_expired(now + time::Duration::minutes(11)));
+    }
+}

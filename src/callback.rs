@@ -1,0 +1,340 @@
+//! LINE's redirect back to us: parsing the callback query (success, error,
+//! `friendship_status_changed`) with bounds, and finding its pending attempt by `state` in
+//! constant time, once. Exchanging the code is the layer's job.
+
+use subtle::ConstantTimeEq as _;
+use time::OffsetDateTime;
+
+use crate::authorize::{LoginAttempt, State};
+use crate::secret::AuthorizationCode;
+
+/// Longest callback query accepted; LINE's are a few hundred bytes.
+pub const CALLBACK_QUERY_MAX_BYTES: usize = 8 * 1024;
+/// Longest `state` accepted (ours are 43 bytes).
+pub const STATE_MAX_BYTES: usize = 256;
+/// Longest authorization code accepted.
+pub const CODE_MAX_BYTES: usize = 1024;
+/// Longest `error_description` kept.
+const DESCRIPTION_MAX_CHARS: usize = 300;
+
+/// An error code LINE puts on the callback, compared case-insensitively (the docs show upper case,
+/// older copies lower case).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizationErrorCode {
+    /// The user pressed Cancel on the consent screen.
+    AccessDenied,
+    /// Bad query parameters.
+    InvalidRequest,
+    /// `response_type` other than `code`.
+    UnsupportedResponseType,
+    /// Scope rules broken.
+    InvalidScope,
+    /// LINE failed.
+    ServerError,
+    /// `prompt=none` and the user is not logged in.
+    LoginRequired,
+    /// `prompt=none` and auto login cannot work on this device.
+    InteractionRequired,
+    /// Anything else, kept as sent (bounded).
+    Other(String),
+}
+
+impl AuthorizationErrorCode {
+    fn parse(raw: &str) -> Self {
+        match raw.to_ascii_uppercase().as_str() {
+            "ACCESS_DENIED" => Self::AccessDenied,
+            "INVALID_REQUEST" => Self::InvalidRequest,
+            "UNSUPPORTED_RESPONSE_TYPE" => Self::UnsupportedResponseType,
+            "INVALID_SCOPE" => Self::InvalidScope,
+            "SERVER_ERROR" => Self::ServerError,
+            "LOGIN_REQUIRED" => Self::LoginRequired,
+            "INTERACTION_REQUIRED" => Self::InteractionRequired,
+            _ => Self::Other(raw.chars().take(64).collect()),
+        }
+    }
+
+    /// The code in LINE's documented spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::AccessDenied => "ACCESS_DENIED",
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::UnsupportedResponseType => "UNSUPPORTED_RESPONSE_TYPE",
+            Self::InvalidScope => "INVALID_SCOPE",
+            Self::ServerError => "SERVER_ERROR",
+            Self::LoginRequired => "LOGIN_REQUIRED",
+            Self::InteractionRequired => "INTERACTION_REQUIRED",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+/// A parsed callback query.
+#[derive(Debug)]
+pub enum Callback {
+    /// LINE issued a code.
+    Code {
+        /// The authorization code.
+        code: AuthorizationCode,
+        /// The echoed state.
+        state: String,
+        /// `friendship_status_changed`: `None` when the add-friend option was not shown.
+        friendship_status_changed: Option<bool>,
+    },
+    /// LINE (or the user) refused.
+    Error {
+        /// The error code.
+        code: AuthorizationErrorCode,
+        /// `error_description`, bounded.
+        description: Option<String>,
+        /// The echoed state, when LINE had one.
+        state: Option<String>,
+    },
+}
+
+/// Why a callback was rejected before any token request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// The query is larger than [`CALLBACK_QUERY_MAX_BYTES`].
+    #[error("the callback query is too long")]
+    QueryTooLong,
+    /// The query is not valid `application/x-www-form-urlencoded`.
+    #[error("the callback query cannot be parsed")]
+    Unparsable,
+    /// A parameter appears more than once.
+    #[error("the callback repeats the parameter {0}")]
+    DuplicateParameter(&'static str),
+    /// `state` is absent or empty.
+    #[error("the callback has no state")]
+    MissingState,
+    /// `state` is longer than [`STATE_MAX_BYTES`].
+    #[error("the callback's state is too long")]
+    StateTooLong,
+    /// `code` is absent or empty.
+    #[error("the callback has no authorization code")]
+    MissingCode,
+    /// `code` is longer than [`CODE_MAX_BYTES`].
+    #[error("the callback's code is too long")]
+    CodeTooLong,
+    /// No pending attempt in this session has this state: a forged or replayed callback, a state
+    /// from another session, or LINE's auto login failing.
+    #[error("no login attempt of this session matches the callback's state")]
+    UnknownState,
+    /// The attempt is older than [`crate::authorize::ATTEMPT_TTL`].
+    #[error("the login attempt expired")]
+    ExpiredAttempt,
+    /// The session holds no pending attempt at all: the cookie was lost on the way back (a phone
+    /// switching between the LINE app and the browser) or the session expired.
+    #[error("the session of this login attempt is gone")]
+    SessionGone,
+}
+
+/// Parses a callback query.
+///
+/// ```
+/// use line_login::callback::{parse_callback, Callback};
+/// let callback = parse_callback(Some("code=abc&state=xyz&friendship_status_changed=true")).unwrap();
+/// assert!(matches!(callback, Callback::Code { friendship_status_changed: Some(true), .. }));
+/// ```
+pub fn parse_callback(query: Option<&str>) -> Result<Callback, CallbackError> {
+    let query = query.unwrap_or("");
+    if query.len() > CALLBACK_QUERY_MAX_BYTES {
+        return Err(CallbackError::QueryTooLong);
+    }
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| CallbackError::Unparsable)?;
+    let mut code = None;
+    let mut state = None;
+    let mut error = None;
+    let mut description = None;
+    let mut friendship = None;
+    let mut legacy_error = None;
+    for (name, value) in pairs {
+        let (slot, label) = match name.as_str() {
+            "code" => (&mut code, "code"),
+            "state" => (&mut state, "state"),
+            "error" => (&mut error, "error"),
+            "error_description" => (&mut description, "error_description"),
+            "friendship_status_changed" => (&mut friendship, "friendship_status_changed"),
+            // LINE Login v2.0's error form, still seen in the wild.
+            "errorCode" | "errorMessage" => (&mut legacy_error, "errorCode"),
+            _ => continue,
+        };
+        if slot.is_some() && label != "errorCode" {
+            return Err(CallbackError::DuplicateParameter(label));
+        }
+        *slot = Some(value);
+    }
+    let state = state.filter(|s| !s.is_empty());
+    if let Some(state) = &state
+        && state.len() > STATE_MAX_BYTES
+    {
+        return Err(CallbackError::StateTooLong);
+    }
+    let error = error.or_else(|| legacy_error.map(|_| "server_error".to_owned()));
+    if let Some(error) = error {
+        return Ok(Callback::Error {
+            code: AuthorizationErrorCode::parse(&error),
+            description: description.map(|d| d.chars().take(DESCRIPTION_MAX_CHARS).collect()),
+            state,
+        });
+    }
+    let state = state.ok_or(CallbackError::MissingState)?;
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or(CallbackError::MissingCode)?;
+    if code.len() > CODE_MAX_BYTES {
+        return Err(CallbackError::CodeTooLong);
+    }
+    let friendship_status_changed = match friendship.as_deref().map(str::to_ascii_lowercase) {
+        Some(v) if v == "true" => Some(true),
+        Some(v) if v == "false" => Some(false),
+        _ => None,
+    };
+    Ok(Callback::Code {
+        code: AuthorizationCode::new(code),
+        state,
+        friendship_status_changed,
+    })
+}
+
+/// Removes and returns the attempt whose state equals `received`.
+///
+/// Every stored state is compared in constant time (no early exit), so timing tells nothing about
+/// how much of a guess matched. The matching attempt is removed whatever happens next, and expired
+/// attempts are dropped on the way.
+pub fn take_attempt(
+    attempts: &mut Vec<LoginAttempt>,
+    received: &str,
+    now: OffsetDateTime,
+) -> Result<LoginAttempt, CallbackError> {
+    if attempts.is_empty() {
+        return Err(CallbackError::SessionGone);
+    }
+    let mut found = None;
+    for (index, attempt) in attempts.iter().enumerate() {
+        if states_equal(attempt.state(), received) {
+            found = Some(index);
+        }
+    }
+    let taken = found.map(|index| attempts.remove(index));
+    attempts.retain(|a| !a.is_expired(now));
+    match taken {
+        Some(attempt) if attempt.is_expired(now) => Err(CallbackError::ExpiredAttempt),
+        Some(attempt) => Ok(attempt),
+        None => Err(CallbackError::UnknownState),
+    }
+}
+
+fn states_equal(expected: &State, received: &str) -> bool {
+    let expected = expected.expose_secret().as_bytes();
+    let received = received.as_bytes();
+    // Lengths are public (ours are always 43); contents are compared in constant time.
+    expected.len() == received.len() && bool::from(expected.ct_eq(received))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authorize::AttemptPurpose;
+    use crate::config::Config;
+
+    #[test]
+    fn error_codes_compare_case_insensitively() {
+        for raw in ["ACCESS_DENIED", "access_denied", "Access_Denied"] {
+            let parsed = parse_callback(Some(&format!("error={raw}&state=s"))).unwrap();
+            assert!(matches!(
+                parsed,
+                Callback::Error {
+                    code: AuthorizationErrorCode::AccessDenied,
+                    ..
+                }
+            ));
+        }
+    }
+
+    #[test]
+    fn legacy_v2_error_form_is_an_error() {
+        let parsed = parse_callback(Some("errorCode=417&errorMessage=DISALLOWED&state=s")).unwrap();
+        assert!(matches!(parsed, Callback::Error { .. }));
+    }
+
+    #[test]
+    fn malformed_queries_are_rejected() {
+        assert_eq!(
+            parse_callback(Some("code=a&state=b&state=c")).unwrap_err(),
+            CallbackError::DuplicateParameter("state")
+        );
+        assert_eq!(
+            parse_callback(Some("code=a")).unwrap_err(),
+            CallbackError::MissingState
+        );
+        assert_eq!(
+            parse_callback(Some("state=a")).unwrap_err(),
+            CallbackError::MissingCode
+        );
+        let long = format!("code=a&state={}", "x".repeat(STATE_MAX_BYTES + 1));
+        assert_eq!(
+            parse_callback(Some(&long)).unwrap_err(),
+            CallbackError::StateTooLong
+        );
+        let huge = "x".repeat(CALLBACK_QUERY_MAX_BYTES + 1);
+        assert_eq!(
+            parse_callback(Some(&huge)).unwrap_err(),
+            CallbackError::QueryTooLong
+        );
+    }
+
+    #[test]
+    fn friendship_status_changed_has_three_states() {
+        let get = |q: &str| match parse_callback(Some(q)).unwrap() {
+            Callback::Code {
+                friendship_status_changed,
+                ..
+            } => friendship_status_changed,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            get("code=a&state=b&friendship_status_changed=true"),
+            Some(true)
+        );
+        assert_eq!(
+            get("code=a&state=b&friendship_status_changed=false"),
+            Some(false)
+        );
+        assert_eq!(get("code=a&state=b"), None);
+    }
+
+    #[test]
+    fn an_attempt_is_taken_once() {
+        let config = Config::builder("1", "s", "https://e.com/cb")
+            .build()
+            .unwrap();
+        let first = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        let second = LoginAttempt::new(
+            &config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        let state = first.state().expose_secret().to_owned();
+        let mut attempts = vec![first, second];
+        let now = OffsetDateTime::now_utc();
+        assert!(take_attempt(&mut attempts, &state, now).is_ok());
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(
+            take_attempt(&mut attempts, &state, now).unwrap_err(),
+            CallbackError::UnknownState
+        );
+        attempts.clear();
+        assert_eq!(
+            take_attempt(&mut attempts, &state, now).unwrap_err(),
+            CallbackError::SessionGone
+        );
+    }
+}

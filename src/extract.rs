@@ -1,0 +1,302 @@
+//! Reading the logged-in user in handlers: the [`LineUser`] and `Option<LineUser>` extractors,
+//! [`Friendship`], the [`LineSession`] handle for live LINE calls, and [`RequireLogin`], a guard
+//! layer for a whole router. They need [`crate::LineLoginLayer`] and a session layer outside the
+//! handler.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Request, header};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+use tower_layer::Layer;
+use tower_service::Service;
+use tower_sessions::Session;
+
+use crate::api::{ApiError, Profile};
+use crate::error::LoginError;
+use crate::layer::{FriendshipFetch, LoginContext, Unauthenticated};
+use crate::session::{self, USER_KEY};
+use crate::user::{Friendship, LineUser};
+
+fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
+    let ctx = parts.extensions.get::<LoginContext>().cloned();
+    let session = parts.extensions.get::<Session>().cloned();
+    match (ctx, session) {
+        (Some(ctx), Some(session)) => Ok((ctx, session)),
+        _ => Err(LoginError::NoSessionLayer.render(crate::error::wants_json(&parts.headers), None)),
+    }
+}
+
+fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
+    let error = LoginError::SessionStore(error);
+    tracing::warn!(%error, "session store failed while reading the LINE user");
+    error.render(crate::error::wants_json(&parts.headers), None)
+}
+
+/// The answer to an anonymous request for a protected resource.
+fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let redirect = match ctx.0.unauthenticated {
+        Unauthenticated::Json => false,
+        Unauthenticated::Redirect => true,
+        Unauthenticated::Auto => accept.contains("text/html"),
+    };
+    if redirect {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        let return_to = crate::return_to::sanitize_return_to(Some(here));
+        let query =
+            serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
+        crate::layer::see_other(&format!("{}?{query}", ctx.0.routes.login))
+    } else {
+        LoginError::NotLoggedIn.render(true, None)
+    }
+}
+
+async fn load_user(parts: &Parts) -> Result<Option<(LineUser, LoginContext)>, Response> {
+    let (ctx, session) = context(parts)?;
+    match session::user(&session).await {
+        Ok(Some(user)) => Ok(Some((user, ctx))),
+        Ok(None) => Ok(None),
+        Err(error) => Err(store_failure(parts, error)),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LineUser {
+    type Rejection = Response;
+
+    /// The logged-in user. Anonymous: a redirect to the login for browsers, 401 JSON otherwise
+    /// (see [`Unauthenticated`]). Session store down: 503.
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match load_user(parts).await? {
+            Some((user, _)) => Ok(user),
+            None => {
+                let (ctx, _) = context(parts)?;
+                Err(unauthenticated(parts, &ctx))
+            }
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for LineUser {
+    type Rejection = Response;
+
+    /// The logged-in user, or `None`. Session store down: 503 (never a silent `None`).
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(load_user(parts).await?.map(|(user, _)| user))
+    }
+}
+
+/// The logged-in user's friendship with the company's LINE Official Account. With
+/// [`FriendshipFetch::Lazily`], the first use fetches it from LINE and caches it in the session.
+impl<S: Send + Sync> FromRequestParts<S> for Friendship {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let line_session =
+            <LineSession as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        let user = line_session.user.clone();
+        if user.friendship.fetched_at.is_none()
+            && line_session.ctx.0.friendship_fetch == FriendshipFetch::Lazily
+        {
+            return line_session.refresh_friendship().await.map_err(|e| {
+                e.into_login_error()
+                    .render(crate::error::wants_json(&parts.headers), None)
+            });
+        }
+        Ok(user.friendship)
+    }
+}
+
+/// The logged-in user with access to LINE on their behalf: refresh the friendship status, fetch
+/// the live profile. A token LINE reports as revoked (consent withdrawn in the LINE app) logs the
+/// session out.
+pub struct LineSession {
+    user: LineUser,
+    ctx: LoginContext,
+    session: Session,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for LineSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match load_user(parts).await? {
+            Some((user, ctx)) => {
+                let (_, session) = context(parts)?;
+                Ok(Self { user, ctx, session })
+            }
+            None => {
+                let (ctx, _) = context(parts)?;
+                Err(unauthenticated(parts, &ctx))
+            }
+        }
+    }
+}
+
+/// Why a live LINE call for the session failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LineSessionError {
+    /// The user's token is revoked or invalid (consent withdrawn); the session was logged out.
+    #[error("the LINE session ended: consent was withdrawn or the token is invalid")]
+    ConsentWithdrawn,
+    /// The session has no LINE access token (a token login has none).
+    #[error("this session has no LINE access token")]
+    NoAccessToken,
+    /// LINE's API failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The session store failed.
+    #[error(transparent)]
+    Store(#[from] tower_sessions::session::Error),
+}
+
+impl LineSessionError {
+    fn into_login_error(self) -> LoginError {
+        match self {
+            LineSessionError::ConsentWithdrawn | LineSessionError::NoAccessToken => {
+                LoginError::NotLoggedIn
+            }
+            LineSessionError::Api(error) => LoginError::LineApi(error),
+            LineSessionError::Store(error) => LoginError::SessionStore(error),
+        }
+    }
+}
+
+impl IntoResponse for LineSessionError {
+    fn into_response(self) -> Response {
+        self.into_login_error().render(true, None)
+    }
+}
+
+impl LineSession {
+    /// The logged-in user as stored.
+    pub fn user(&self) -> &LineUser {
+        &self.user
+    }
+
+    async fn access_token(&self) -> Result<crate::secret::AccessToken, LineSessionError> {
+        session::tokens(&self.session)
+            .await?
+            .map(|t| t.access_token)
+            .ok_or(LineSessionError::NoAccessToken)
+    }
+
+    async fn on_api_error(&self, error: ApiError) -> LineSessionError {
+        if error.is_token_revoked_or_invalid() {
+            tracing::info!("LINE reports the user's token invalid; logging the session out");
+            if let Err(store) = self.session.flush().await {
+                return LineSessionError::Store(store);
+            }
+            return LineSessionError::ConsentWithdrawn;
+        }
+        LineSessionError::Api(error)
+    }
+
+    /// Fetches `friendFlag` from LINE now and stores it in the session.
+    pub async fn refresh_friendship(&self) -> Result<Friendship, LineSessionError> {
+        let token = self.access_token().await?;
+        let friend = match self.ctx.0.api.friendship_status(&token).await {
+            Ok(friend) => friend,
+            Err(error) => return Err(self.on_api_error(error).await),
+        };
+        let mut user = self.user.clone();
+        user.friendship.friend_flag = friend.into();
+        user.friendship.fetched_at = Some(OffsetDateTime::now_utc());
+        self.session.insert(USER_KEY, &user).await?;
+        Ok(user.friendship)
+    }
+
+    /// The live profile (display name, picture, status message) from LINE's profile API.
+    pub async fn profile(&self) -> Result<Profile, LineSessionError> {
+        let token = self.access_token().await?;
+        match self.ctx.0.api.profile(&token).await {
+            Ok(profile) => Ok(profile),
+            Err(error) => Err(self.on_api_error(error).await),
+        }
+    }
+
+    /// Checks the access token with LINE; a revoked one logs the session out.
+    pub async fn check_consent(&self) -> Result<(), LineSessionError> {
+        let token = self.access_token().await?;
+        match self.ctx.0.api.verify_access_token(&token).await {
+            Ok(_) => Ok(()),
+            Err(crate::api::AccessTokenError::Api(error)) => Err(self.on_api_error(error).await),
+            Err(_) => {
+                self.session.flush().await?;
+                Err(LineSessionError::ConsentWithdrawn)
+            }
+        }
+    }
+}
+
+/// A guard for a whole router: anonymous requests get the [`Unauthenticated`] answer.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use line_login::extract::RequireLogin;
+/// let protected: Router = Router::new()
+///     .route("/orders", get(|| async { "your orders" }))
+///     .route_layer(RequireLogin);
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequireLogin;
+
+impl<S> Layer<S> for RequireLogin {
+    type Service = RequireLoginService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireLoginService { inner }
+    }
+}
+
+/// The service of [`RequireLogin`].
+#[derive(Clone, Debug)]
+pub struct RequireLoginService<S> {
+    inner: S,
+}
+
+impl<S> Service<Request<Body>> for RequireLoginService<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            match load_user(&parts).await {
+                Ok(Some(_)) => inner.call(Request::from_parts(parts, body)).await,
+                Ok(None) => match context(&parts) {
+                    Ok((ctx, _)) => Ok(unauthenticated(&parts, &ctx)),
+                    Err(response) => Ok(response),
+                },
+                Err(response) => Ok(response),
+            }
+        })
+    }
+}

@@ -1,0 +1,402 @@
+//! The handlers behind the layer's routes: start a login, finish it on LINE's callback, log out,
+//! log in with a LIFF/native ID token, and link or unlink a company member. Each returns a
+//! response or a [`LoginError`]; the layer renders errors.
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use crate::authorize::{AttemptPurpose, LoginAttempt};
+use crate::callback::{
+    AuthorizationErrorCode, Callback, CallbackError, parse_callback, take_attempt,
+};
+use crate::error::LoginError;
+use crate::layer::{FriendshipFetch, Shared, method_is, see_other};
+use crate::return_to::sanitize_return_to;
+use crate::secret::{AccessToken, RawIdToken};
+use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};
+use crate::user::{FriendFlag, LineUser};
+
+/// Cookie set on the redirect to LINE, `SameSite=Lax` like the session cookie must be: if it comes
+/// back on the callback and the session cookie does not, the session cookie is misconfigured.
+const PROBE_COOKIE: &str = "line_login_probe";
+/// Longest query accepted on `/login`.
+const LOGIN_QUERY_MAX_BYTES: usize = 2048;
+/// Largest body accepted on `/token-login` (an ID token is at most 16 KB).
+const TOKEN_LOGIN_BODY_MAX_BYTES: usize = 20 * 1024;
+
+pub(crate) struct RouteContext<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) session: &'a Session,
+    pub(crate) parts: &'a Parts,
+}
+
+#[derive(serde::Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+    disable_auto_login: Option<String>,
+}
+
+/// `GET {prefix}/login`: starts a new attempt and redirects to LINE.
+pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::GET)?;
+    let query = ctx.parts.uri.query().unwrap_or("");
+    if query.len() > LOGIN_QUERY_MAX_BYTES {
+        return Err(LoginError::BadRequest("the login query is too long"));
+    }
+    let query: LoginQuery = serde_urlencoded::from_str(query)
+        .map_err(|_| LoginError::BadRequest("the login query cannot be parsed"))?;
+    let return_to = sanitize_return_to(query.return_to.as_deref());
+    let disable_auto_login = query.disable_auto_login.as_deref() == Some("true");
+    start_attempt(ctx, return_to, AttemptPurpose::Login, disable_auto_login).await
+}
+
+/// Stores a new attempt in the session and answers with the redirect to LINE.
+pub(crate) async fn start_attempt(
+    ctx: &RouteContext<'_>,
+    return_to: String,
+    purpose: AttemptPurpose,
+    disable_auto_login: bool,
+) -> Result<Response, LoginError> {
+    let config = &ctx.shared.config;
+    let now = (ctx.shared.clock)();
+    let attempt = LoginAttempt::new(config, return_to, purpose, now);
+    let url = attempt.authorization_url(config, disable_auto_login);
+    let mut attempts = session::attempts(ctx.session).await?;
+    attempts.push(attempt);
+    session::store_attempts(ctx.session, attempts, now).await?;
+    // LINE's guidelines ask for the authorize request in the logs; state, nonce and the PKCE
+    // challenge are left out.
+    tracing::info!(
+        endpoint = %config.authorize_endpoint(),
+        client_id = %config.channel_id(),
+        redirect_uri = %config.redirect_uri(),
+        scope = %config.scopes(),
+        disable_auto_login,
+        "LINE login started"
+    );
+    let mut response = see_other(url.as_str());
+    set_probe_cookie(ctx, &mut response, false);
+    Ok(response)
+}
+
+fn set_probe_cookie(ctx: &RouteContext<'_>, response: &mut Response, remove: bool) {
+    let mut cookie = cookie::Cookie::build((PROBE_COOKIE, "1"))
+        .path(ctx.shared.routes.prefix.clone())
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .secure(ctx.shared.config.is_https());
+    cookie = if remove {
+        cookie.max_age(cookie::time::Duration::ZERO)
+    } else {
+        cookie.max_age(cookie::time::Duration::minutes(10))
+    };
+    if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+fn has_probe_cookie(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .flatten()
+        .any(|c| c.name() == PROBE_COOKIE)
+}
+
+/// `GET {prefix}/callback`: LINE's redirect back.
+pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::GET)?;
+    let callback = parse_callback(ctx.parts.uri.query())?;
+    let now = (ctx.shared.clock)();
+    let mut attempts = session::attempts(ctx.session).await?;
+    match callback {
+        Callback::Error {
+            code,
+            description,
+            state,
+        } => {
+            // The attempt ends here whatever it was; nothing else in the session changes.
+            if let Some(state) = state
+                && take_attempt(&mut attempts, &state, now).is_ok()
+            {
+                session::store_attempts(ctx.session, attempts, now).await?;
+            }
+            tracing::info!(error = code.as_str(), "LINE redirected back with an error");
+            if code == AuthorizationErrorCode::AccessDenied
+                && let Some(path) = &ctx.shared.cancel_redirect
+            {
+                return Ok(see_other(path));
+            }
+            Err(LoginError::Denied { code, description })
+        }
+        Callback::Code {
+            code,
+            state,
+            friendship_status_changed,
+        } => {
+            if attempts.is_empty() {
+                if ctx.session.id().is_none() && has_probe_cookie(ctx.parts) {
+                    return Err(LoginError::SessionCookieMisconfigured);
+                }
+                return Err(CallbackError::SessionGone.into());
+            }
+            let taken = take_attempt(&mut attempts, &state, now);
+            // Persist the removal before talking to LINE: the attempt is single use even if
+            // what follows fails, and a store outage stops here, before any token request.
+            session::store_attempts(ctx.session, attempts, now).await?;
+            ctx.session.save().await?;
+            let attempt = taken?;
+            finish_login(ctx, attempt, code, friendship_status_changed).await
+        }
+    }
+}
+
+async fn finish_login(
+    ctx: &RouteContext<'_>,
+    attempt: LoginAttempt,
+    code: crate::secret::AuthorizationCode,
+    friendship_status_changed: Option<bool>,
+) -> Result<Response, LoginError> {
+    let shared = ctx.shared;
+    let tokens = shared
+        .api
+        .exchange_code(
+            &code,
+            &attempt.redirect_uri,
+            Some(attempt.pkce_verifier.expose_secret()),
+        )
+        .await
+        .map_err(LoginError::TokenExchange)?;
+    let id_token = tokens.id_token.clone().ok_or(LoginError::MissingIdToken)?;
+    let verified = shared
+        .verifier
+        .verify_web_login(
+            &id_token,
+            attempt.nonce.expose_secret(),
+            shared.config.authorize_options().max_age,
+        )
+        .await?;
+    let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
+    let stored = StoredTokens {
+        expires_at: OffsetDateTime::now_utc()
+            + time::Duration::seconds(
+                i64::try_from(tokens.expires_in)
+                    .unwrap_or(i64::MAX / 2)
+                    .min(90 * 86_400),
+            ),
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        scope: tokens.scope,
+    };
+
+    if let AttemptPurpose::Link { member_id } = &attempt.purpose {
+        let members = shared.members.as_ref().ok_or(LoginError::NotFound)?;
+        // Link only if the member who started the attempt is still the one signed in.
+        let current = members.signed_in_member(ctx.parts, ctx.session).await?;
+        if current.as_deref() != Some(member_id.as_str()) {
+            return Err(LoginError::NoMember);
+        }
+        members.link(member_id, &user.user_id).await?;
+        user.member_id = Some(member_id.clone());
+    } else if let Some(members) = &shared.members {
+        user.member_id = members.member_for(&user.user_id).await?;
+    }
+
+    if shared.friendship_fetch == FriendshipFetch::AtLogin
+        && shared.config.scopes().contains(crate::Scope::Profile)
+    {
+        fetch_friendship(shared, &stored.access_token, &mut user).await;
+    }
+
+    // A fresh session id: whatever id the browser had before cannot ride into the login.
+    ctx.session.cycle_id().await?;
+    ctx.session.insert(USER_KEY, &user).await?;
+    ctx.session.insert(TOKENS_KEY, &stored).await?;
+    ctx.session.save().await?;
+    tracing::info!(
+        amr = ?user.amr,
+        friendship_status_changed = ?user.friendship.changed_at_login,
+        linked = user.member_id.is_some(),
+        "LINE login completed"
+    );
+    if let Some(hook) = &shared.on_login {
+        hook(&user).await;
+    }
+    let mut response = see_other(&attempt.return_to);
+    set_probe_cookie(ctx, &mut response, true);
+    Ok(response)
+}
+
+/// Fetches `friendFlag`; on failure leaves it unknown and logs why.
+pub(crate) async fn fetch_friendship(shared: &Shared, token: &AccessToken, user: &mut LineUser) {
+    match shared.api.friendship_status(token).await {
+        Ok(friend) => {
+            user.friendship.friend_flag = FriendFlag::from(friend);
+            user.friendship.fetched_at = Some(OffsetDateTime::now_utc());
+        }
+        Err(error) => {
+            user.friendship.friend_flag = FriendFlag::Unknown;
+            tracing::warn!(%error, "friendship status unavailable; login continues");
+        }
+    }
+}
+
+/// Refuses a request that a browser marks as cross-site, or whose `Origin` is not ours.
+pub(crate) fn require_same_origin(ctx: &RouteContext<'_>) -> Result<(), LoginError> {
+    let headers = &ctx.parts.headers;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Err(LoginError::CrossSite);
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().map_err(|_| LoginError::CrossSite)?;
+        let redirect = ctx.shared.config.redirect_uri();
+        let ours = redirect.origin().ascii_serialization();
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let same_host = host.is_some_and(|host| {
+            origin == format!("http://{host}") || origin == format!("https://{host}")
+        });
+        if origin != ours && !same_host {
+            return Err(LoginError::CrossSite);
+        }
+    }
+    Ok(())
+}
+
+/// `POST {prefix}/logout`: revokes the access token at LINE and ends the session.
+pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::POST)?;
+    require_same_origin(ctx)?;
+    if let Some(tokens) = session::tokens(ctx.session).await?
+        && let Err(error) = ctx.shared.api.revoke(&tokens.access_token).await
+    {
+        tracing::warn!(%error, "revoking the access token failed; logging out locally anyway");
+    }
+    ctx.session.flush().await?;
+    Ok(see_other(&ctx.shared.after_logout))
+}
+
+#[derive(serde::Deserialize)]
+struct TokenLoginBody {
+    id_token: String,
+    nonce: Option<String>,
+}
+
+/// `POST {prefix}/token-login`: logs in with an ID token from the LIFF SDK or a native SDK.
+pub(crate) async fn token_login(
+    ctx: &RouteContext<'_>,
+    body: Body,
+) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::POST)?;
+    require_same_origin(ctx)?;
+    let is_json = ctx
+        .parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(LoginError::BadRequest("token-login takes a JSON body"));
+    }
+    let bytes = axum::body::to_bytes(body, TOKEN_LOGIN_BODY_MAX_BYTES)
+        .await
+        .map_err(|_| LoginError::BadRequest("the body is too large or unreadable"))?;
+    let body: TokenLoginBody = serde_json::from_slice(&bytes)
+        .map_err(|_| LoginError::BadRequest("expected {\"id_token\": \"...\"}"))?;
+    let raw = RawIdToken::new(body.id_token);
+    let verified = ctx
+        .shared
+        .verifier
+        .verify_liff(&raw, body.nonce.as_deref())
+        .await?;
+    let mut user = LineUser::from_id_token(&verified, None);
+    if let Some(members) = &ctx.shared.members {
+        user.member_id = members.member_for(&user.user_id).await?;
+    }
+    ctx.session.cycle_id().await?;
+    ctx.session.remove_value(TOKENS_KEY).await?;
+    ctx.session.insert(USER_KEY, &user).await?;
+    ctx.session.save().await?;
+    if let Some(hook) = &ctx.shared.on_login {
+        hook(&user).await;
+    }
+    Ok(axum::Json(&user).into_response())
+}
+
+/// `POST {prefix}/link`: starts a LINE login that links the LINE user to the signed-in member.
+pub(crate) async fn link(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::POST)?;
+    require_same_origin(ctx)?;
+    let members = ctx.shared.members.as_ref().ok_or(LoginError::NotFound)?;
+    let member_id = members
+        .signed_in_member(ctx.parts, ctx.session)
+        .await?
+        .ok_or(LoginError::NoMember)?;
+    let return_to = sanitize_return_to(return_to_param(ctx.parts).as_deref());
+    start_attempt(ctx, return_to, AttemptPurpose::Link { member_id }, false).await
+}
+
+/// `POST {prefix}/unlink`: removes the signed-in member's link, revokes and deauthorizes.
+pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::POST)?;
+    require_same_origin(ctx)?;
+    let members = ctx.shared.members.as_ref().ok_or(LoginError::NotFound)?;
+    let member_id = members
+        .signed_in_member(ctx.parts, ctx.session)
+        .await?
+        .ok_or(LoginError::NoMember)?;
+    let tokens = session::tokens(ctx.session).await?;
+    members
+        .unlink(&member_id, tokens.as_ref().map(|t| &t.access_token))
+        .await?;
+    if let Some(mut user) = session::user(ctx.session).await?
+        && user.member_id.as_deref() == Some(member_id.as_str())
+    {
+        user.member_id = None;
+        ctx.session.insert(USER_KEY, &user).await?;
+    }
+    let return_to = sanitize_return_to(return_to_param(ctx.parts).as_deref());
+    Ok(see_other(&return_to))
+}
+
+/// `return_to` from the query string (link and unlink are plain form posts).
+fn return_to_param(parts: &Parts) -> Option<String> {
+    let query = parts.uri.query()?;
+    if query.len() > LOGIN_QUERY_MAX_BYTES {
+        return None;
+    }
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "return_to")
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_cookie_is_found_among_others() {
+        let request = axum::http::Request::builder()
+            .header(header::COOKIE, "a=1; line_login_probe=1; b=2")
+            .body(())
+            .unwrap();
+        let (parts, _) = request.into_parts();
+        assert!(has_probe_cookie(&parts));
+        let request = axum::http::Request::builder()
+            .header(header::COOKIE, "a=1")
+            .body(())
+            .unwrap();
+        assert!(!has_probe_cookie(&request.into_parts().0));
+    }
+}

@@ -1,0 +1,526 @@
+//! The claims of an ID token: the borrowed, parse-once view used during verification, and the
+//! owned [`VerifiedIdToken`] that only a successful verification builds.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::IdTokenAlgorithm;
+
+/// An authentication method reference (`amr`): how the user logged in to LINE.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Amr {
+    /// `pwd`: email and password.
+    Pwd,
+    /// `lineautologin`: LINE's auto login (including the LINE SDK).
+    LineAutoLogin,
+    /// `lineqr`: QR code login.
+    LineQr,
+    /// `linesso`: single sign-on.
+    LineSso,
+    /// `mfa`: two-factor authentication.
+    Mfa,
+    /// A value this crate does not know yet, kept as sent.
+    Other(String),
+}
+
+impl Amr {
+    /// The value as LINE spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Amr::Pwd => "pwd",
+            Amr::LineAutoLogin => "lineautologin",
+            Amr::LineQr => "lineqr",
+            Amr::LineSso => "linesso",
+            Amr::Mfa => "mfa",
+            Amr::Other(other) => other,
+        }
+    }
+
+    /// Reads one `amr` value; unknown values become [`Amr::Other`].
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "pwd" => Amr::Pwd,
+            "lineautologin" => Amr::LineAutoLogin,
+            "lineqr" => Amr::LineQr,
+            "linesso" => Amr::LineSso,
+            "mfa" => Amr::Mfa,
+            other => Amr::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Amr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Amr {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Amr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AmrVisitor;
+        impl Visitor<'_> for AmrVisitor {
+            type Value = Amr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an amr string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Amr, E> {
+                Ok(Amr::parse(v))
+            }
+        }
+        deserializer.deserialize_str(AmrVisitor)
+    }
+}
+
+/// An ID token whose signature and claims were checked. Only verification builds one.
+///
+/// Serializes as a claims object (`sub`, `name`, `picture`, `email`, `amr`, `auth_time`, `iat`,
+/// `exp` in UNIX seconds, then the extra claims); the nonce, already used, is left out. `Debug`
+/// redacts the nonce and the personal fields (name, picture, email).
+#[derive(Clone, Serialize)]
+pub struct VerifiedIdToken {
+    #[serde(skip)]
+    pub(crate) algorithm: IdTokenAlgorithm,
+    pub(crate) sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) email: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) amr: Vec<Amr>,
+    #[serde(
+        with = "time::serde::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub(crate) auth_time: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::timestamp")]
+    pub(crate) iat: OffsetDateTime,
+    #[serde(with = "time::serde::timestamp")]
+    pub(crate) exp: OffsetDateTime,
+    #[serde(skip)]
+    pub(crate) nonce: Option<String>,
+    #[serde(flatten)]
+    pub(crate) extra: Map<String, Value>,
+}
+
+impl VerifiedIdToken {
+    /// The LINE user ID (`sub`), `U` followed by 32 hex digits for LINE's tokens.
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+    /// The display name (`name`, with the `profile` scope).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The profile picture URL (`picture`, with the `profile` scope).
+    pub fn picture(&self) -> Option<&str> {
+        self.picture.as_deref()
+    }
+    /// The email address: `Some` only when the `email` scope was requested, the channel has the
+    /// email permission and the user granted it; `None` means it was not granted.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+    /// How the user authenticated; empty when the token has no `amr`.
+    pub fn amr(&self) -> &[Amr] {
+        &self.amr
+    }
+    /// When the user authenticated (`auth_time`, present when `max_age` was requested).
+    pub fn auth_time(&self) -> Option<OffsetDateTime> {
+        self.auth_time
+    }
+    /// When the token was issued (`iat`).
+    pub fn issued_at(&self) -> OffsetDateTime {
+        self.iat
+    }
+    /// When the token expires (`exp`).
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.exp
+    }
+    /// The token's `nonce`, already compared with the expected one when one was expected.
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+    /// The signature algorithm the token was verified with.
+    pub fn algorithm(&self) -> IdTokenAlgorithm {
+        self.algorithm
+    }
+    /// Claims this crate has no field for, kept as sent (`iss` and `aud`, which verification
+    /// compared with the expected values, are not kept).
+    pub fn extra_claims(&self) -> &Map<String, Value> {
+        &self.extra
+    }
+}
+
+impl fmt::Debug for VerifiedIdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |present: bool| if present { "Some([redacted])" } else { "None" };
+        f.debug_struct("VerifiedIdToken")
+            .field("algorithm", &self.algorithm)
+            .field("sub", &self.sub)
+            .field("name", &format_args!("{}", redacted(self.name.is_some())))
+            .field(
+                "picture",
+                &format_args!("{}", redacted(self.picture.is_some())),
+            )
+            .field("email", &format_args!("{}", redacted(self.email.is_some())))
+            .field("amr", &self.amr)
+            .field("auth_time", &self.auth_time)
+            .field("iat", &self.iat)
+            .field("exp", &self.exp)
+            .field("nonce", &format_args!("{}", redacted(self.nonce.is_some())))
+            .field(
+                "extra_claims",
+                &self.extra.keys().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+/// `aud`: one string or an array of strings.
+#[derive(Debug)]
+pub(crate) enum Audience<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl Audience<'_> {
+    pub(crate) fn contains(&self, audience: &str) -> bool {
+        match self {
+            Audience::One(one) => one == audience,
+            Audience::Many(many) => many.iter().any(|a| a == audience),
+        }
+    }
+}
+
+/// The payload, parsed once, borrowing its strings from the decoded payload when they have no
+/// escapes.
+#[derive(Debug, Default)]
+pub(crate) struct RawClaims<'a> {
+    pub(crate) iss: Option<Cow<'a, str>>,
+    pub(crate) sub: Option<Cow<'a, str>>,
+    pub(crate) aud: Option<Audience<'a>>,
+    pub(crate) exp: Option<i64>,
+    pub(crate) iat: Option<i64>,
+    pub(crate) auth_time: Option<i64>,
+    pub(crate) nonce: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
+    pub(crate) picture: Option<Cow<'a, str>>,
+    pub(crate) email: Option<Cow<'a, str>>,
+    pub(crate) amr: Option<Vec<Amr>>,
+    pub(crate) extra: Map<String, Value>,
+}
+
+/// A string that borrows from the input when it can.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// A NumericDate: integer seconds (a fractional value is truncated).
+struct NumericDate(i64);
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DateVisitor;
+        impl Visitor<'_> for DateVisitor {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seconds since 1970")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
+                Ok(NumericDate(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
+                i64::try_from(v)
+                    .map(NumericDate)
+                    .map_err(|_| E::custom("a date out of range"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
+                // i64 bounds as f64; `as` saturates but we refuse instead of clamping.
+                if v.is_finite() && (-9.0e18..9.0e18).contains(&v) {
+                    Ok(NumericDate(v.trunc() as i64))
+                } else {
+                    Err(E::custom("a date out of range"))
+                }
+            }
+        }
+        deserializer.deserialize_any(DateVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Audience<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AudVisitor;
+        impl<'de> Visitor<'de> for AudVisitor {
+            type Value = Audience<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Audience::One(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Audience::One(Cow::Owned(v.to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut all = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(8));
+                while let Some(Str(one)) = seq.next_element()? {
+                    all.push(one);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        deserializer.deserialize_any(AudVisitor)
+    }
+}
+
+/// A claim name: the known ones without allocating, others kept for `extra`.
+enum Field<'a> {
+    Iss,
+    Sub,
+    Aud,
+    Exp,
+    Iat,
+    AuthTime,
+    Nonce,
+    Name,
+    Picture,
+    Email,
+    Amr,
+    Other(Cow<'a, str>),
+}
+
+impl<'a> Field<'a> {
+    fn known(name: &str) -> Option<Field<'a>> {
+        Some(match name {
+            "iss" => Field::Iss,
+            "sub" => Field::Sub,
+            "aud" => Field::Aud,
+            "exp" => Field::Exp,
+            "iat" => Field::Iat,
+            "auth_time" => Field::AuthTime,
+            "nonce" => Field::Nonce,
+            "name" => Field::Name,
+            "picture" => Field::Picture,
+            "email" => Field::Email,
+            "amr" => Field::Amr,
+            _ => return None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Field<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl<'de> Visitor<'de> for FieldVisitor {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Field::known(v).unwrap_or(Field::Other(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Field::known(v).unwrap_or_else(|| Field::Other(Cow::Owned(v.to_owned()))))
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawClaims<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ClaimsVisitor;
+        impl<'de> Visitor<'de> for ClaimsVisitor {
+            type Value = RawClaims<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object of claims")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut c = RawClaims::default();
+                // A claim twice is refused: two `iss` could be read differently by different
+                // parsers. `null` counts as absent.
+                let mut seen = [false; 11];
+                while let Some(field) = map.next_key::<Field<'de>>()? {
+                    let (index, name) = match &field {
+                        Field::Iss => (0, "iss"),
+                        Field::Sub => (1, "sub"),
+                        Field::Aud => (2, "aud"),
+                        Field::Exp => (3, "exp"),
+                        Field::Iat => (4, "iat"),
+                        Field::AuthTime => (5, "auth_time"),
+                        Field::Nonce => (6, "nonce"),
+                        Field::Name => (7, "name"),
+                        Field::Picture => (8, "picture"),
+                        Field::Email => (9, "email"),
+                        Field::Amr => (10, "amr"),
+                        Field::Other(_) => (usize::MAX, ""),
+                    };
+                    if index != usize::MAX {
+                        if seen[index] {
+                            return Err(de::Error::custom(format_args!("duplicate claim {name}")));
+                        }
+                        seen[index] = true;
+                    }
+                    let s = |v: Option<Str<'de>>| v.map(|Str(s)| s);
+                    let d = |v: Option<NumericDate>| v.map(|NumericDate(d)| d);
+                    match field {
+                        Field::Iss => c.iss = s(map.next_value()?),
+                        Field::Sub => c.sub = s(map.next_value()?),
+                        Field::Aud => c.aud = map.next_value()?,
+                        Field::Exp => c.exp = d(map.next_value()?),
+                        Field::Iat => c.iat = d(map.next_value()?),
+                        Field::AuthTime => c.auth_time = d(map.next_value()?),
+                        Field::Nonce => c.nonce = s(map.next_value()?),
+                        Field::Name => c.name = s(map.next_value()?),
+                        Field::Picture => c.picture = s(map.next_value()?),
+                        Field::Email => c.email = s(map.next_value()?),
+                        Field::Amr => c.amr = map.next_value()?,
+                        Field::Other(name) => {
+                            let value: Value = map.next_value()?;
+                            let name = name.into_owned();
+                            if c.extra.contains_key(&name) {
+                                return Err(de::Error::custom("duplicate claim"));
+                            }
+                            c.extra.insert(name, value);
+                        }
+                    }
+                }
+                Ok(c)
+            }
+        }
+        deserializer.deserialize_map(ClaimsVisitor)
+    }
+}
+
+/// Parses the decoded payload. Error messages say what kind of problem and where, never echo
+/// claim values (a nonce is a secret).
+pub(crate) fn parse_claims(payload: &[u8]) -> Result<RawClaims<'_>, String> {
+    serde_json::from_slice::<RawClaims<'_>>(payload).map_err(|e| {
+        let kind = match e.classify() {
+            serde_json::error::Category::Syntax => "the payload is not valid JSON",
+            serde_json::error::Category::Eof => "the payload JSON is truncated",
+            serde_json::error::Category::Io => "the payload could not be read",
+            serde_json::error::Category::Data => {
+                let text = e.to_string();
+                if text.starts_with("duplicate claim") {
+                    return format!("{} (column {})", short(&text), e.column());
+                }
+                "a claim has the wrong type or the payload is not an object"
+            }
+        };
+        format!("{kind} (column {})", e.column())
+    })
+}
+
+/// The part of a serde message before " at line", which only carries a claim name we wrote.
+fn short(text: &str) -> &str {
+    text.split(" at line").next().unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_claims_are_typed_and_unknown_ones_kept() {
+        let payload =
+            br#"{"iss":"https://access.line.me","sub":"U1","aud":"123","exp":10,"iat":1.5,
+            "amr":["pwd","faceid"],"name":"Ta\u0072o","custom":{"a":1}}"#;
+        let c = parse_claims(payload).unwrap();
+        assert!(matches!(
+            c.iss,
+            Some(Cow::Borrowed("https://access.line.me"))
+        ));
+        assert!(matches!(c.name.as_deref(), Some("Taro")));
+        assert!(matches!(c.aud, Some(Audience::One(_))));
+        assert_eq!(c.exp, Some(10));
+        assert_eq!(c.iat, Some(1));
+        assert_eq!(
+            c.amr.unwrap(),
+            vec![Amr::Pwd, Amr::Other("faceid".to_owned())]
+        );
+        assert_eq!(c.extra["custom"]["a"], 1);
+    }
+
+    #[test]
+    fn audience_array_is_searched() {
+        let c = parse_claims(br#"{"aud":["1","2"]}"#).unwrap();
+        assert!(c.aud.as_ref().unwrap().contains("2"));
+        assert!(!c.aud.as_ref().unwrap().contains("3"));
+    }
+
+    #[test]
+    fn duplicate_claims_are_refused() {
+        let err = parse_claims(br#"{"iss":"a","iss":"b"}"#).unwrap_err();
+        assert!(err.contains("duplicate claim iss"), "{err}");
+        assert!(parse_claims(br#"{"x":1,"x":2}"#).is_err());
+    }
+
+    #[test]
+    fn errors_never_echo_claim_values() {
+        let err = parse_claims(br#"{"nonce":12345678901234}"#).unwrap_err();
+        assert!(!err.contains("12345678901234"), "{err}");
+        let err = parse_claims(br#"{"exp":"secret-nonce-like"}"#).unwrap_err();
+        assert!(!err.contains("secret-nonce-like"), "{err}");
+    }
+
+    #[test]
+    fn null_is_absent_and_non_objects_are_refused() {
+        let c = parse_claims(br#"{"name":null,"exp":null}"#).unwrap();
+        assert!(c.name.is_none() && c.exp.is_none());
+        assert!(parse_claims(b"[1,2]").is_err());
+        assert!(parse_claims(b"{\"exp\":1e300}").is_err());
+    }
+
+    #[test]
+    fn amr_round_trips_as_strings() {
+        let all = [
+            "pwd",
+            "lineautologin",
+            "lineqr",
+            "linesso",
+            "mfa",
+            "webauthn",
+        ];
+        for value in all {
+            let amr = Amr::parse(value);
+            assert_eq!(amr.as_str(), value);
+            assert_eq!(serde_json::to_value(&amr).unwrap(), value);
+        }
+        assert_eq!(Amr::parse("linesso"), Amr::LineSso);
+    }
+}

@@ -1,0 +1,251 @@
+//! ID token verification, the one core every door uses: HS256 with the channel secret (web
+//! login), ES256 with keys from LINE's JWKS (LIFF, native apps), then `iss`, `aud`, `exp`,
+//! `iat`, `nonce`, `auth_time`/`max_age` and `sub`. Only this module builds a [`VerifiedIdToken`].
+//!
+//! Two ways in:
+//! - [`verify_id_token`]: synchronous, with every key given in [`IdTokenExpectations`];
+//! - [`IdTokenVerifier`]: keeps the JWKS cached (refetched on an unknown `kid`, single-flight)
+//!   and a cache of verified LIFF tokens, and can ask LINE's verify endpoint instead.
+//!
+//! The state comparison lives in [`crate::state`]; HTTP calls to LINE in [`crate::api`].
+
+mod cache;
+mod claims;
+mod error;
+mod expectations;
+mod jwks;
+mod jws;
+mod verifier;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+pub use claims::{Amr, VerifiedIdToken};
+pub use error::{IdTokenError, KeyFetchError};
+pub use expectations::{DEFAULT_CLOCK_SKEW, Es256Keys, IdTokenExpectations};
+pub use jwks::{
+    JWKS_DEFAULT_MAX_AGE, JWKS_MAX_MAX_AGE, JWKS_MIN_MAX_AGE, JWKS_REFETCH_COOLDOWN, JwksSource,
+};
+pub use jws::{ID_TOKEN_MAX_BYTES, IdTokenAlgorithm};
+pub use verifier::{IdTokenVerifier, IdTokenVerifierBuilder, TokenCacheLimits};
+
+use claims::{RawClaims, parse_claims};
+use jws::{Allowed, Jws, with_decoded_payload};
+
+/// Verifies an ID token against `expectations` and returns its claims.
+///
+/// Checks, in order, each failure with its own [`IdTokenError`] variant:
+/// 1. size ≤ [`ID_TOKEN_MAX_BYTES`] ([`TooLarge`](IdTokenError::TooLarge)), exactly three
+///    base64url parts and a JSON header ([`Malformed`](IdTokenError::Malformed));
+/// 2. `alg` allowed by the expectations, never by the token
+///    ([`AlgorithmNotAllowed`](IdTokenError::AlgorithmNotAllowed)): `none` never is;
+/// 3. the signature, before any claim is parsed ([`BadSignature`](IdTokenError::BadSignature),
+///    [`UnknownKey`](IdTokenError::UnknownKey) for an ES256 `kid` not among the keys);
+/// 4. the claims: `iss` ([`WrongIssuer`](IdTokenError::WrongIssuer)), `aud` as a string or an
+///    array ([`WrongAudience`](IdTokenError::WrongAudience)), `exp`
+///    ([`Expired`](IdTokenError::Expired)) and `iat`
+///    ([`IssuedInFuture`](IdTokenError::IssuedInFuture)) with the clock skew, `nonce`
+///    ([`NonceMissing`](IdTokenError::NonceMissing),
+///    [`NonceMismatch`](IdTokenError::NonceMismatch)), `auth_time` when `max_age` was requested
+///    ([`AuthTimeMissing`](IdTokenError::AuthTimeMissing),
+///    [`AuthTooOld`](IdTokenError::AuthTooOld)), `sub`
+///    ([`MissingSubject`](IdTokenError::MissingSubject)). An absent `iss`, `aud`, `exp` or `iat`
+///    gives [`MissingClaim`](IdTokenError::MissingClaim); ill-typed claims
+///    [`InvalidClaims`](IdTokenError::InvalidClaims).
+///
+/// Unknown claims are kept in [`VerifiedIdToken::extra_claims`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use line_login::Config;
+/// use line_login::id_token::{verify_id_token, IdTokenError, IdTokenExpectations};
+///
+/// let config = Config::builder("1234567890", "channel-secret", "https://example.com/callback")
+///     .build()?;
+/// // A web-login token as LINE issues it: HS256 with the channel secret.
+/// let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.\
+///     eyJpc3MiOiJodHRwczovL2FjY2Vzcy5saW5lLm1lIiwic3ViIjoiVTEyMzQ1Njc4OTBhYmNkZWYxMjM0NTY3ODkwYWJjZGVmIiwiYXVkIjoiMTIzNDU2Nzg5MCIsImV4cCI6MTcwMDAwMzYwMCwiaWF0IjoxNzAwMDAwMDAwLCJub25jZSI6Im4tMC1TNl9XekEyTWoiLCJhbXIiOlsibGluZXNzbyJdLCJuYW1lIjoiVGFybyJ9.\
+///     u5kfMdkLyl3nRIXzVy1IitDJf7la0Xsp4HxOsa1bDIY";
+/// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_100);
+///
+/// let expect = IdTokenExpectations::web_login(&config).nonce("n-0-S6_WzA2Mj").now(at);
+/// let verified = verify_id_token(token, &expect)?;
+/// assert_eq!(verified.sub(), "U1234567890abcdef1234567890abcdef");
+/// assert_eq!(verified.name(), Some("Taro"));
+///
+/// // The same token with another nonce is refused.
+/// let replay = IdTokenExpectations::web_login(&config).nonce("other").now(at);
+/// assert!(matches!(verify_id_token(token, &replay), Err(IdTokenError::NonceMismatch)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn verify_id_token(
+    raw: &str,
+    expectations: &IdTokenExpectations,
+) -> Result<VerifiedIdToken, IdTokenError> {
+    let allowed = Allowed {
+        hs256: expectations.hs256.is_some(),
+        es256: expectations.es256.is_some(),
+    };
+    let jws = Jws::parse(raw, allowed)?;
+    match (jws.alg, &expectations.hs256, &expectations.es256) {
+        (IdTokenAlgorithm::Hs256, Some(key), _) => jws.verify_hs256(key)?,
+        (IdTokenAlgorithm::Es256, _, Some(keys)) => {
+            let kid = jws
+                .kid
+                .as_deref()
+                .ok_or(IdTokenError::UnknownKey { kid: None })?;
+            let key = keys.find(kid).ok_or_else(|| IdTokenError::UnknownKey {
+                kid: Some(error::echo(kid)),
+            })?;
+            jws.verify_es256(key)?;
+        }
+        // `Jws::parse` only returns an allowed algorithm, and an algorithm is allowed only
+        // when its key is present.
+        (alg, _, _) => return Err(IdTokenError::AlgorithmNotAllowed(format!("{alg:?}"))),
+    }
+    let checks = ClaimChecks {
+        issuer: &expectations.issuer,
+        audience: &expectations.audience,
+        nonce: expectations.nonce.as_deref(),
+        max_age: expectations.max_age,
+        skew_secs: duration_secs(expectations.clock_skew),
+        now_secs: unix_secs(expectations.now.unwrap_or_else(SystemTime::now)),
+    };
+    verify_claims(&jws, &checks)
+}
+
+/// The claim checks of one verification.
+pub(crate) struct ClaimChecks<'a> {
+    pub(crate) issuer: &'a str,
+    pub(crate) audience: &'a str,
+    pub(crate) nonce: Option<&'a str>,
+    pub(crate) max_age: Option<Duration>,
+    pub(crate) skew_secs: i64,
+    pub(crate) now_secs: i64,
+}
+
+/// Decodes and parses the payload of a token whose signature was verified, checks the claims
+/// and builds the [`VerifiedIdToken`].
+pub(crate) fn verify_claims(
+    jws: &Jws<'_>,
+    checks: &ClaimChecks<'_>,
+) -> Result<VerifiedIdToken, IdTokenError> {
+    with_decoded_payload(jws.payload_b64, |payload| {
+        let claims = parse_claims(payload).map_err(IdTokenError::InvalidClaims)?;
+        check_claims(jws.alg, claims, checks)
+    })
+}
+
+fn check_claims(
+    algorithm: IdTokenAlgorithm,
+    c: RawClaims<'_>,
+    checks: &ClaimChecks<'_>,
+) -> Result<VerifiedIdToken, IdTokenError> {
+    let iss = c.iss.ok_or(IdTokenError::MissingClaim("iss"))?;
+    if iss != checks.issuer {
+        return Err(IdTokenError::WrongIssuer {
+            expected: checks.issuer.to_owned(),
+            found: error::echo(&iss),
+        });
+    }
+    let aud = c.aud.ok_or(IdTokenError::MissingClaim("aud"))?;
+    if !aud.contains(checks.audience) {
+        return Err(IdTokenError::WrongAudience {
+            expected: checks.audience.to_owned(),
+        });
+    }
+    let exp = c.exp.ok_or(IdTokenError::MissingClaim("exp"))?;
+    let iat = c.iat.ok_or(IdTokenError::MissingClaim("iat"))?;
+    check_times(exp, iat, checks)?;
+    check_nonce(c.nonce.as_deref(), checks.nonce)?;
+    if let Some(max_age) = checks.max_age {
+        let auth_time = c.auth_time.ok_or(IdTokenError::AuthTimeMissing)?;
+        let oldest = checks
+            .now_secs
+            .saturating_sub(duration_secs(max_age))
+            .saturating_sub(checks.skew_secs);
+        if auth_time < oldest {
+            return Err(IdTokenError::AuthTooOld {
+                auth_time,
+                max_age_secs: max_age.as_secs(),
+            });
+        }
+    }
+    let sub = match c.sub {
+        Some(sub) if !sub.is_empty() => sub.into_owned(),
+        _ => return Err(IdTokenError::MissingSubject),
+    };
+    Ok(VerifiedIdToken {
+        algorithm,
+        sub,
+        name: c.name.map(|s| s.into_owned()),
+        picture: c.picture.map(|s| s.into_owned()),
+        email: c.email.map(|s| s.into_owned()),
+        amr: c.amr.unwrap_or_default(),
+        auth_time: c.auth_time.map(to_datetime).transpose()?,
+        iat: to_datetime(iat)?,
+        exp: to_datetime(exp)?,
+        nonce: c.nonce.map(|s| s.into_owned()),
+        extra: c.extra,
+    })
+}
+
+/// `exp` must be after now (minus the skew), `iat` not after now (plus the skew).
+#[inline]
+pub(crate) fn check_times(
+    exp: i64,
+    iat: i64,
+    checks: &ClaimChecks<'_>,
+) -> Result<(), IdTokenError> {
+    if checks.now_secs >= exp.saturating_add(checks.skew_secs) {
+        return Err(IdTokenError::Expired {
+            exp,
+            now: checks.now_secs,
+        });
+    }
+    if iat > checks.now_secs.saturating_add(checks.skew_secs) {
+        return Err(IdTokenError::IssuedInFuture {
+            iat,
+            now: checks.now_secs,
+        });
+    }
+    Ok(())
+}
+
+/// When a nonce was sent the token must carry the same one (compared in constant time); when
+/// none was sent, whatever the token carries is accepted.
+#[inline]
+pub(crate) fn check_nonce(found: Option<&str>, expected: Option<&str>) -> Result<(), IdTokenError> {
+    match (expected, found) {
+        (None, _) => Ok(()),
+        (Some(_), None) => Err(IdTokenError::NonceMissing),
+        (Some(expected), Some(found)) => {
+            if bool::from(expected.as_bytes().ct_eq(found.as_bytes())) {
+                Ok(())
+            } else {
+                Err(IdTokenError::NonceMismatch)
+            }
+        }
+    }
+}
+
+fn to_datetime(secs: i64) -> Result<OffsetDateTime, IdTokenError> {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|_| IdTokenError::InvalidClaims("a date claim is out of range".to_owned()))
+}
+
+/// Seconds since 1970 (0 for a clock before 1970).
+pub(crate) fn unix_secs(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map(duration_secs)
+        .unwrap_or(0)
+}
+
+pub(crate) fn duration_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! What a session holds for LINE Login - the pending attempts, the logged-in user and the user's
+//! tokens - under which keys, and a correctly configured tower-sessions layer. tower-sessions does
+//! the storing; tokens never leave the server.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+
+use crate::authorize::{LoginAttempt, PENDING_ATTEMPTS_MAX};
+use crate::config::Config;
+use crate::secret::{AccessToken, RefreshToken};
+use crate::user::LineUser;
+
+pub(crate) const ATTEMPTS_KEY: &str = "line_login.attempts";
+pub(crate) const USER_KEY: &str = "line_login.user";
+pub(crate) const TOKENS_KEY: &str = "line_login.tokens";
+
+/// The name of the session cookie set by [`session_layer`].
+pub const SESSION_COOKIE_NAME: &str = "line_login_session";
+/// How long an idle logged-in session lives.
+pub const SESSION_IDLE_TTL: time::Duration = time::Duration::days(7);
+
+/// The user's LINE tokens, kept server-side only.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredTokens {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// When it expires.
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
+    /// The refresh token, when LINE gave one.
+    pub refresh_token: Option<RefreshToken>,
+    /// Granted scopes as LINE listed them.
+    pub scope: String,
+}
+
+/// Builds a [`SessionManagerLayer`] configured for LINE Login: cookie `HttpOnly`,
+/// `SameSite=Lax` (tower-sessions' `Strict` default drops the cookie on LINE's redirect back, and
+/// every login would then fail), `Secure` whenever the redirect URI is https, and an idle expiry
+/// of [`SESSION_IDLE_TTL`].
+///
+/// ```
+/// use line_login::{Config, session::session_layer};
+/// use tower_sessions::MemoryStore;
+/// let config = Config::builder("1234567890", "secret", "https://example.com/auth/line/callback")
+///     .build()
+///     .unwrap();
+/// let layer = session_layer(MemoryStore::default(), &config);
+/// # let _ = layer;
+/// ```
+pub fn session_layer<S: SessionStore + Clone>(store: S, config: &Config) -> SessionManagerLayer<S> {
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE_NAME)
+        .with_same_site(SameSite::Lax)
+        .with_http_only(true)
+        .with_secure(config.is_https())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TTL))
+}
+
+/// Reads the pending attempts.
+pub(crate) async fn attempts(
+    session: &Session,
+) -> Result<Vec<LoginAttempt>, tower_sessions::session::Error> {
+    Ok(session
+        .get::<Vec<LoginAttempt>>(ATTEMPTS_KEY)
+        .await?
+        .unwrap_or_default())
+}
+
+/// Stores the pending attempts, dropping expired ones and the oldest past the maximum.
+pub(crate) async fn store_attempts(
+    session: &Session,
+    mut attempts: Vec<LoginAttempt>,
+    now: OffsetDateTime,
+) -> Result<(), tower_sessions::session::Error> {
+    attempts.retain(|a| !a.is_expired(now));
+    if attempts.len() > PENDING_ATTEMPTS_MAX {
+        let excess = attempts.len() - PENDING_ATTEMPTS_MAX;
+        attempts.drain(..excess);
+    }
+    if attempts.is_empty() {
+        session.remove_value(ATTEMPTS_KEY).await?;
+    } else {
+        session.insert(ATTEMPTS_KEY, attempts).await?;
+    }
+    Ok(())
+}
+
+/// The logged-in user, if any.
+pub(crate) async fn user(
+    session: &Session,
+) -> Result<Option<LineUser>, tower_sessions::session::Error> {
+    session.get::<LineUser>(USER_KEY).await
+}
+
+/// The logged-in user's tokens, if any.
+pub(crate) async fn tokens(
+    session: &Session,
+) -> Result<Option<StoredTokens>, tower_sessions::session::Error> {
+    session.get::<StoredTokens>(TOKENS_KEY).await
+}

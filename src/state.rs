@@ -1,0 +1,105 @@
+//! The OAuth `state` comparison: the callback's `state` against the one saved with the login
+//! attempt, in constant time and with a length bound. Generating and storing the state belongs
+//! to the login-attempt code; this module only compares.
+
+use subtle::ConstantTimeEq;
+
+/// Longest `state` accepted, in bytes. Ours are far shorter; anything longer is not ours and is
+/// rejected before any comparison work.
+pub const STATE_MAX_BYTES: usize = 256;
+
+/// Why a callback's `state` was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// One of the two values is empty: the callback carried no `state`, or no login attempt
+    /// was waiting for one.
+    #[error("the state is missing: the callback has no state or no login attempt is pending")]
+    Missing,
+    /// One of the two values is longer than [`STATE_MAX_BYTES`].
+    #[error("the state is longer than {STATE_MAX_BYTES} bytes: it cannot be one we issued")]
+    TooLong,
+    /// The values differ: the callback belongs to another attempt, or is forged (CSRF).
+    #[error("the state does not match the pending login attempt (possible CSRF)")]
+    Mismatch,
+}
+
+/// Compares the `state` saved with a login attempt (`expected`) with the one LINE sent back to
+/// the callback (`received`).
+///
+/// The comparison takes time that depends only on the lengths, never on where the values first
+/// differ. Errors: [`StateError::Missing`] when either is empty, [`StateError::TooLong`] when
+/// either is longer than [`STATE_MAX_BYTES`], [`StateError::Mismatch`] otherwise when they
+/// differ. No value is ever echoed in an error.
+///
+/// ```
+/// use line_login::state::{verify_state, StateError};
+///
+/// assert_eq!(verify_state("q7Jx3kLw", "q7Jx3kLw"), Ok(()));
+/// assert_eq!(verify_state("q7Jx3kLw", "q7Jx3kLv"), Err(StateError::Mismatch));
+/// assert_eq!(verify_state("q7Jx3kLw", ""), Err(StateError::Missing));
+/// assert_eq!(verify_state("q7Jx3kLw", &"a".repeat(257)), Err(StateError::TooLong));
+/// ```
+pub fn verify_state(expected: &str, received: &str) -> Result<(), StateError> {
+    if expected.is_empty() || received.is_empty() {
+        return Err(StateError::Missing);
+    }
+    if expected.len() > STATE_MAX_BYTES || received.len() > STATE_MAX_BYTES {
+        return Err(StateError::TooLong);
+    }
+    // `ct_eq` on slices of different lengths returns false at once; the length of our own
+    // state is not a secret.
+    if bool::from(expected.as_bytes().ct_eq(received.as_bytes())) {
+        Ok(())
+    } else {
+        Err(StateError::Mismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_states_match() {
+        let state = "3n4Zr8Pq-_x";
+        assert_eq!(verify_state(state, &state.to_owned()), Ok(()));
+    }
+
+    #[test]
+    fn one_changed_byte_anywhere_is_a_mismatch() {
+        let expected = "abcdefghijklmnop";
+        for i in 0..expected.len() {
+            let mut received = expected.as_bytes().to_vec();
+            received[i] = b'Z';
+            let received = String::from_utf8(received).unwrap();
+            assert_eq!(
+                verify_state(expected, &received),
+                Err(StateError::Mismatch),
+                "{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn prefix_or_extension_is_a_mismatch() {
+        assert_eq!(verify_state("abcdef", "abc"), Err(StateError::Mismatch));
+        assert_eq!(verify_state("abc", "abcdef"), Err(StateError::Mismatch));
+    }
+
+    #[test]
+    fn empty_values_are_missing() {
+        assert_eq!(verify_state("", "abc"), Err(StateError::Missing));
+        assert_eq!(verify_state("abc", ""), Err(StateError::Missing));
+        assert_eq!(verify_state("", ""), Err(StateError::Missing));
+    }
+
+    #[test]
+    fn length_is_bounded_on_both_sides() {
+        let max = "a".repeat(STATE_MAX_BYTES);
+        assert_eq!(verify_state(&max, &max), Ok(()));
+        let long = "a".repeat(STATE_MAX_BYTES + 1);
+        assert_eq!(verify_state("abc", &long), Err(StateError::TooLong));
+        assert_eq!(verify_state(&long, &long), Err(StateError::TooLong));
+    }
+}

@@ -1,0 +1,749 @@
+//! The login layer's rules, one test each, against the LINE simulator. Every rejection also
+//! checks that nobody is logged in and, where the rule says "before any token request", that the
+//! simulator's token endpoint was never called.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::{AppOptions, Browser, TestApp, start_app, start_app_with};
+use line_login::simulator::{Endpoint, Fault};
+use line_login::{BotPrompt, LineLoginLayer};
+use reqwest::StatusCode;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
+use tower_sessions::{MemoryStore, SessionStore};
+use url::Url;
+
+fn query(url: &str) -> HashMap<String, String> {
+    Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn with_query(url: &str, key: &str, value: Option<&str>) -> String {
+    let mut parsed = Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != key)
+        .collect();
+    {
+        let mut q = parsed.query_pairs_mut();
+        q.clear();
+        for (k, v) in &pairs {
+            q.append_pair(k, v);
+        }
+        if let Some(value) = value {
+            q.append_pair(key, value);
+        }
+    }
+    parsed.to_string()
+}
+
+async fn assert_nobody_logged_in(app: &TestApp, browser: &Browser) {
+    assert_eq!(app.who(browser).await, None, "nobody may be logged in");
+}
+
+fn assert_no_token_request(app: &TestApp) {
+    assert_eq!(
+        app.sim.requests(Endpoint::Token),
+        0,
+        "the token endpoint must not be called"
+    );
+}
+
+#[tokio::test]
+async fn login_redirects_to_line_with_state_nonce_pkce_and_every_option() {
+    let app = start_app_with(AppOptions::default().config(|c| {
+        c.bot_prompt(BotPrompt::Normal)
+            .ui_locales("ja-JP")
+            .max_age(Duration::from_secs(3600))
+    }))
+    .await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "?return_to=/orders").await;
+    assert!(authorize.starts_with(&format!("{}oauth2/v2.1/authorize?", app.sim.base_url())));
+    let q = query(&authorize);
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], app.sim.channel_id());
+    assert_eq!(q["redirect_uri"], app.config.redirect_uri().as_str());
+    assert_eq!(q["scope"], "profile openid");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["bot_prompt"], "normal");
+    assert_eq!(q["ui_locales"], "ja-JP");
+    assert_eq!(q["max_age"], "3600");
+    assert!(q["state"].len() >= 22, "state has at least 128 bits");
+    assert!(q["nonce"].len() >= 22, "nonce has at least 128 bits");
+    assert_ne!(q["state"], q["nonce"]);
+    let second = query(&app.start_login(&browser, "").await);
+    assert_ne!(second["state"], q["state"], "a new state per attempt");
+    assert_ne!(second["nonce"], q["nonce"], "a new nonce per attempt");
+}
+
+#[tokio::test]
+async fn full_login_stores_the_user_and_redirects_to_return_to() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let user = app.first_user();
+    let authorize = app
+        .start_login(&browser, "?return_to=/orders%3Fpage%3D2")
+        .await;
+    let callback = app.consent(&authorize, app.choice(&user)).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location().as_deref(), Some("/orders?page=2"));
+    assert_eq!(app.who(&browser).await, Some(user.clone()));
+    let me = browser.as_json().get(&app.url("/me")).await.json();
+    assert_eq!(me["user_id"], user.as_str());
+    assert!(me["display_name"].is_string());
+    assert!(me.get("access_token").is_none(), "tokens stay server-side");
+    assert_eq!(app.sim.requests(Endpoint::Token), 1);
+}
+
+#[tokio::test]
+async fn two_tabs_can_log_in_from_one_session() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let user = app.first_user();
+    let first = app.start_login(&browser, "?return_to=/a").await;
+    let second = app.start_login(&browser, "?return_to=/b").await;
+    let second_callback = app.consent(&second, app.choice(&user)).await;
+    let first_callback = app.consent(&first, app.choice(&user)).await;
+    let answer = browser.get_cross_site(&second_callback).await;
+    assert_eq!(answer.location().as_deref(), Some("/b"));
+    let answer = browser.get_cross_site(&first_callback).await;
+    assert_eq!(answer.location().as_deref(), Some("/a"));
+    assert_eq!(app.who(&browser).await, Some(user));
+}
+
+#[tokio::test]
+async fn pending_attempts_are_bounded_and_the_oldest_is_evicted() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let oldest = app.start_login(&browser, "").await;
+    for _ in 0..line_login::authorize::PENDING_ATTEMPTS_MAX {
+        app.start_login(&browser, "").await;
+    }
+    let callback = app.consent(&oldest, app.choice(&app.first_user())).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_with_state_from_another_session_is_rejected() {
+    let app = start_app().await;
+    let victim = Browser::new();
+    let attacker = Browser::new();
+    // The attacker starts a login in their own session and feeds its callback to the victim.
+    app.start_login(&victim, "").await;
+    let authorize = app.start_login(&attacker, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = victim.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("Try again"), "offers a retry");
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &victim).await;
+}
+
+#[tokio::test]
+async fn callback_without_state_is_rejected() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = browser
+        .get_cross_site(&with_query(&callback, "state", None))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_without_code_is_rejected() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = browser
+        .get_cross_site(&with_query(&callback, "code", None))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_with_duplicated_state_is_rejected() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let state = query(&callback)["state"].clone();
+    let answer = browser
+        .get_cross_site(&format!("{callback}&state={state}"))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_with_oversized_state_is_rejected() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let huge = "A".repeat(10_000);
+    let answer = browser
+        .get_cross_site(&with_query(&callback, "state", Some(&huge)))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn replayed_callback_is_rejected() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    assert_eq!(
+        browser.get_cross_site(&callback).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Log out, then replay the same callback: the attempt was used up.
+    browser.forget_cookies();
+    app.start_login(&browser, "").await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.sim.requests(Endpoint::Token),
+        1,
+        "no second token request"
+    );
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_for_an_expired_attempt_is_rejected() {
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let offset = clock.clone();
+    let app = start_app_with(AppOptions::default().layer(move |layer: LineLoginLayer| {
+        layer.clock(move || {
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(offset.load(Ordering::SeqCst))
+        })
+    }))
+    .await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    clock.store(11 * 60, Ordering::SeqCst);
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("expired"), "{}", answer.body);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn callback_whose_session_is_gone_offers_a_retry_without_auto_login() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    // The phone switched from the LINE app to another browser: no cookie comes back.
+    browser.forget_cookies();
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("Try again"));
+    assert!(
+        answer
+            .body
+            .contains("/auth/line/login?disable_auto_login=true")
+    );
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+    // The retry link starts a login with auto login disabled, as LINE advises.
+    let retry = browser
+        .get(&app.url("/auth/line/login?disable_auto_login=true"))
+        .await;
+    assert_eq!(
+        query(&retry.location().unwrap())["disable_auto_login"],
+        "true"
+    );
+}
+
+#[tokio::test]
+async fn failed_auto_login_with_a_useless_code_gets_a_try_again_page() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.start_login(&browser, "").await;
+    // LINE's failed auto login: a code that is no good and a state that matches nothing.
+    let answer = browser
+        .get_cross_site(&app.url("/auth/line/callback?code=abcd1234&state=0987poi"))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.body.contains("Try again"));
+    assert!(answer.body.contains("disable_auto_login=true"));
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn strict_session_cookie_is_reported_as_a_misconfiguration() {
+    let app = start_app_with(AppOptions {
+        same_site: SameSite::Strict,
+        ..AppOptions::default()
+    })
+    .await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = browser.as_json().get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.json()["error"], "session_cookie_misconfigured");
+    assert_no_token_request(&app);
+}
+
+#[tokio::test]
+async fn user_cancelling_on_line_gets_a_friendly_page_and_no_session() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let mut choice = app.choice(&app.first_user());
+    choice.grant = false;
+    let callback = app.consent(&authorize, choice).await;
+    assert_eq!(query(&callback)["error"], "ACCESS_DENIED");
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert!(answer.body.contains("You cancelled the login"));
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
+    // The attempt is over: its state cannot be used again.
+    let state = query(&callback)["state"].clone();
+    let replay = browser
+        .get_cross_site(&app.url(&format!("/auth/line/callback?code=x&state={state}")))
+        .await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn error_codes_from_line_compare_case_insensitively() {
+    let app = start_app_with(
+        AppOptions::default().layer(|layer: LineLoginLayer| layer.on_cancel_redirect("/cancelled")),
+    )
+    .await;
+    let browser = Browser::new();
+    for code in ["ACCESS_DENIED", "access_denied", "Access_Denied"] {
+        let authorize = app.start_login(&browser, "").await;
+        let state = query(&authorize)["state"].clone();
+        let answer = browser
+            .get_cross_site(&app.url(&format!(
+                "/auth/line/callback?error={code}&error_description=denied&state={state}"
+            )))
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{code}");
+        assert_eq!(answer.location().as_deref(), Some("/cancelled"));
+    }
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+async fn token_failure(fault: Fault, expected: StatusCode) -> (TestApp, Browser, common::Answer) {
+    let app =
+        start_app_with(AppOptions::default().config(|c| c.http_timeout(Duration::from_secs(1))))
+            .await;
+    let browser = Browser::json_client();
+    app.sim.inject(Endpoint::Token, fault, Some(1));
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, expected, "{}", answer.body);
+    assert_nobody_logged_in(&app, &browser).await;
+    (app, browser, answer)
+}
+
+#[tokio::test]
+async fn token_endpoint_answering_4xx_fails_the_login() {
+    let (_, _, answer) = token_failure(Fault::Status(400), StatusCode::BAD_REQUEST).await;
+    assert_eq!(answer.json()["error"], "token_exchange_failed");
+}
+
+#[tokio::test]
+async fn token_endpoint_answering_5xx_fails_the_login() {
+    token_failure(Fault::Status(500), StatusCode::BAD_GATEWAY).await;
+}
+
+#[tokio::test]
+async fn token_endpoint_answering_429_fails_with_retry_after() {
+    let (_, _, answer) = token_failure(
+        Fault::RateLimited {
+            retry_after_secs: 7,
+        },
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(answer.headers["retry-after"], "7");
+}
+
+#[tokio::test]
+async fn token_endpoint_answering_malformed_json_fails_the_login() {
+    token_failure(Fault::MalformedJson, StatusCode::BAD_GATEWAY).await;
+}
+
+#[tokio::test]
+async fn token_endpoint_answering_html_fails_the_login() {
+    token_failure(Fault::Html, StatusCode::BAD_GATEWAY).await;
+}
+
+#[tokio::test]
+async fn token_response_without_id_token_fails_the_login() {
+    let (_, _, answer) = token_failure(Fault::MissingIdToken, StatusCode::BAD_GATEWAY).await;
+    assert_eq!(answer.json()["error"], "missing_id_token");
+}
+
+#[tokio::test]
+async fn token_endpoint_timing_out_fails_the_login() {
+    token_failure(
+        Fault::Delay(Duration::from_secs(3)),
+        StatusCode::GATEWAY_TIMEOUT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn id_token_with_bad_signature_fails_the_login() {
+    let (_, _, answer) = token_failure(Fault::BadSignature, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(answer.json()["error"], "invalid_id_token");
+}
+
+#[tokio::test]
+async fn id_token_with_wrong_nonce_fails_the_login() {
+    token_failure(Fault::WrongNonce, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn id_token_with_wrong_audience_fails_the_login() {
+    token_failure(Fault::WrongAudience, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn id_token_with_wrong_issuer_fails_the_login() {
+    token_failure(Fault::WrongIssuer, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn expired_id_token_fails_the_login() {
+    token_failure(Fault::Expired, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn id_token_issued_in_the_future_fails_the_login() {
+    token_failure(Fault::IssuedInFuture, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
+async fn failures_render_html_for_browsers() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.sim.inject(Endpoint::Token, Fault::Status(500), Some(1));
+    let answer = app.login(&browser, &app.first_user()).await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY);
+    assert!(
+        answer.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(answer.body.contains("LINE did not complete the login"));
+}
+
+#[tokio::test]
+async fn an_error_handler_hook_renders_the_apps_own_page() {
+    let app = start_app_with(AppOptions::default().layer(|layer: LineLoginLayer| {
+        layer.on_error(|error, _parts| {
+            Some((error.status(), format!("our own page: {}", error.code())).into_response())
+        })
+    }))
+    .await;
+    let browser = Browser::new();
+    let answer = browser
+        .get_cross_site(&app.url("/auth/line/callback?code=a&state=b"))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.body, "our own page: session_gone");
+}
+
+use axum::response::IntoResponse as _;
+
+/// A session store that can be switched off, to act out an outage.
+#[derive(Clone, Debug, Default)]
+struct SwitchableStore {
+    inner: MemoryStore,
+    down: Arc<AtomicBool>,
+}
+
+impl SwitchableStore {
+    fn check(&self) -> session_store::Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(session_store::Error::Backend("store is down".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for SwitchableStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.check()?;
+        self.inner.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.check()?;
+        self.inner.delete(id).await
+    }
+}
+
+#[tokio::test]
+async fn session_store_outage_fails_closed_with_503() {
+    let store = SwitchableStore::default();
+    let app = start_app_with(AppOptions::default().store(store.clone())).await;
+    let browser = Browser::json_client();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    store.down.store(true, Ordering::SeqCst);
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.json()["error"], "session_store_unavailable");
+    assert_no_token_request(&app);
+    let me = browser.get(&app.url("/me")).await;
+    assert_eq!(
+        me.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "protected routes fail closed"
+    );
+    store.down.store(false, Ordering::SeqCst);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn session_id_is_cycled_at_login() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let before = browser
+        .cookie("line_login_session")
+        .expect("session cookie");
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    browser.get_cross_site(&callback).await;
+    let after = browser
+        .cookie("line_login_session")
+        .expect("session cookie");
+    assert_ne!(before, after, "the session id changes at login");
+    // The old id is worthless now.
+    let stale = Browser::json_client();
+    stale.set_cookie("line_login_session", &before);
+    assert_eq!(app.who(&stale).await, None);
+}
+
+#[tokio::test]
+async fn unsafe_return_to_falls_back_to_root() {
+    let app = start_app().await;
+    for bad in [
+        "https://evil.example/",
+        "//evil.example",
+        "/%2F%2Fevil.example",
+        "/\\evil",
+        "javascript:alert(1)",
+    ] {
+        let browser = Browser::new();
+        let encoded: String = url::form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        let authorize = app
+            .start_login(&browser, &format!("?return_to={encoded}"))
+            .await;
+        let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+        let answer = browser.get_cross_site(&callback).await;
+        assert_eq!(answer.location().as_deref(), Some("/"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn logout_by_get_is_refused_and_logs_nobody_out() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.login(&browser, &app.first_user()).await;
+    let answer = browser.get(&app.url("/auth/line/logout")).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+}
+
+#[tokio::test]
+async fn logout_revokes_the_token_and_ends_the_session() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.login(&browser, &app.first_user()).await;
+    let answer = browser.post(&app.url("/auth/line/logout")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location().as_deref(), Some("/"));
+    assert_eq!(app.sim.requests(Endpoint::Revoke), 1);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn logout_still_happens_when_revoke_fails() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.login(&browser, &app.first_user()).await;
+    app.sim.inject(Endpoint::Revoke, Fault::Status(500), None);
+    let answer = browser.post(&app.url("/auth/line/logout")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_nobody_logged_in(&app, &browser).await;
+}
+
+#[tokio::test]
+async fn cross_site_logout_is_refused() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.login(&browser, &app.first_user()).await;
+    let answer = browser
+        .post_with(&app.url("/auth/line/logout"), |r| {
+            r.header("origin", "https://evil.example")
+        })
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+}
+
+#[tokio::test]
+async fn line_user_extractor_rejects_api_clients_with_401_json() {
+    let app = start_app().await;
+    let answer = Browser::json_client().get(&app.url("/me")).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json()["error"], "not_logged_in");
+}
+
+#[tokio::test]
+async fn line_user_extractor_redirects_browsers_to_login_with_return_to() {
+    let app = start_app().await;
+    let answer = Browser::new().get(&app.url("/me?x=1")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        answer.location().as_deref(),
+        Some("/auth/line/login?return_to=%2Fme%3Fx%3D1")
+    );
+}
+
+#[tokio::test]
+async fn optional_line_user_is_none_when_anonymous_and_some_after_login() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    assert_eq!(browser.get(&app.url("/maybe")).await.body, "anonymous");
+    app.login(&browser, &app.first_user()).await;
+    assert_eq!(
+        browser.get(&app.url("/maybe")).await.body,
+        format!("user {}", app.first_user())
+    );
+}
+
+#[tokio::test]
+async fn guard_layer_protects_a_whole_router() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let answer = browser.get(&app.url("/protected/area")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    let answer = Browser::json_client()
+        .get(&app.url("/protected/area"))
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    app.login(&browser, &app.first_user()).await;
+    let answer = browser.get(&app.url("/protected/area")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.body, "secret area");
+}
+
+#[tokio::test]
+async fn unauthenticated_behaviour_is_configurable() {
+    let app =
+        start_app_with(AppOptions::default().layer(|layer: LineLoginLayer| {
+            layer.unauthenticated(line_login::Unauthenticated::Json)
+        }))
+        .await;
+    let answer = Browser::new().get(&app.url("/me")).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn session_cookie_is_httponly_lax_and_not_secure_over_http() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    app.start_login(&browser, "").await;
+    let (same_site, http_only, secure) = browser.cookie_attributes("line_login_session").unwrap();
+    assert_eq!(same_site.as_deref(), Some("Lax"));
+    assert!(http_only);
+    assert!(!secure);
+}
+
+#[tokio::test]
+async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
+    let app = start_app_with(AppOptions {
+        https_redirect: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let browser = Browser::new();
+    let answer = browser.get(&app.url("/auth/line/login")).await;
+    let cookies = answer.set_cookies();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("line_login_session="))
+        .expect("session cookie");
+    assert!(session.contains("Secure"), "{session}");
+    assert!(session.contains("HttpOnly"));
+    assert!(session.contains("SameSite=Lax"));
+}
+
+#[tokio::test]
+async fn redirect_uri_with_extra_query_is_repeated_exactly_in_the_token_request() {
+    // The simulator refuses a token request whose redirect_uri differs from the authorize
+    // request's; a redirect URI with its own query must survive both unchanged.
+    let app = start_app_with(AppOptions {
+        redirect_suffix: "?site=shop&lang=ja",
+        ..AppOptions::default()
+    })
+    .await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    assert!(query(&authorize)["redirect_uri"].ends_with("/auth/line/callback?site=shop&lang=ja"));
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    assert!(callback.contains("site=shop"), "{callback}");
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+}
+
+#[tokio::test]
+async fn login_route_rejects_other_methods() {
+    let app = start_app().await;
+    let answer = Browser::new().post(&app.url("/auth/line/login")).await;
+    assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+}
