@@ -119,7 +119,7 @@ impl Scopes {
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
         let (mut profile, mut openid, mut email) = (false, false, false);
         for word in value
-            .split(|c: char| c == ' ' || c == ',' || c == '+')
+            .split([' ', ',', '+'])
             .filter(|w| !w.is_empty())
         {
             match word {

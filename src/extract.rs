@@ -3,6 +3,9 @@
 //! layer for a whole router. They need [`crate::LineLoginLayer`] and a session layer outside the
 //! handler.
 
+// axum rejections are responses; boxing them would only add an allocation to every rejection.
+#![allow(clippy::result_large_err)]
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;

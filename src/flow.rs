@@ -68,6 +68,9 @@ pub(crate) async fn start_attempt(
     let mut attempts = session::attempts(ctx.session).await?;
     attempts.push(attempt);
     session::store_attempts(ctx.session, attempts, now).await?;
+    // Saved here, not only by the session layer on the way out, so a store outage answers 503
+    // with a clear page instead of the session layer's bare 500.
+    ctx.session.save().await?;
     // LINE's guidelines ask for the authorize request in the logs; state, nonce and the PKCE
     // challenge are left out.
     tracing::info!(
@@ -203,10 +206,10 @@ async fn finish_login(
         if current.as_deref() != Some(member_id.as_str()) {
             return Err(LoginError::NoMember);
         }
-        members.link(member_id, &user.user_id).await?;
+        members.link(member_id, &user.user_id, &stored).await?;
         user.member_id = Some(member_id.clone());
     } else if let Some(members) = &shared.members {
-        user.member_id = members.member_for(&user.user_id).await?;
+        user.member_id = members.logged_in(&user.user_id, &stored).await?;
     }
 
     if shared.friendship_fetch == FriendshipFetch::AtLogin
@@ -355,14 +358,16 @@ pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
         .await?
         .ok_or(LoginError::NoMember)?;
     let tokens = session::tokens(ctx.session).await?;
-    members
-        .unlink(&member_id, tokens.as_ref().map(|t| &t.access_token))
+    let user = session::user(ctx.session).await?;
+    let line_user = user.as_ref().map(|u| u.user_id.as_str());
+    let unlinked = members
+        .unlink(&member_id, line_user, tokens.as_ref())
         .await?;
-    if let Some(mut user) = session::user(ctx.session).await?
-        && user.member_id.as_deref() == Some(member_id.as_str())
-    {
-        user.member_id = None;
-        ctx.session.insert(USER_KEY, &user).await?;
+    // The unlinked LINE user's authorization has ended: their LINE login here ends with it. The
+    // app's own member sign-in is left alone.
+    if unlinked.is_some() && unlinked.as_deref() == line_user {
+        ctx.session.remove_value(USER_KEY).await?;
+        ctx.session.remove_value(TOKENS_KEY).await?;
     }
     let return_to = sanitize_return_to(return_to_param(ctx.parts).as_deref());
     Ok(see_other(&return_to))

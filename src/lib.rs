@@ -18,6 +18,7 @@ pub mod session;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod state;
+pub mod store;
 pub mod user;
 
 pub use api::{ApiError, LineApi};

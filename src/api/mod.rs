@@ -789,6 +789,80 @@ mod tests {
         assert_eq!(a.request_id.map(|r| r.len()), Some(REQUEST_ID_MAX_CHARS));
     }
 
+    /// Serves one raw HTTP answer on loopback and returns its base URL.
+    async fn one_answer(head: String, body_len: usize) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(head.as_bytes()).await;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut left = body_len;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if socket.write_all(&chunk[..n]).await.is_err() {
+                    break;
+                }
+                left -= n;
+            }
+            let _ = socket.shutdown().await;
+        });
+        base
+    }
+
+    async fn api_on(base: &str) -> LineApi {
+        let config = Config::builder("1", "s", "https://e.com/cb")
+            .api_base(base)
+            .build()
+            .unwrap();
+        LineApi::new(&config).unwrap()
+    }
+
+    #[tokio::test]
+    async fn bodies_larger_than_one_mebibyte_are_refused() {
+        let too_big = MAX_BODY_BYTES + 1;
+        // Announced by Content-Length: refused before reading.
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {too_big}\r\nx-line-request-id: big1\r\n\r\n"
+        );
+        let api = api_on(&one_answer(head, too_big).await).await;
+        let err = api.jwks().await.unwrap_err();
+        assert!(
+            matches!(&err, ApiError::UnexpectedBody { detail, request_id: Some(r), .. } if detail.contains("larger") && r == "big1"),
+            "{err:?}"
+        );
+        // Streamed without a length: refused while reading.
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+            .to_owned();
+        let api = api_on(&one_answer(head, too_big).await).await;
+        let err = api.jwks().await.unwrap_err();
+        assert!(
+            matches!(&err, ApiError::UnexpectedBody { detail, .. } if detail.contains("larger")),
+            "{err:?}"
+        );
+        // Exactly the limit is read (and then fails as JSON, not as size).
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+            .to_owned();
+        let api = api_on(&one_answer(head, MAX_BODY_BYTES).await).await;
+        let err = api.jwks().await.unwrap_err();
+        assert!(
+            matches!(&err, ApiError::UnexpectedBody { detail, .. } if detail.contains("truncated")),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let head = "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: 0\r\n\r\n"
+            .to_owned();
+        let api = api_on(&one_answer(head, 0).await).await;
+        let err = api.profile(&AccessToken::new("t")).await.unwrap_err();
+        assert_eq!(err.status(), Some(302), "{err:?}");
+    }
+
     #[test]
     fn futures_are_send() {
         fn assert_send<T: Send>(_: T) {}

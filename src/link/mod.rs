@@ -1,22 +1,62 @@
-//! ID links between LINE users and the company's member records: the [`MemberLinks`] trait with
-//! its stores, how the layer learns which member is signed in ([`SignedInMember`]), and unlinking
-//! with LINE's deauthorize. The member ID only ever comes from the app's own sign-in, never from a
-//! query string, form or header, so a link cannot be spoofed.
+//! ID links between LINE users and the company's member records: the [`MemberLinks`] trait and its
+//! stores (memory, SQLite, PostgreSQL), how the layer learns who is signed in ([`SignedInMember`]),
+//! the [`LinkedMember`] extractor, unlinking with LINE's deauthorize, and the consent sweep
+//! ([`check_links`]). Sessions and the login routes themselves belong to [`crate::layer`].
+//!
+//! # Why a link cannot be spoofed
+//!
+//! The member ID comes only from the app's own sign-in ([`SignedInMember`], e.g. a session key),
+//! never from a query string, form or header. `POST {prefix}/link` stores that member in the
+//! server-side login attempt; LINE's callback links the verified `sub` of the ID token to it, and
+//! only if the same member is still signed in on the same session. Both directions are unique
+//! (one LINE user to one member and back), enforced by the store; a clash is a
+//! [`LinkError::Conflict`] and changes nothing.
+//!
+//! # Tokens at rest
+//!
+//! A link keeps the LINE user's latest access and refresh tokens ([`LinkTokens`]), refreshed at
+//! every login, because unlinking from back-office code must call LINE's deauthorize API with the
+//! user's access token and the sweep must ask LINE whether consent still stands. These are
+//! secrets at rest: restrict access to the tables, and encrypt the database or its disk where
+//! your policy asks for it. The crate never logs them.
 
+mod access;
+mod extract;
+mod lifecycle;
 mod memory;
+mod signed_in;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
 
 use std::fmt;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use axum::http::request::Parts;
-use tower_sessions::Session;
+use time::OffsetDateTime;
 
-use crate::api::LineApi;
-use crate::error::LoginError;
-use crate::secret::AccessToken;
+use crate::secret::{AccessToken, RefreshToken};
 
+pub(crate) use access::{LinkAccess, MemberAccess};
+pub use extract::LinkedMember;
+pub use lifecycle::{
+    Consent, Deauthorization, SweepAction, SweepReport, SweptLink, Unlinked, check_links,
+    deauthorize, unlink_and_deauthorize,
+};
 pub use memory::MemoryLinks;
+pub use signed_in::{MemberInSession, SignedInMember};
+#[cfg(feature = "postgres")]
+pub use sql::PostgresLinks;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::SqlLinksError;
+#[cfg(feature = "sqlite")]
+pub use sql::SqliteLinks;
+
+/// How long a refresh token lives, counted from the login that issued it (LINE: 90 days after
+/// its access token was issued; refreshing does not extend it).
+pub const REFRESH_TOKEN_TTL: time::Duration = time::Duration::days(90);
+
+/// Longest cause kept in the audit trail, in characters.
+pub const LINK_CAUSE_MAX_CHARS: usize = 80;
 
 /// Who or what caused a link change; kept in the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,21 +67,49 @@ impl LinkCause {
     pub fn member() -> Self {
         Self("member".to_owned())
     }
-    /// Back-office code, naming the operator or job.
+
+    /// Back-office code, naming the operator or job (control characters dropped, at most
+    /// [`LINK_CAUSE_MAX_CHARS`] characters kept).
     pub fn back_office(who: &str) -> Self {
-        Self(format!(
-            "back-office:{}",
-            who.chars().take(64).collect::<String>()
-        ))
+        let who: String = who.chars().filter(|c| !c.is_control()).collect();
+        Self(
+            format!("back-office:{who}")
+                .chars()
+                .take(LINK_CAUSE_MAX_CHARS)
+                .collect(),
+        )
     }
-    /// The consent sweep ([`check_links`](crate::link)) found the user's consent withdrawn.
+
+    /// The consent sweep ([`check_links`]) found the user's consent withdrawn.
     pub fn consent_withdrawn() -> Self {
         Self("consent-withdrawn".to_owned())
     }
+
     /// The cause as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+impl fmt::Display for LinkCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which side of a requested link is already taken. The messages name no IDs: they are shown to
+/// the member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkConflict {
+    /// The LINE user is linked to another member.
+    #[error("this LINE account is already linked to another member")]
+    LineUserLinkedElsewhere,
+    /// The member is linked to another LINE user.
+    #[error("this member is already linked to another LINE account")]
+    MemberLinkedElsewhere,
+    /// The conflicting link changed while this one was being made; try again.
+    #[error("the link changed at the same time; try again")]
+    Concurrent,
 }
 
 /// A link change refused or failed.
@@ -50,202 +118,392 @@ pub enum LinkError<E> {
     /// The LINE user is linked to another member, or the member to another LINE user. Nothing
     /// changed.
     #[error("already linked: {0}")]
-    Conflict(String),
+    Conflict(LinkConflict),
     /// The store failed. Nothing changed.
-    #[error("member-link store error: {0}")]
+    #[error("member-link store error")]
     Store(#[source] E),
+}
+
+/// The LINE user's tokens kept with a link. Secrets at rest: see the [module docs](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkTokens {
+    /// The latest access token.
+    pub access_token: AccessToken,
+    /// When it expires.
+    pub expires_at: OffsetDateTime,
+    /// The refresh token, when LINE gave one.
+    pub refresh_token: Option<RefreshToken>,
+    /// When the refresh token stops working ([`REFRESH_TOKEN_TTL`] after the login that issued
+    /// it), when known.
+    pub refresh_expires_at: Option<OffsetDateTime>,
+}
+
+/// One link: a company member and a LINE user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link<M> {
+    /// The company's member ID.
+    pub member: M,
+    /// The LINE user ID (`sub`).
+    pub line_user_id: String,
+    /// When the link was made.
+    pub linked_at: OffsetDateTime,
+    /// The LINE user's latest tokens, if the store has them.
+    pub tokens: Option<LinkTokens>,
+}
+
+/// Which link to find or remove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKey<'a, M> {
+    /// The member's link.
+    Member(&'a M),
+    /// The LINE user's link.
+    LineUser(&'a str),
+    /// Exactly this pair: nothing if either side is now linked elsewhere.
+    Pair {
+        /// The member.
+        member: &'a M,
+        /// The LINE user.
+        line_user_id: &'a str,
+    },
+}
+
+impl<M: PartialEq> LinkKey<'_, M> {
+    /// Whether `link` is the one this key names.
+    pub fn matches(&self, link: &Link<M>) -> bool {
+        match self {
+            LinkKey::Member(member) => link.member == **member,
+            LinkKey::LineUser(user) => link.line_user_id == *user,
+            LinkKey::Pair {
+                member,
+                line_user_id,
+            } => link.member == **member && link.line_user_id == *line_user_id,
+        }
+    }
+}
+
+/// What happened to a link, in the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditAction {
+    /// A link was made.
+    Link,
+    /// A link was removed.
+    Unlink,
+}
+
+impl AuditAction {
+    /// `"link"` or `"unlink"`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Link => "link",
+            AuditAction::Unlink => "unlink",
+        }
+    }
+}
+
+/// One row of the audit trail of link changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Link or unlink.
+    pub action: AuditAction,
+    /// The member, as text.
+    pub member_id: String,
+    /// The LINE user.
+    pub line_user_id: String,
+    /// Who or what caused it ([`LinkCause`]).
+    pub cause: String,
 }
 
 /// Where links live: one LINE user to one member and back.
 ///
-/// Two lookups and two changes; everything else is built on them. The in-memory implementation:
+/// Five required methods: find, link, unlink, keep the tokens fresh, and list (for the sweep);
+/// [`member_for`](MemberLinks::member_for) and [`line_user_for`](MemberLinks::line_user_for) are
+/// built on them. Stores must decide conflicts atomically (two concurrent links of one LINE user
+/// to two members: exactly one wins) and should keep an audit trail of link and unlink events
+/// with their [`LinkCause`]. Provided: [`MemoryLinks`], `SqliteLinks` and `PostgresLinks`.
+///
+/// A complete in-memory implementation:
 ///
 /// ```
-/// use line_login::link::{LinkCause, MemberLinks, MemoryLinks};
-/// # tokio_test_block_on(async {
-/// let links = MemoryLinks::<u64>::default();
-/// links.link(&42, "U0123", &LinkCause::member()).await.unwrap();
+/// use std::collections::BTreeMap;
+/// use std::convert::Infallible;
+/// use std::sync::{Arc, Mutex};
+///
+/// use async_trait::async_trait;
+/// use line_login::link::{
+///     Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens, MemberLinks,
+/// };
+///
+/// /// Links by LINE user ID.
+/// #[derive(Clone, Default)]
+/// struct Links(Arc<Mutex<BTreeMap<String, Link<u64>>>>);
+///
+/// #[async_trait]
+/// impl MemberLinks for Links {
+///     type MemberId = u64;
+///     type Error = Infallible;
+///
+///     async fn find(&self, key: LinkKey<'_, u64>) -> Result<Option<Link<u64>>, Infallible> {
+///         Ok(self.0.lock().unwrap().values().find(|l| key.matches(l)).cloned())
+///     }
+///
+///     async fn link(
+///         &self,
+///         member: &u64,
+///         line_user_id: &str,
+///         tokens: Option<&LinkTokens>,
+///         _cause: &LinkCause,
+///     ) -> Result<(), LinkError<Infallible>> {
+///         let mut links = self.0.lock().unwrap();
+///         if let Some(link) = links.get_mut(line_user_id) {
+///             if link.member != *member {
+///                 return Err(LinkError::Conflict(LinkConflict::LineUserLinkedElsewhere));
+///             }
+///             link.tokens = tokens.cloned().or(link.tokens.take()); // the same pair again
+///             return Ok(());
+///         }
+///         if links.values().any(|l| l.member == *member) {
+///             return Err(LinkError::Conflict(LinkConflict::MemberLinkedElsewhere));
+///         }
+///         let link = Link {
+///             member: *member,
+///             line_user_id: line_user_id.to_owned(),
+///             linked_at: time::OffsetDateTime::now_utc(),
+///             tokens: tokens.cloned(),
+///         };
+///         links.insert(line_user_id.to_owned(), link);
+///         Ok(())
+///     }
+///
+///     async fn unlink(
+///         &self,
+///         key: LinkKey<'_, u64>,
+///         _cause: &LinkCause,
+///     ) -> Result<Option<Link<u64>>, Infallible> {
+///         let mut links = self.0.lock().unwrap();
+///         let found = links.values().find(|l| key.matches(l)).map(|l| l.line_user_id.clone());
+///         Ok(found.and_then(|user| links.remove(&user)))
+///     }
+///
+///     async fn update_tokens(
+///         &self,
+///         line_user_id: &str,
+///         tokens: &LinkTokens,
+///     ) -> Result<bool, Infallible> {
+///         let mut links = self.0.lock().unwrap();
+///         let link = links.get_mut(line_user_id);
+///         Ok(link.map(|l| l.tokens = Some(tokens.clone())).is_some())
+///     }
+///
+///     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Link<u64>>, Infallible> {
+///         let links = self.0.lock().unwrap();
+///         let rest = links.values().filter(|l| after.is_none_or(|a| l.line_user_id.as_str() > a));
+///         Ok(rest.take(limit).cloned().collect())
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let links = Links::default();
+/// let by = LinkCause::member();
+/// links.link(&42, "U0123", None, &by).await.unwrap();
 /// assert_eq!(links.member_for("U0123").await.unwrap(), Some(42));
-/// assert!(links.link(&7, "U0123", &LinkCause::member()).await.is_err()); // conflict
-/// assert_eq!(links.unlink(&42, &LinkCause::member()).await.unwrap(), Some("U0123".into()));
+/// assert_eq!(links.line_user_for(&42).await.unwrap().as_deref(), Some("U0123"));
+/// assert!(matches!(
+///     links.link(&7, "U0123", None, &by).await,
+///     Err(LinkError::Conflict(LinkConflict::LineUserLinkedElsewhere))
+/// ));
+/// let removed = links.unlink(LinkKey::Member(&42), &by).await.unwrap();
+/// assert_eq!(removed.map(|l| l.line_user_id).as_deref(), Some("U0123"));
+/// assert!(links.unlink(LinkKey::Member(&42), &by).await.unwrap().is_none()); // idempotent
 /// # });
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-/// # }
 /// ```
 #[async_trait]
 pub trait MemberLinks: Clone + Send + Sync + 'static {
-    /// The company's member identifier.
-    type MemberId: Clone + Send + Sync + fmt::Display + FromStr + PartialEq + 'static;
+    /// The company's member identifier, written as text in sessions and audit rows.
+    type MemberId: Clone + Send + Sync + fmt::Debug + fmt::Display + FromStr + PartialEq + 'static;
     /// The store's error.
     type Error: std::error::Error + Send + Sync + 'static;
 
-    /// The member linked to a LINE user.
-    async fn member_for(&self, line_user_id: &str) -> Result<Option<Self::MemberId>, Self::Error>;
+    /// The link `key` names, if any.
+    async fn find(
+        &self,
+        key: LinkKey<'_, Self::MemberId>,
+    ) -> Result<Option<Link<Self::MemberId>>, Self::Error>;
 
-    /// The LINE user linked to a member.
-    async fn line_user_for(&self, member: &Self::MemberId) -> Result<Option<String>, Self::Error>;
-
-    /// Links `member` and `line_user_id`. Linking the same pair again succeeds and changes
-    /// nothing; either side linked elsewhere is a [`LinkError::Conflict`].
+    /// Links `member` and `line_user_id`, with the user's tokens when known, and records a link
+    /// event. Linking the same pair again succeeds, records nothing and replaces the tokens when
+    /// `tokens` is `Some`. Either side linked elsewhere is a [`LinkError::Conflict`] and changes
+    /// nothing; the check and the write must be one atomic step.
     async fn link(
         &self,
         member: &Self::MemberId,
         line_user_id: &str,
+        tokens: Option<&LinkTokens>,
         cause: &LinkCause,
     ) -> Result<(), LinkError<Self::Error>>;
 
-    /// Removes the member's link and returns the LINE user it had; `None` when there was none
-    /// (unlinking is idempotent).
+    /// Removes the link `key` names, records an unlink event and returns the removed link (with
+    /// its tokens); `None` when there was none (unlinking is idempotent).
     async fn unlink(
         &self,
-        member: &Self::MemberId,
+        key: LinkKey<'_, Self::MemberId>,
         cause: &LinkCause,
-    ) -> Result<Option<String>, Self::Error>;
+    ) -> Result<Option<Link<Self::MemberId>>, Self::Error>;
 
-    /// Removes the LINE user's link and returns the member it had.
-    async fn unlink_line_user(
+    /// Replaces the tokens of the LINE user's link; `false` (and no change) when the user is not
+    /// linked. Never creates a link.
+    async fn update_tokens(
         &self,
         line_user_id: &str,
-        cause: &LinkCause,
-    ) -> Result<Option<Self::MemberId>, Self::Error> {
-        match self.member_for(line_user_id).await? {
-            Some(member) => {
-                self.unlink(&member, cause).await?;
-                Ok(Some(member))
+        tokens: &LinkTokens,
+    ) -> Result<bool, Self::Error>;
+
+    /// Up to `limit` links ordered by LINE user ID, starting after `after` (a page of the sweep).
+    async fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Link<Self::MemberId>>, Self::Error>;
+
+    /// The member linked to a LINE user.
+    async fn member_for(&self, line_user_id: &str) -> Result<Option<Self::MemberId>, Self::Error> {
+        Ok(self
+            .find(LinkKey::LineUser(line_user_id))
+            .await?
+            .map(|l| l.member))
+    }
+
+    /// The LINE user linked to a member.
+    async fn line_user_for(&self, member: &Self::MemberId) -> Result<Option<String>, Self::Error> {
+        Ok(self
+            .find(LinkKey::Member(member))
+            .await?
+            .map(|l| l.line_user_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// The tiniest backend: one optional link, enough to exercise the default methods.
+    #[derive(Clone, Default)]
+    struct OneLink(Arc<Mutex<Option<Link<u32>>>>);
+
+    #[async_trait]
+    impl MemberLinks for OneLink {
+        type MemberId = u32;
+        type Error = std::convert::Infallible;
+
+        async fn find(&self, key: LinkKey<'_, u32>) -> Result<Option<Link<u32>>, Self::Error> {
+            Ok(self.0.lock().unwrap().clone().filter(|l| key.matches(l)))
+        }
+        async fn link(
+            &self,
+            member: &u32,
+            line_user_id: &str,
+            tokens: Option<&LinkTokens>,
+            _cause: &LinkCause,
+        ) -> Result<(), LinkError<Self::Error>> {
+            let mut slot = self.0.lock().unwrap();
+            if slot.is_some() {
+                return Err(LinkError::Conflict(LinkConflict::Concurrent));
             }
-            None => Ok(None),
+            *slot = Some(Link {
+                member: *member,
+                line_user_id: line_user_id.to_owned(),
+                linked_at: OffsetDateTime::now_utc(),
+                tokens: tokens.cloned(),
+            });
+            Ok(())
+        }
+        async fn unlink(
+            &self,
+            key: LinkKey<'_, u32>,
+            _cause: &LinkCause,
+        ) -> Result<Option<Link<u32>>, Self::Error> {
+            let mut slot = self.0.lock().unwrap();
+            if slot.as_ref().is_some_and(|l| key.matches(l)) {
+                return Ok(slot.take());
+            }
+            Ok(None)
+        }
+        async fn update_tokens(&self, _: &str, _: &LinkTokens) -> Result<bool, Self::Error> {
+            Ok(false)
+        }
+        async fn list(&self, _: Option<&str>, _: usize) -> Result<Vec<Link<u32>>, Self::Error> {
+            Ok(self.0.lock().unwrap().clone().into_iter().collect())
         }
     }
-}
 
-/// Tells the layer which company member is signed in on this request, from the app's own sign-in
-/// (its session, say). Never from anything the client can write.
-#[async_trait]
-pub trait SignedInMember: Send + Sync + 'static {
-    /// The signed-in member's ID, or `None`.
-    async fn signed_in_member(&self, parts: &Parts, session: &Session) -> Option<String>;
-}
-
-/// The member ID the app keeps in the session under `key` (a `String` or a number).
-#[derive(Clone, Debug)]
-pub struct MemberInSession(pub &'static str);
-
-#[async_trait]
-impl SignedInMember for MemberInSession {
-    async fn signed_in_member(&self, _parts: &Parts, session: &Session) -> Option<String> {
-        match session.get::<serde_json::Value>(self.0).await {
-            Ok(Some(serde_json::Value::String(id))) if !id.is_empty() => Some(id),
-            Ok(Some(serde_json::Value::Number(id))) => Some(id.to_string()),
-            _ => None,
-        }
-    }
-}
-
-/// What the layer needs from member links, with the member ID as a string.
-#[async_trait]
-pub(crate) trait MemberAccess: Send + Sync {
-    async fn signed_in_member(
-        &self,
-        parts: &Parts,
-        session: &Session,
-    ) -> Result<Option<String>, LoginError>;
-    async fn member_for(&self, line_user_id: &str) -> Result<Option<String>, LoginError>;
-    async fn link(&self, member_id: &str, line_user_id: &str) -> Result<(), LoginError>;
-    async fn unlink(
-        &self,
-        member_id: &str,
-        access_token: Option<&AccessToken>,
-    ) -> Result<(), LoginError>;
-}
-
-pub(crate) struct LinkAccess<L, M> {
-    links: L,
-    signed_in: M,
-    api: LineApi,
-}
-
-impl<L, M> LinkAccess<L, M> {
-    pub(crate) fn new(links: L, signed_in: M, api: LineApi) -> Self {
-        Self {
-            links,
-            signed_in,
-            api,
-        }
-    }
-}
-
-fn parse_member<L: MemberLinks>(member_id: &str) -> Result<L::MemberId, LoginError> {
-    member_id
-        .parse()
-        .map_err(|_| LoginError::BadRequest("the signed-in member ID does not parse"))
-}
-
-fn store_error(error: impl fmt::Display) -> LoginError {
-    LoginError::LinkStore(error.to_string())
-}
-
-#[async_trait]
-impl<L: MemberLinks, M: SignedInMember> MemberAccess for LinkAccess<L, M> {
-    async fn signed_in_member(
-        &self,
-        parts: &Parts,
-        session: &Session,
-    ) -> Result<Option<String>, LoginError> {
-        Ok(self.signed_in.signed_in_member(parts, session).await)
-    }
-
-    async fn member_for(&self, line_user_id: &str) -> Result<Option<String>, LoginError> {
-        let member = self
-            .links
-            .member_for(line_user_id)
+    #[tokio::test]
+    async fn default_lookups_are_built_on_find() {
+        let links = OneLink::default();
+        assert_eq!(links.member_for("U1").await.unwrap(), None);
+        links
+            .link(&5, "U1", None, &LinkCause::member())
             .await
-            .map_err(store_error)?;
-        Ok(member.map(|m| m.to_string()))
+            .unwrap();
+        assert_eq!(links.member_for("U1").await.unwrap(), Some(5));
+        assert_eq!(links.member_for("U2").await.unwrap(), None);
+        assert_eq!(
+            links.line_user_for(&5).await.unwrap().as_deref(),
+            Some("U1")
+        );
+        assert_eq!(links.line_user_for(&6).await.unwrap(), None);
     }
 
-    async fn link(&self, member_id: &str, line_user_id: &str) -> Result<(), LoginError> {
-        let member = parse_member::<L>(member_id)?;
-        match self
-            .links
-            .link(&member, line_user_id, &LinkCause::member())
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(LinkError::Conflict(why)) => Err(LoginError::LinkConflict(why)),
-            Err(LinkError::Store(error)) => Err(store_error(error)),
-        }
+    #[test]
+    fn a_pair_key_needs_both_sides() {
+        let link = Link {
+            member: 5u32,
+            line_user_id: "U1".to_owned(),
+            linked_at: OffsetDateTime::UNIX_EPOCH,
+            tokens: None,
+        };
+        assert!(LinkKey::Member(&5).matches(&link));
+        assert!(LinkKey::LineUser("U1").matches(&link));
+        assert!(
+            LinkKey::Pair {
+                member: &5,
+                line_user_id: "U1"
+            }
+            .matches(&link)
+        );
+        assert!(
+            !LinkKey::Pair {
+                member: &5,
+                line_user_id: "U2"
+            }
+            .matches(&link)
+        );
+        assert!(
+            !LinkKey::Pair {
+                member: &6,
+                line_user_id: "U1"
+            }
+            .matches(&link)
+        );
     }
 
-    async fn unlink(
-        &self,
-        member_id: &str,
-        access_token: Option<&AccessToken>,
-    ) -> Result<(), LoginError> {
-        let member = parse_member::<L>(member_id)?;
-        self.links
-            .unlink(&member, &LinkCause::member())
-            .await
-            .map_err(store_error)?;
-        if let Some(token) = access_token {
-            deauthorize(&self.api, token).await;
-        }
-        Ok(())
+    #[test]
+    fn back_office_causes_are_bounded_and_printable() {
+        let cause = LinkCause::back_office(&format!("ops\n{}", "x".repeat(500)));
+        assert!(cause.as_str().starts_with("back-office:ops"));
+        assert!(!cause.as_str().contains('\n'));
+        assert_eq!(cause.as_str().chars().count(), LINK_CAUSE_MAX_CHARS);
     }
-}
 
-/// Tells LINE the user's authorization ended (deauthorize with a freshly issued stateless channel
-/// access token), as LINE's guidelines require on unlink or unregister. Failures are logged: the
-/// company's own unlink has already happened.
-pub async fn deauthorize(api: &LineApi, user_access_token: &AccessToken) {
-    let channel_token = match api.issue_stateless_channel_token().await {
-        Ok(response) => response.access_token,
-        Err(error) => {
-            tracing::warn!(%error, "could not issue a channel access token; deauthorize skipped");
-            return;
-        }
-    };
-    if let Err(error) = api.deauthorize(&channel_token, user_access_token).await {
-        tracing::warn!(%error, "LINE deauthorize failed");
+    #[test]
+    fn conflict_messages_name_no_ids() {
+        let text =
+            LinkError::<std::convert::Infallible>::Conflict(LinkConflict::LineUserLinkedElsewhere)
+                .to_string();
+        assert_eq!(
+            text,
+            "already linked: this LINE account is already linked to another member"
+        );
     }
 }

@@ -410,38 +410,48 @@ pub(crate) async fn revoke(
     no_store(StatusCode::OK.into_response())
 }
 
-/// Checks the bearer token of a gateway-style endpoint (`{"message": ...}` errors).
-fn gateway_token(
-    sim: &SimState,
-    headers: &HeaderMap,
-    profile_needed: bool,
-) -> Result<AccessEntry, Response> {
-    let Some(token) = bearer(headers) else {
-        return Err(message_error(StatusCode::UNAUTHORIZED, MISSING_BEARER_TEXT));
-    };
-    let entry = sim.check_access_token(token).map_err(|problem| {
-        message_error(
-            StatusCode::UNAUTHORIZED,
-            &format!(
-                "Authentication failed due to the following reason: {}. Confirm that the access token in the authorization header is valid.",
-                problem_text(problem)
+/// Why a gateway-style endpoint refuses a request.
+enum Denied {
+    MissingBearer,
+    Token(TokenProblem),
+    NoProfileScope,
+}
+
+impl Denied {
+    /// LINE's API-gateway answer (`{"message": ...}`).
+    fn response(self) -> Response {
+        match self {
+            Denied::MissingBearer => message_error(StatusCode::UNAUTHORIZED, MISSING_BEARER_TEXT),
+            Denied::Token(problem) => message_error(
+                StatusCode::UNAUTHORIZED,
+                &format!(
+                    "Authentication failed due to the following reason: {}. Confirm that the access token in the authorization header is valid.",
+                    problem_text(problem)
+                ),
             ),
-        )
-    })?;
-    if profile_needed && !entry.scopes.profile {
-        return Err(message_error(
-            StatusCode::FORBIDDEN,
-            "The access token does not have the required scope: profile",
-        ));
+            Denied::NoProfileScope => message_error(
+                StatusCode::FORBIDDEN,
+                "The access token does not have the required scope: profile",
+            ),
+        }
+    }
+}
+
+/// Checks the bearer token of a gateway-style endpoint that needs the `profile` scope.
+fn profile_token(sim: &SimState, headers: &HeaderMap) -> Result<AccessEntry, Denied> {
+    let token = bearer(headers).ok_or(Denied::MissingBearer)?;
+    let entry = sim.check_access_token(token).map_err(Denied::Token)?;
+    if !entry.scopes.profile {
+        return Err(Denied::NoProfileScope);
     }
     Ok(entry)
 }
 
 /// `GET /v2/profile` (needs `profile`).
 pub(crate) async fn profile(State(sim): State<Arc<SimState>>, headers: HeaderMap) -> Response {
-    let entry = match gateway_token(&sim, &headers, true) {
+    let entry = match profile_token(&sim, &headers) {
         Ok(entry) => entry,
-        Err(response) => return response,
+        Err(denied) => return denied.response(),
     };
     let Some(user) = sim.user(&entry.user_id) else {
         return message_error(StatusCode::NOT_FOUND, "Not found");
@@ -459,9 +469,9 @@ pub(crate) async fn profile(State(sim): State<Arc<SimState>>, headers: HeaderMap
 
 /// `GET /friendship/v1/status` (needs `profile`).
 pub(crate) async fn friendship(State(sim): State<Arc<SimState>>, headers: HeaderMap) -> Response {
-    match gateway_token(&sim, &headers, true) {
+    match profile_token(&sim, &headers) {
         Ok(entry) => json_ok(json!({ "friendFlag": sim.is_friend(&entry.user_id) })),
-        Err(response) => response,
+        Err(denied) => denied.response(),
     }
 }
 
@@ -674,7 +684,7 @@ mod tests {
     #[test]
     fn pkce_s256_matches_the_rfc_7636_example() {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWW2WndTy8-cM";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(pkce_matches(challenge, verifier));
         assert!(!pkce_matches(
             challenge,

@@ -308,7 +308,11 @@ fn parse_scopes(raw: Option<&str>) -> Option<ScopeSet> {
             _ => return None,
         }
     }
-    let valid = (scopes.profile || scopes.openid) && (!scopes.email || scopes.openid);
+    let valid = if scopes.email {
+        scopes.openid
+    } else {
+        scopes.profile || scopes.openid
+    };
     valid.then_some(scopes)
 }
 

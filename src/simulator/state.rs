@@ -36,8 +36,10 @@ pub(crate) const REFRESH_TOKENS_MAX: usize = 20_000;
 pub(crate) const DEAUTHORIZE_RECORDS_MAX: usize = 100;
 /// Faults queued per endpoint; the oldest is dropped beyond this.
 pub(crate) const FAULTS_PER_ENDPOINT_MAX: usize = 32;
-/// Longest clock jump accepted at once (10 years), so time arithmetic cannot overflow.
+/// Longest clock jump accepted at once (10 years).
 pub(crate) const CLOCK_ADVANCE_MAX_SECS: u64 = 10 * 365 * 86_400;
+/// Furthest the clock may be moved in total (1000 years), so time arithmetic cannot overflow.
+pub(crate) const CLOCK_OFFSET_MAX_SECS: u64 = 1_000 * 365 * 86_400;
 
 /// The scopes of one authorization.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -257,7 +259,8 @@ impl SimState {
     /// The simulator's clock: real time plus every `advance_clock`.
     pub fn now(&self) -> SystemTime {
         let offset = self.lock().clock_offset;
-        SystemTime::now() + offset
+        let now = SystemTime::now();
+        now.checked_add(offset).unwrap_or(now)
     }
 
     /// The simulator's clock in UNIX seconds.
@@ -272,7 +275,10 @@ impl SimState {
     pub fn advance_clock(&self, by: Duration) {
         let by = by.min(Duration::from_secs(CLOCK_ADVANCE_MAX_SECS));
         let mut inner = self.lock();
-        inner.clock_offset = inner.clock_offset.saturating_add(by);
+        inner.clock_offset = inner
+            .clock_offset
+            .saturating_add(by)
+            .min(Duration::from_secs(CLOCK_OFFSET_MAX_SECS));
     }
 
     /// The test user with this ID.
@@ -283,7 +289,8 @@ impl SimState {
     /// Counts one request and takes the faults that apply to it (consuming `times`).
     pub fn take_faults(&self, endpoint: Endpoint) -> Vec<Fault> {
         let mut inner = self.lock();
-        *inner.requests.entry(endpoint).or_insert(0) += 1;
+        let count = inner.requests.entry(endpoint).or_insert(0);
+        *count = count.saturating_add(1);
         let Some(entries) = inner.faults.get_mut(&endpoint) else {
             return Vec::new();
         };

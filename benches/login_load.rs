@@ -1,0 +1,173 @@
+//! Many concurrent LINE logins across two app instances sharing one session store, on loopback,
+//! for the memory store, Redis and PostgreSQL side by side in one run: logins per second and
+//! p50/p99 latency of the whole login and of its server-side part, with zero mix-ups and zero
+//! 5xx asserted. Run: `cargo bench --bench login_load`.
+//!
+//! Each login starts on instance A or B (alternating), consents on the simulator, finishes on
+//! the other instance, then asks `/me` on the first: the user and a tag planted in the session
+//! at the start must both come back. Redis is a private `redis-server` started here;
+//! PostgreSQL is `LINE_LOGIN_TEST_POSTGRES_URL` (default the `.ci/setup` one) in a schema of
+//! its own, dropped at the end. The memory column shares one `MemoryStore` between two routers
+//! in this one process (a memory store cannot be shared between processes).
+//!
+//! Knobs: `LOGIN_LOAD_LOGINS` (default 1000), `LOGIN_LOAD_IN_FLIGHT` (default 1000: all at
+//! once), `LOGIN_LOAD_STORES` (default `memory,redis,postgres`). Under `cargo test
+//! --all-targets` (no `--bench` argument) it runs a 40-login smoke version.
+
+#[path = "login_load/driver.rs"]
+mod driver;
+
+use std::time::{Duration, Instant};
+
+use driver::{LoadReport, RedisServer, quantile};
+use line_login::simulator::Simulator;
+use line_login::store::AnySessionStore;
+
+/// Longest time one store's run may take before logins stop being started.
+const RUN_DEADLINE: Duration = Duration::from_secs(120);
+/// Logins run first (and not counted) on each store, to open connections and warm caches.
+const WARM_UP_LOGINS: usize = 50;
+/// Logins per store in the smoke version run by `cargo test --all-targets`.
+const SMOKE_LOGINS: usize = 40;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&v| v > 0)
+        .unwrap_or(default)
+}
+
+struct Row {
+    store: &'static str,
+    report: LoadReport,
+}
+
+async fn run_store(name: &'static str, logins: usize, in_flight: usize, warm_up: usize) -> Row {
+    let sim = Simulator::start().await.expect("simulator starts");
+    let mut redis = None;
+    let mut schema = None;
+    let (store_a, store_b) = match name {
+        "memory" => {
+            let store = AnySessionStore::memory();
+            (store.clone(), store)
+        }
+        "redis" => {
+            let server = RedisServer::start().await;
+            let stores = (
+                driver::redis_store(&server).await,
+                driver::redis_store(&server).await,
+            );
+            redis = Some(server);
+            stores
+        }
+        "postgres" => {
+            let name = driver::unique_schema();
+            let stores = (
+                driver::postgres_store(&name).await,
+                driver::postgres_store(&name).await,
+            );
+            schema = Some(name);
+            stores
+        }
+        other => panic!("unknown store {other:?} in LOGIN_LOAD_STORES (memory, redis, postgres)"),
+    };
+    let a = driver::start_instance(&sim, store_a).await;
+    let b = driver::start_instance(&sim, store_b).await;
+    if warm_up > 0 {
+        let warm = driver::run_load(&sim, &a, &b, warm_up, warm_up, RUN_DEADLINE).await;
+        assert!(
+            warm.is_clean(),
+            "{name} warm-up: {:?}",
+            warm.failure_samples
+        );
+    }
+    let report = driver::run_load(&sim, &a, &b, logins, in_flight, RUN_DEADLINE).await;
+    drop((a, b));
+    if let Some(schema) = schema {
+        driver::drop_schema(&schema).await;
+    }
+    drop(redis);
+    Row {
+        store: name,
+        report,
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1}", duration.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let (logins, in_flight, warm_up) = if benching {
+        let logins = env_usize("LOGIN_LOAD_LOGINS", 1000);
+        (
+            logins,
+            env_usize("LOGIN_LOAD_IN_FLIGHT", logins),
+            WARM_UP_LOGINS,
+        )
+    } else {
+        (SMOKE_LOGINS, SMOKE_LOGINS, 0)
+    };
+    let stores: Vec<&'static str> = std::env::var("LOGIN_LOAD_STORES")
+        .unwrap_or_else(|_| "memory,redis,postgres".to_owned())
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "memory" => "memory",
+            "redis" => "redis",
+            "postgres" => "postgres",
+            other => panic!("unknown store {other:?} in LOGIN_LOAD_STORES"),
+        })
+        .collect();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let started = Instant::now();
+    let rows: Vec<Row> = runtime.block_on(async {
+        let mut rows = Vec::new();
+        for store in &stores {
+            rows.push(run_store(store, logins, in_flight, warm_up).await);
+        }
+        rows
+    });
+
+    println!(
+        "\n{logins} logins per store, {in_flight} in flight, two instances sharing the store, \
+         one simulator, loopback; total {:.1} s\n",
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| store | logins/s | whole login p50 (ms) | whole login p99 (ms) | server-side p50 (ms) | server-side p99 (ms) | ok | mix-ups | 5xx | other failures |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        let r = &row.report;
+        println!(
+            "| {} | {:.0} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
+            row.store,
+            r.logins_per_sec(),
+            ms(quantile(&r.whole, 0.50)),
+            ms(quantile(&r.whole, 0.99)),
+            ms(quantile(&r.server, 0.50)),
+            ms(quantile(&r.server, 0.99)),
+            r.succeeded,
+            r.logins,
+            r.mixups,
+            r.server_errors,
+            r.other_failures,
+        );
+    }
+    let mut clean = true;
+    for row in &rows {
+        if !row.report.is_clean() {
+            clean = false;
+            eprintln!("{} failures: {:#?}", row.store, row.report.failure_samples);
+        }
+    }
+    assert!(clean, "every login must end as its own user, without a 5xx");
+}

@@ -1,0 +1,553 @@
+//! The many-logins driver shared by `cargo bench --bench login_load` and `tests/instances.rs`:
+//! app instances on loopback sharing one session store, and a run of concurrent full logins
+//! that alternate between two instances and checks that every user ends up as themselves.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use line_login::simulator::{ConsentChoice, Simulator};
+use line_login::{LineLoginLayer, LineUser};
+use tokio::sync::Semaphore;
+use tower_sessions::{Session, SessionStore};
+use url::Url;
+
+/// The session key of the per-login tag the driver plants at login start.
+const TAG_KEY: &str = "load_test.tag";
+/// The session cookie's name.
+const SESSION_COOKIE: &str = line_login::session::SESSION_COOKIE_NAME;
+/// Per-request client timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One app instance serving on a loopback port; stops when dropped.
+pub struct Instance {
+    pub base: String,
+    pub port: u16,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Where an instance listens, cheap to clone into a task.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub base: String,
+    pub port: u16,
+}
+
+impl Instance {
+    /// Where it listens.
+    pub fn target(&self) -> Target {
+        Target {
+            base: self.base.clone(),
+            port: self.port,
+        }
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// At `/auth/line/login?...&tag=T`, stores `T` in the session before the login layer runs, so
+/// `/me` can later prove that the logged-in session is the very one this client started.
+async fn plant_tag(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/auth/line/login"
+        && let Some(tag) = request.uri().query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "tag")
+                .map(|(_, v)| v.into_owned())
+        })
+        && let Some(session) = request.extensions().get::<Session>().cloned()
+        && session.insert(TAG_KEY, tag).await.is_err()
+    {
+        return (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response();
+    }
+    next.run(request).await
+}
+
+async fn me(user: LineUser, session: Session) -> Response {
+    match session.get::<String>(TAG_KEY).await {
+        Ok(tag) => Json(serde_json::json!({ "user_id": user.user_id, "tag": tag })).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "session store unavailable").into_response(),
+    }
+}
+
+/// Starts an app instance for `sim` on a free loopback port, with its sessions in `store`.
+/// Its redirect URI is its own `/auth/line/callback`.
+pub async fn start_instance<S>(sim: &Simulator, store: S) -> Instance
+where
+    S: SessionStore + Clone,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free loopback port");
+    let port = listener.local_addr().expect("bound address").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .expect("valid configuration");
+    let app = Router::new()
+        .route("/me", get(me))
+        .route("/done/{n}", get(|| async { "done" }))
+        .layer(LineLoginLayer::new(config.clone()).expect("layer builds"))
+        .layer(axum::middleware::from_fn(plant_tag))
+        .layer(line_login::session::session_layer(store, &config));
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.ok();
+    });
+    Instance { base, port, server }
+}
+
+/// What a run measured.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Logins attempted.
+    pub logins: usize,
+    /// Logins that ended with `/me` naming the right user and the right session.
+    pub succeeded: usize,
+    /// Logins that ended as somebody else, or in somebody else's session.
+    pub mixups: usize,
+    /// Answers with a 5xx status.
+    pub server_errors: usize,
+    /// Every other failure (first few kept as text).
+    pub other_failures: usize,
+    /// Descriptions of the first failures.
+    pub failure_samples: Vec<String>,
+    /// Wall time of the whole run.
+    pub wall: Duration,
+    /// Per successful login: start to `/me` answered (app requests and the consent).
+    pub whole: Vec<Duration>,
+    /// Per successful login: the three app requests only (login start, callback with its token
+    /// exchange and ID-token check, `/me`).
+    pub server: Vec<Duration>,
+}
+
+impl LoadReport {
+    /// Successful logins per second of wall time.
+    pub fn logins_per_sec(&self) -> f64 {
+        self.succeeded as f64 / self.wall.as_secs_f64().max(f64::EPSILON)
+    }
+
+    /// Whether every login succeeded as itself, without a 5xx.
+    pub fn is_clean(&self) -> bool {
+        self.succeeded == self.logins
+            && self.mixups == 0
+            && self.server_errors == 0
+            && self.other_failures == 0
+    }
+}
+
+/// The `q`-quantile (0..=1) of `samples`, nearest rank.
+pub fn quantile(samples: &[Duration], q: f64) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+enum Failure {
+    Mixup(String),
+    ServerError(String),
+    Other(String),
+}
+
+struct Timing {
+    whole: Duration,
+    server: Duration,
+}
+
+/// One client request's answer.
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    session_cookie: Option<String>,
+    body: String,
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: Option<&str>,
+) -> Result<Answer, Failure> {
+    let mut request = client
+        .get(url)
+        .header(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"));
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Other(format!("GET {url}: {e}")))?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let session_cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| cookie::Cookie::parse(v.to_owned()).ok())
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    let body = response.text().await.unwrap_or_default();
+    if status.is_server_error() {
+        return Err(Failure::ServerError(format!("GET {url}: {status} {body}")));
+    }
+    Ok(Answer {
+        status,
+        location,
+        session_cookie,
+        body,
+    })
+}
+
+/// Login `n` must come back to its own return path, `/done/{n}`.
+pub fn check_return(n: usize, location: Option<&str>) -> Result<(), String> {
+    let expected = format!("/done/{n}");
+    if location == Some(expected.as_str()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "login {n}: the callback returned to {location:?}, not {expected}"
+        ))
+    }
+}
+
+/// `/me` after login `n` must name `user_id` and carry the tag planted at its start.
+pub fn check_me(n: usize, user_id: &str, tag: &str, me: &serde_json::Value) -> Result<(), String> {
+    if me["user_id"].as_str() == Some(user_id) && me["tag"].as_str() == Some(tag) {
+        Ok(())
+    } else {
+        Err(format!(
+            "login {n}: expected {user_id} with tag {tag}, /me says {me}"
+        ))
+    }
+}
+
+/// One full login: start on `first`, consent on the simulator, callback on `second`, `/me` on
+/// `first`; checks the user, the session's tag and the return path.
+async fn one_login(
+    client: &reqwest::Client,
+    sim: &Simulator,
+    first: &Target,
+    second: &Target,
+    n: usize,
+    user_id: &str,
+) -> Result<Timing, Failure> {
+    let started = Instant::now();
+    let mut server = Duration::ZERO;
+    let tag = format!("login-{n}-{}", rand::random::<u64>());
+
+    let t = Instant::now();
+    let login = send(
+        client,
+        &format!(
+            "{}/auth/line/login?return_to=/done/{n}&tag={tag}",
+            first.base
+        ),
+        None,
+    )
+    .await?;
+    server += t.elapsed();
+    let (Some(authorize), Some(cookie)) = (login.location, login.session_cookie) else {
+        return Err(Failure::Other(format!(
+            "login {n}: {} without a redirect and a session cookie: {}",
+            login.status, login.body
+        )));
+    };
+
+    let callback = sim
+        .consent(&authorize, ConsentChoice::allow(user_id))
+        .await
+        .map_err(|e| Failure::Other(format!("login {n}: consent refused: {e}")))?;
+    let mut callback = callback;
+    callback
+        .set_port(Some(second.port))
+        .map_err(|()| Failure::Other(format!("login {n}: cannot move the callback")))?;
+
+    let t = Instant::now();
+    let back = send(client, callback.as_str(), Some(&cookie)).await?;
+    server += t.elapsed();
+    if back.status != StatusCode::SEE_OTHER {
+        return Err(Failure::Other(format!(
+            "login {n}: callback answered {}: {}",
+            back.status, back.body
+        )));
+    }
+    if let Err(mixup) = check_return(n, back.location.as_deref()) {
+        return Err(Failure::Mixup(mixup));
+    }
+    let Some(cookie) = back.session_cookie else {
+        return Err(Failure::Other(format!(
+            "login {n}: the callback set no new session cookie"
+        )));
+    };
+
+    let t = Instant::now();
+    let me = send(client, &format!("{}/me", first.base), Some(&cookie)).await?;
+    server += t.elapsed();
+    if me.status != StatusCode::OK {
+        return Err(Failure::Other(format!(
+            "login {n}: /me answered {}: {}",
+            me.status, me.body
+        )));
+    }
+    let json: serde_json::Value = serde_json::from_str(&me.body)
+        .map_err(|e| Failure::Other(format!("login {n}: /me is not JSON: {e}")))?;
+    if let Err(mixup) = check_me(n, user_id, &tag, &json) {
+        return Err(Failure::Mixup(mixup));
+    }
+    Ok(Timing {
+        whole: started.elapsed(),
+        server,
+    })
+}
+
+/// `logins` full logins against two instances sharing one store, at most `in_flight` at once:
+/// login `n` starts on `a` when `n` is even and on `b` when odd, and finishes on the other. The
+/// test users take turns. Stops starting new logins at `deadline`; those never started count
+/// as failures.
+pub async fn run_load(
+    sim: &Simulator,
+    a: &Instance,
+    b: &Instance,
+    logins: usize,
+    in_flight: usize,
+    deadline: Duration,
+) -> LoadReport {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .pool_max_idle_per_host(in_flight)
+        .build()
+        .expect("HTTP client builds");
+    let users: Vec<String> = sim.users().into_iter().map(|u| u.user_id).collect();
+    let permits = Arc::new(Semaphore::new(in_flight.max(1)));
+    let started = Instant::now();
+
+    let (a, b) = (a.target(), b.target());
+    // All logins run in this one task: `Simulator::consent`'s future is not `Send`, so it
+    // cannot be spawned. The app instances and the simulator's HTTP side still serve on every
+    // worker thread.
+    let runs = (0..logins).map(|n| {
+        let permits = permits.clone();
+        let client = &client;
+        let user = users[n % users.len()].as_str();
+        let (first, second) = if n % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        async move {
+            let Ok(_permit) = permits.acquire().await else {
+                return Err(Failure::Other(format!("login {n}: semaphore closed")));
+            };
+            if started.elapsed() > deadline {
+                return Err(Failure::Other(format!(
+                    "login {n}: not started before the deadline"
+                )));
+            }
+            one_login(client, sim, first, second, n, user).await
+        }
+    });
+    let results = futures_util::future::join_all(runs).await;
+
+    let mut report = LoadReport {
+        logins,
+        wall: started.elapsed(),
+        ..LoadReport::default()
+    };
+    for result in results {
+        let sample = match result {
+            Ok(timing) => {
+                report.succeeded += 1;
+                report.whole.push(timing.whole);
+                report.server.push(timing.server);
+                continue;
+            }
+            Err(Failure::Mixup(text)) => {
+                report.mixups += 1;
+                text
+            }
+            Err(Failure::ServerError(text)) => {
+                report.server_errors += 1;
+                text
+            }
+            Err(Failure::Other(text)) => {
+                report.other_failures += 1;
+                text
+            }
+        };
+        if report.failure_samples.len() < 10 {
+            report.failure_samples.push(sample);
+        }
+    }
+    report
+}
+
+/// Rewrites `url`'s port (to finish a login on another instance).
+pub fn on_port(url: &str, port: u16) -> String {
+    let mut url = Url::parse(url).expect("absolute URL");
+    url.set_port(Some(port)).expect("http URL has a port");
+    url.to_string()
+}
+
+/// A private `redis-server` on a free loopback port, without persistence; killed when dropped.
+/// The shared server on 6379 is never touched.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Starts one on a free port and waits until it answers `PING`.
+    ///
+    /// Panics with "run .ci/setup" when `redis-server` is not installed.
+    pub async fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut server = RedisServer { port, child: None };
+        server.restart().await;
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to exit. Its data is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (after [`RedisServer::kill`]).
+    pub async fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(std::env::temp_dir())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+                "redis-server is not installed: run .ci/setup (it installs Debian's redis-server)"
+            ),
+            Err(e) => panic!("cannot start redis-server: {e}; run .ci/setup"),
+        };
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(self.port).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "redis-server on port {} did not answer PING within 10 s",
+            self.port
+        );
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn ping(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+        return false;
+    };
+    if stream.write_all(b"PING\r\n").await.is_err() {
+        return false;
+    }
+    let mut buffer = [0u8; 16];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buffer)).await,
+        Ok(Ok(n)) if buffer[..n].starts_with(b"+PONG")
+    )
+}
+
+/// The PostgreSQL server for tests: `LINE_LOGIN_TEST_POSTGRES_URL`, by default the one
+/// `.ci/setup` starts.
+pub fn postgres_url() -> String {
+    std::env::var("LINE_LOGIN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A schema name of its own for this run (`ll_test_<pid>_<random>`).
+pub fn unique_schema() -> String {
+    format!(
+        "ll_test_{}_{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// Drops a schema made by [`unique_schema`]; panics with "run .ci/setup" when PostgreSQL is
+/// unreachable.
+pub async fn drop_schema(schema: &str) {
+    let pool = postgres_pool().await;
+    sqlx::query(&format!(r#"drop schema if exists "{schema}" cascade"#))
+        .execute(&pool)
+        .await
+        .expect("drop the test schema");
+    pool.close().await;
+}
+
+/// A small pool on [`postgres_url`]; panics with "run .ci/setup" when PostgreSQL is unreachable.
+pub async fn postgres_pool() -> sqlx::PgPool {
+    let url = postgres_url();
+    match sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&url)
+        .await
+    {
+        Ok(pool) => pool,
+        Err(e) => panic!(
+            "PostgreSQL is not reachable at LINE_LOGIN_TEST_POSTGRES_URL (default 127.0.0.1:5432): {e}; run .ci/setup"
+        ),
+    }
+}
+
+/// A session store on [`postgres_url`] in its own `schema`; panics with "run .ci/setup" when
+/// PostgreSQL is unreachable.
+pub async fn postgres_store(schema: &str) -> line_login::store::AnySessionStore {
+    let options = line_login::store::StoreOptions::default().postgres_schema(schema);
+    match line_login::store::session_store_from_url_with(Some(&postgres_url()), &options).await {
+        Ok(store) => store,
+        Err(e) => panic!("{e}; run .ci/setup"),
+    }
+}
+
+/// A session store on a private Redis server.
+pub async fn redis_store(server: &RedisServer) -> line_login::store::AnySessionStore {
+    match line_login::store::session_store_from_url(Some(&server.url())).await {
+        Ok(store) => store,
+        Err(e) => panic!("{e}; run .ci/setup"),
+    }
+}

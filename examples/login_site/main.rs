@@ -1,0 +1,123 @@
+//! The example login site: LINE Login, a profile page, a demo member area with link and unlink,
+//! and `GET /me`, in one command.
+//!
+//! ```text
+//! cargo run --example login_site
+//! ```
+//!
+//! Without LINE credentials in the environment it starts the built-in LINE simulator on a
+//! loopback port and uses it (offline; every page says so). With `LINE_LOGIN_CHANNEL_ID`,
+//! `LINE_LOGIN_CHANNEL_SECRET` and `LINE_LOGIN_REDIRECT_URI` set (and optionally the other
+//! `LINE_LOGIN_*` variables read by `Config::from_env`) it talks to real LINE instead; register
+//! `http://<LOGIN_SITE_BIND>/auth/line/callback` (or your public URL) as the channel's callback.
+//!
+//! Other variables: `LOGIN_SITE_BIND` (default `127.0.0.1:3000`), `DATABASE_URL` (the SQLite
+//! database of demo members, default `sqlite://login_site.db` in the working directory) and
+//! `RUST_LOG`.
+
+mod site;
+
+use std::net::SocketAddr;
+
+use line_login::Config;
+use line_login::simulator::{Simulator, SimulatorOptions};
+
+/// Where the site listens unless `LOGIN_SITE_BIND` says otherwise.
+const DEFAULT_BIND: &str = "127.0.0.1:3000";
+/// The SQLite database used when `DATABASE_URL` is not set: a file in the working directory.
+const DEFAULT_DATABASE_URL: &str = "sqlite://login_site.db";
+/// The variables that select real LINE; with none of them set the simulator is used.
+const CREDENTIAL_VARIABLES: [&str; 3] = [
+    "LINE_LOGIN_CHANNEL_ID",
+    "LINE_LOGIN_CHANNEL_SECRET",
+    "LINE_LOGIN_REDIRECT_URI",
+];
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// The URL people open: the bind address, with `0.0.0.0`/`::` shown as `127.0.0.1`.
+fn site_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://127.0.0.1:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+
+    let bind = env_or("LOGIN_SITE_BIND", DEFAULT_BIND);
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind} (LOGIN_SITE_BIND): {e}"))?;
+    let url = site_url(listener.local_addr()?);
+    let database_url = env_or("DATABASE_URL", DEFAULT_DATABASE_URL);
+
+    let offline = CREDENTIAL_VARIABLES
+        .iter()
+        .all(|name| std::env::var_os(name).is_none_or(|v| v.is_empty()));
+    let (config, simulator) = if offline {
+        let redirect_uri = format!("{url}/auth/line/callback");
+        let sim = Simulator::start_with(SimulatorOptions {
+            redirect_uris: vec![redirect_uri.clone()],
+            ..SimulatorOptions::default()
+        })
+        .await?;
+        let config = site::simulator_config(&sim, &redirect_uri)?;
+        (config, Some(sim))
+    } else {
+        let config = Config::from_env().map_err(|e| format!("LINE Login configuration: {e}"))?;
+        if config.redirect_uri().path() != "/auth/line/callback" {
+            tracing::warn!(
+                redirect_uri = %config.redirect_uri(),
+                "this site serves its callback at /auth/line/callback; LINE_LOGIN_REDIRECT_URI should end with it"
+            );
+        }
+        (config, None)
+    };
+
+    println!();
+    println!("  Example login site: {url}/");
+    match &simulator {
+        Some(sim) => {
+            println!("  Offline mode: no LINE credentials in the environment, so logins go to");
+            println!("  the built-in LINE simulator at {}", sim.base_url());
+        }
+        None => println!(
+            "  LINE Login channel {} at {}",
+            config.channel_id(),
+            config.access_base()
+        ),
+    }
+    println!("  Members database: {database_url}");
+    println!("  Press Ctrl-C to stop.");
+    println!();
+
+    let app = site::router(site::SiteOptions {
+        config,
+        database_url,
+        simulator: simulator.clone(),
+    })
+    .await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    if let Some(sim) = simulator {
+        sim.shutdown();
+    }
+    Ok(())
+}

@@ -1,0 +1,503 @@
+//! Member links in SQL through sqlx: [`SqliteLinks`] (embedded, the default) and
+//! [`PostgresLinks`] (several instances), with their migrations (`migrations/{sqlite,postgres}`)
+//! and one shared implementation. Conflicts are decided by the tables' unique constraints inside
+//! one transaction, never by a read-then-write check alone.
+//!
+//! Migrations are tracked in their own table, `line_login_link_migrations`, so they never mix
+//! with the app's own sqlx migrations (`_sqlx_migrations`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+
+use super::{AuditAction, LinkConflict, LinkKey, LinkTokens};
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresLinks;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteLinks;
+
+/// Why a SQL link store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SqlLinksError {
+    /// The database failed (connection, query, constraint other than the link's own).
+    #[error("member-link database error")]
+    Database(#[from] sqlx::Error),
+    /// A stored member ID does not parse as the store's member type.
+    #[error("a stored member ID does not parse as the member type")]
+    MemberId,
+    /// A stored audit action is neither `link` nor `unlink`.
+    #[error("a stored audit action is unknown")]
+    AuditAction,
+}
+
+/// One embedded schema migration.
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) description: &'static str,
+    pub(crate) sql: &'static str,
+}
+
+macro_rules! link_columns {
+    () => {
+        "member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at"
+    };
+}
+
+pub(crate) const INSERT_LINK: &str = "INSERT INTO line_login_member_links \
+     (member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+pub(crate) const SELECT_CLASH: &str = "SELECT member_id, line_user_id FROM line_login_member_links \
+     WHERE member_id = $1 OR line_user_id = $2";
+pub(crate) const UPDATE_TOKENS: &str = "UPDATE line_login_member_links SET access_token = $2, \
+     access_token_expires_at = $3, refresh_token = $4, refresh_token_expires_at = $5 \
+     WHERE line_user_id = $1";
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO line_login_link_audit \
+     (at, action, member_id, line_user_id, cause) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const LIST_FIRST: &str = concat!(
+    "SELECT ",
+    link_columns!(),
+    " FROM line_login_member_links ORDER BY line_user_id LIMIT $1"
+);
+pub(crate) const LIST_AFTER: &str = concat!(
+    "SELECT ",
+    link_columns!(),
+    " FROM line_login_member_links WHERE line_user_id > $1 ORDER BY line_user_id LIMIT $2"
+);
+
+/// One statement in three forms: by member, by LINE user, by exact pair.
+pub(crate) struct Keyed {
+    by_member: &'static str,
+    by_line_user: &'static str,
+    by_pair: &'static str,
+}
+
+pub(crate) const FIND: Keyed = Keyed {
+    by_member: concat!(
+        "SELECT ",
+        link_columns!(),
+        " FROM line_login_member_links WHERE member_id = $1"
+    ),
+    by_line_user: concat!(
+        "SELECT ",
+        link_columns!(),
+        " FROM line_login_member_links WHERE line_user_id = $1"
+    ),
+    by_pair: concat!(
+        "SELECT ",
+        link_columns!(),
+        " FROM line_login_member_links WHERE member_id = $1 AND line_user_id = $2"
+    ),
+};
+
+pub(crate) const DELETE: Keyed = Keyed {
+    by_member: concat!(
+        "DELETE FROM line_login_member_links WHERE member_id = $1 RETURNING ",
+        link_columns!()
+    ),
+    by_line_user: concat!(
+        "DELETE FROM line_login_member_links WHERE line_user_id = $1 RETURNING ",
+        link_columns!()
+    ),
+    by_pair: concat!(
+        "DELETE FROM line_login_member_links WHERE member_id = $1 AND line_user_id = $2 RETURNING ",
+        link_columns!()
+    ),
+};
+
+pub(crate) const AUDIT: Keyed = Keyed {
+    by_member: "SELECT at, action, member_id, line_user_id, cause FROM line_login_link_audit \
+                WHERE member_id = $1 ORDER BY id",
+    by_line_user: "SELECT at, action, member_id, line_user_id, cause FROM line_login_link_audit \
+                   WHERE line_user_id = $1 ORDER BY id",
+    by_pair: "SELECT at, action, member_id, line_user_id, cause FROM line_login_link_audit \
+              WHERE member_id = $1 AND line_user_id = $2 ORDER BY id",
+};
+
+impl Keyed {
+    /// The statement for `key` and its parameters, in order.
+    pub(crate) fn pick<M: fmt::Display>(
+        &self,
+        key: &LinkKey<'_, M>,
+    ) -> (&'static str, Vec<String>) {
+        match key {
+            LinkKey::Member(member) => (self.by_member, vec![member.to_string()]),
+            LinkKey::LineUser(user) => (self.by_line_user, vec![(*user).to_owned()]),
+            LinkKey::Pair {
+                member,
+                line_user_id,
+            } => (
+                self.by_pair,
+                vec![member.to_string(), (*line_user_id).to_owned()],
+            ),
+        }
+    }
+}
+
+/// The token columns of a link row, as bound.
+pub(crate) struct TokenColumns<'a> {
+    pub(crate) access_token: Option<&'a str>,
+    pub(crate) expires_at: Option<OffsetDateTime>,
+    pub(crate) refresh_token: Option<&'a str>,
+    pub(crate) refresh_expires_at: Option<OffsetDateTime>,
+}
+
+impl<'a> TokenColumns<'a> {
+    pub(crate) fn of(tokens: Option<&'a LinkTokens>) -> Self {
+        Self {
+            access_token: tokens.map(|t| t.access_token.expose_secret()),
+            expires_at: tokens.map(|t| t.expires_at),
+            refresh_token: tokens
+                .and_then(|t| t.refresh_token.as_ref())
+                .map(|t| t.expose_secret()),
+            refresh_expires_at: tokens.and_then(|t| t.refresh_expires_at),
+        }
+    }
+}
+
+/// Rebuilds the tokens of a row: all of them, or none when the access token is missing.
+pub(crate) fn tokens_from_columns(
+    access_token: Option<String>,
+    expires_at: Option<OffsetDateTime>,
+    refresh_token: Option<String>,
+    refresh_expires_at: Option<OffsetDateTime>,
+) -> Option<LinkTokens> {
+    Some(LinkTokens {
+        access_token: crate::secret::AccessToken::new(access_token?),
+        expires_at: expires_at?,
+        refresh_token: refresh_token.map(crate::secret::RefreshToken::new),
+        refresh_expires_at,
+    })
+}
+
+pub(crate) fn parse_member<M: FromStr>(text: String) -> Result<M, SqlLinksError> {
+    text.parse().map_err(|_| SqlLinksError::MemberId)
+}
+
+pub(crate) fn parse_action(text: &str) -> Result<AuditAction, SqlLinksError> {
+    match text {
+        "link" => Ok(AuditAction::Link),
+        "unlink" => Ok(AuditAction::Unlink),
+        _ => Err(SqlLinksError::AuditAction),
+    }
+}
+
+/// Which side of a refused insert is taken, from the rows that clash with it.
+pub(crate) enum Clash {
+    /// The same pair exists already.
+    SamePair,
+    /// Another link holds one side.
+    Conflict(LinkConflict),
+}
+
+pub(crate) fn classify_clash(rows: &[(String, String)], member: &str, line_user_id: &str) -> Clash {
+    if rows.iter().any(|(m, u)| m == member && u == line_user_id) {
+        Clash::SamePair
+    } else if rows.iter().any(|(_, u)| u == line_user_id) {
+        Clash::Conflict(LinkConflict::LineUserLinkedElsewhere)
+    } else if rows.iter().any(|(m, _)| m == member) {
+        Clash::Conflict(LinkConflict::MemberLinkedElsewhere)
+    } else {
+        // The clashing row was removed between the insert and the look.
+        Clash::Conflict(LinkConflict::Concurrent)
+    }
+}
+
+/// The [`MemberLinks`](super::MemberLinks) implementation and the audit reader, shared by both
+/// backends. Expects `begin_write(&Pool)` in scope at the call site.
+macro_rules! sql_member_links {
+    ($store:ident, $db:ty) => {
+        impl<M> $store<M>
+        where
+            M: Clone + Send + Sync + fmt::Debug + fmt::Display + FromStr + PartialEq + 'static,
+        {
+            /// The audit trail of link and unlink events for `key` (a member, a LINE user, or
+            /// exactly a pair), oldest first.
+            pub async fn audit(
+                &self,
+                key: LinkKey<'_, M>,
+            ) -> Result<Vec<AuditEvent>, SqlLinksError> {
+                let (sql, binds) = super::AUDIT.pick(&key);
+                let mut query = sqlx::query(sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        let action: String = row.try_get("action")?;
+                        Ok(AuditEvent {
+                            at: row.try_get("at")?,
+                            action: super::parse_action(&action)?,
+                            member_id: row.try_get("member_id")?,
+                            line_user_id: row.try_get("line_user_id")?,
+                            cause: row.try_get("cause")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            fn link_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Link<M>, SqlLinksError> {
+                let member: String = row.try_get("member_id")?;
+                Ok(Link {
+                    member: super::parse_member(member)?,
+                    line_user_id: row.try_get("line_user_id")?,
+                    linked_at: row.try_get("linked_at")?,
+                    tokens: super::tokens_from_columns(
+                        row.try_get("access_token")?,
+                        row.try_get("access_token_expires_at")?,
+                        row.try_get("refresh_token")?,
+                        row.try_get("refresh_token_expires_at")?,
+                    ),
+                })
+            }
+        }
+
+        #[async_trait]
+        impl<M> MemberLinks for $store<M>
+        where
+            M: Clone + Send + Sync + fmt::Debug + fmt::Display + FromStr + PartialEq + 'static,
+        {
+            type MemberId = M;
+            type Error = SqlLinksError;
+
+            async fn find(&self, key: LinkKey<'_, M>) -> Result<Option<Link<M>>, SqlLinksError> {
+                let (sql, binds) = super::FIND.pick(&key);
+                let mut query = sqlx::query(sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let row = query.fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::link_from_row).transpose()
+            }
+
+            async fn link(
+                &self,
+                member: &M,
+                line_user_id: &str,
+                tokens: Option<&LinkTokens>,
+                cause: &LinkCause,
+            ) -> Result<(), LinkError<SqlLinksError>> {
+                let store = |e: sqlx::Error| LinkError::Store(SqlLinksError::Database(e));
+                let member = member.to_string();
+                let now = OffsetDateTime::now_utc();
+                let columns = super::TokenColumns::of(tokens);
+                let mut tx = begin_write(&self.pool).await.map_err(store)?;
+                let inserted = sqlx::query(super::INSERT_LINK)
+                    .bind(&member)
+                    .bind(line_user_id)
+                    .bind(now)
+                    .bind(columns.access_token)
+                    .bind(columns.expires_at)
+                    .bind(columns.refresh_token)
+                    .bind(columns.refresh_expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(store)?
+                    .rows_affected();
+                if inserted == 1 {
+                    sqlx::query(super::INSERT_AUDIT)
+                        .bind(now)
+                        .bind(AuditAction::Link.as_str())
+                        .bind(&member)
+                        .bind(line_user_id)
+                        .bind(cause.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store)?;
+                    tx.commit().await.map_err(store)?;
+                    return Ok(());
+                }
+                // A unique constraint refused the row: the same pair, or a conflict.
+                let rows = sqlx::query(super::SELECT_CLASH)
+                    .bind(&member)
+                    .bind(line_user_id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(store)?;
+                let rows = rows
+                    .iter()
+                    .map(|row| Ok((row.try_get("member_id")?, row.try_get("line_user_id")?)))
+                    .collect::<Result<Vec<(String, String)>, sqlx::Error>>()
+                    .map_err(store)?;
+                match super::classify_clash(&rows, &member, line_user_id) {
+                    super::Clash::SamePair => {
+                        if tokens.is_some() {
+                            sqlx::query(super::UPDATE_TOKENS)
+                                .bind(line_user_id)
+                                .bind(columns.access_token)
+                                .bind(columns.expires_at)
+                                .bind(columns.refresh_token)
+                                .bind(columns.refresh_expires_at)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(store)?;
+                        }
+                        tx.commit().await.map_err(store)?;
+                        Ok(())
+                    }
+                    super::Clash::Conflict(conflict) => {
+                        tx.rollback().await.map_err(store)?;
+                        Err(LinkError::Conflict(conflict))
+                    }
+                }
+            }
+
+            async fn unlink(
+                &self,
+                key: LinkKey<'_, M>,
+                cause: &LinkCause,
+            ) -> Result<Option<Link<M>>, SqlLinksError> {
+                let (sql, binds) = super::DELETE.pick(&key);
+                let mut query = sqlx::query(sql);
+                for value in binds {
+                    query = query.bind(value);
+                }
+                let mut tx = begin_write(&self.pool).await?;
+                let Some(row) = query.fetch_optional(&mut *tx).await? else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                let member: String = row.try_get("member_id")?;
+                // A row that does not parse is left in place (the transaction rolls back).
+                let link = Self::link_from_row(&row)?;
+                sqlx::query(super::INSERT_AUDIT)
+                    .bind(OffsetDateTime::now_utc())
+                    .bind(AuditAction::Unlink.as_str())
+                    .bind(&member)
+                    .bind(&link.line_user_id)
+                    .bind(cause.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some(link))
+            }
+
+            async fn update_tokens(
+                &self,
+                line_user_id: &str,
+                tokens: &LinkTokens,
+            ) -> Result<bool, SqlLinksError> {
+                let columns = super::TokenColumns::of(Some(tokens));
+                let updated = sqlx::query(super::UPDATE_TOKENS)
+                    .bind(line_user_id)
+                    .bind(columns.access_token)
+                    .bind(columns.expires_at)
+                    .bind(columns.refresh_token)
+                    .bind(columns.refresh_expires_at)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(updated > 0)
+            }
+
+            async fn list(
+                &self,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<Vec<Link<M>>, SqlLinksError> {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let query = match after {
+                    Some(after) => sqlx::query(super::LIST_AFTER).bind(after).bind(limit),
+                    None => sqlx::query(super::LIST_FIRST).bind(limit),
+                };
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter().map(Self::link_from_row).collect()
+            }
+        }
+    };
+}
+pub(crate) use sql_member_links;
+
+/// Runs the pending migrations on one connection inside a transaction the caller has begun (and
+/// locked against other instances), recording each in `line_login_link_migrations`.
+macro_rules! run_migrations {
+    ($tx:expr, $migrations:expr, $create_table:expr) => {{
+        sqlx::raw_sql($create_table).execute(&mut *$tx).await?;
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM line_login_link_migrations ORDER BY version")
+                .fetch_all(&mut *$tx)
+                .await?;
+        for migration in $migrations {
+            if applied.contains(&migration.version) {
+                continue;
+            }
+            sqlx::raw_sql(migration.sql).execute(&mut *$tx).await?;
+            sqlx::query(
+                "INSERT INTO line_login_link_migrations (version, description, applied_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(migration.version)
+            .bind(migration.description)
+            .bind(OffsetDateTime::now_utc())
+            .execute(&mut *$tx)
+            .await?;
+            tracing::info!(
+                version = migration.version,
+                description = migration.description,
+                "member-link migration applied"
+            );
+        }
+    }};
+}
+pub(crate) use run_migrations;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clashes_are_told_apart() {
+        let rows = vec![("m1".to_owned(), "U1".to_owned())];
+        assert!(matches!(classify_clash(&rows, "m1", "U1"), Clash::SamePair));
+        assert!(matches!(
+            classify_clash(&rows, "m2", "U1"),
+            Clash::Conflict(LinkConflict::LineUserLinkedElsewhere)
+        ));
+        assert!(matches!(
+            classify_clash(&rows, "m1", "U2"),
+            Clash::Conflict(LinkConflict::MemberLinkedElsewhere)
+        ));
+        assert!(matches!(
+            classify_clash(&[], "m1", "U2"),
+            Clash::Conflict(LinkConflict::Concurrent)
+        ));
+    }
+
+    #[test]
+    fn keyed_statements_bind_the_key() {
+        let (sql, binds) = FIND.pick(&LinkKey::Pair {
+            member: &7,
+            line_user_id: "U1",
+        });
+        assert!(sql.ends_with("WHERE member_id = $1 AND line_user_id = $2"));
+        assert_eq!(binds, ["7", "U1"]);
+        let (sql, binds) = DELETE.pick(&LinkKey::<u8>::LineUser("U2"));
+        assert!(sql.starts_with("DELETE FROM line_login_member_links WHERE line_user_id = $1"));
+        assert_eq!(binds, ["U2"]);
+    }
+
+    #[test]
+    fn rows_without_an_access_token_have_no_tokens() {
+        assert_eq!(
+            tokens_from_columns(None, None, Some("r".into()), None),
+            None
+        );
+        let tokens = tokens_from_columns(
+            Some("a".into()),
+            Some(OffsetDateTime::UNIX_EPOCH),
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(tokens.access_token.expose_secret(), "a");
+        assert_eq!(tokens.refresh_token, None);
+    }
+}

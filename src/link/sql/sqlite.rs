@@ -1,0 +1,121 @@
+//! [`SqliteLinks`]: member links in an embedded SQLite database (the default store). Writes run
+//! in `BEGIN IMMEDIATE` transactions, so concurrent links queue on SQLite's write lock and the
+//! unique constraints decide.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{Row, Transaction};
+use time::OffsetDateTime;
+
+use super::{Migration, SqlLinksError, run_migrations, sql_member_links};
+use crate::link::{
+    AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
+};
+
+/// Connections kept by [`SqliteLinks::connect`] for a database file.
+const FILE_POOL_CONNECTIONS_MAX: u32 = 4;
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "member links and audit",
+    sql: include_str!("../../../migrations/sqlite/0001_member_links.sql"),
+}];
+
+const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS line_login_link_migrations (\
+     version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Member links in SQLite: tables `line_login_member_links` (one row per link; `member_id` is the
+/// primary key and `line_user_id` is unique, so one LINE user maps to one member and back) and
+/// `line_login_link_audit` (every link and unlink with its cause). The token columns are secrets
+/// at rest (see [`crate::link`]).
+///
+/// ```
+/// use line_login::link::{LinkCause, LinkKey, MemberLinks, SqliteLinks};
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let links = SqliteLinks::<String>::connect("sqlite::memory:").await.unwrap();
+/// links.link(&"m-1".to_owned(), "U0123", None, &LinkCause::member()).await.unwrap();
+/// assert_eq!(links.member_for("U0123").await.unwrap().as_deref(), Some("m-1"));
+/// let trail = links.audit(LinkKey::LineUser("U0123")).await.unwrap();
+/// assert_eq!(trail[0].cause, "member");
+/// # });
+/// ```
+pub struct SqliteLinks<M = String> {
+    pool: SqlitePool,
+    member: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for SqliteLinks<M> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            member: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for SqliteLinks<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteLinks").finish_non_exhaustive()
+    }
+}
+
+impl<M> SqliteLinks<M> {
+    /// A store on an existing pool. Run [`SqliteLinks::migrate`] once before use.
+    pub fn new(pool: SqlitePool) -> Self {
+        Self {
+            pool,
+            member: PhantomData,
+        }
+    }
+
+    /// Opens (creating if missing) the database at `url` (`sqlite://links.db`,
+    /// `sqlite://path?mode=rwc`, or `sqlite::memory:`) and runs the migrations. An in-memory
+    /// database keeps one connection for the pool's whole life, so it is not lost.
+    ///
+    /// Fails with [`SqlLinksError::Database`] when the URL is invalid, the file cannot be
+    /// opened, or a migration fails.
+    pub async fn connect(url: &str) -> Result<Self, SqlLinksError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if in_memory {
+            SqlitePoolOptions::new()
+                .min_connections(1)
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(FILE_POOL_CONNECTIONS_MAX)
+        }
+        .connect_with(options)
+        .await?;
+        let links = Self::new(pool);
+        links.migrate().await?;
+        Ok(links)
+    }
+
+    /// Creates or upgrades the tables (idempotent; safe to run from several processes, which
+    /// queue on SQLite's write lock). Applied versions are kept in `line_login_link_migrations`.
+    pub async fn migrate(&self) -> Result<(), SqlLinksError> {
+        let mut tx = begin_write(&self.pool).await?;
+        run_migrations!(tx, MIGRATIONS, CREATE_MIGRATIONS_TABLE);
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The pool, to share it with the app.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+sql_member_links!(SqliteLinks, Sqlite);

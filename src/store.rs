@@ -1,0 +1,777 @@
+//! Choosing the tower-sessions store at start-up from one URL (`SESSION_STORE_URL`): in memory,
+//! Redis or PostgreSQL behind one [`AnySessionStore`], so several instances of a site can share
+//! sessions. The storing itself is tower-sessions' (memory), tower-sessions-redis-store's and
+//! tower-sessions-sqlx-store's; this module only picks, connects and bounds them in time.
+//!
+//! ```no_run
+//! use line_login::{Config, LineLoginLayer, session::session_layer, store};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_env()?;
+//! // Unset: in memory (one instance only). `redis://...` or `postgres://...`: shared.
+//! let sessions = store::session_store_from_env().await?;
+//! let app = axum::Router::new()
+//!     .layer(LineLoginLayer::new(config.clone())?)
+//!     .layer(session_layer(sessions, &config));
+//! # let _ = app;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
+use tower_sessions::{MemoryStore, SessionStore};
+use url::Url;
+
+#[cfg(feature = "redis-store")]
+use tower_sessions_redis_store::{
+    RedisStore,
+    fred::clients::{Pool, WithOptions},
+};
+#[cfg(feature = "postgres")]
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// The environment variable [`session_store_from_env`] reads.
+pub const SESSION_STORE_URL_VAR: &str = "SESSION_STORE_URL";
+/// Default longest wait for one store operation; past it the request fails (503) instead of
+/// hanging while the store is down.
+pub const STORE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Default longest wait for the first connection at start-up.
+pub const STORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default number of connections to Redis, or the most connections to PostgreSQL.
+pub const STORE_POOL_CONNECTIONS: usize = 8;
+/// Shortest wait between two attempts to reconnect to Redis after an outage.
+pub const REDIS_RECONNECT_DELAY_MIN_MS: u32 = 100;
+/// Longest wait between two attempts to reconnect to Redis after an outage: service resumes at
+/// most this long after Redis is back.
+pub const REDIS_RECONNECT_DELAY_MAX_MS: u32 = 1000;
+/// Default PostgreSQL schema of the session table (tower-sessions-sqlx-store's default).
+pub const POSTGRES_SCHEMA_DEFAULT: &str = "tower_sessions";
+/// Default PostgreSQL session table (tower-sessions-sqlx-store's default).
+pub const POSTGRES_TABLE_DEFAULT: &str = "session";
+
+/// Which backend an [`AnySessionStore`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StoreKind {
+    /// In this process's memory: sessions die with the process and are not shared between
+    /// processes.
+    Memory,
+    /// Redis, through tower-sessions-redis-store.
+    Redis,
+    /// PostgreSQL, through tower-sessions-sqlx-store.
+    Postgres,
+}
+
+impl StoreKind {
+    /// `"memory"`, `"redis"` or `"postgres"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::Redis => "redis",
+            StoreKind::Postgres => "postgres",
+        }
+    }
+}
+
+impl fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why no session store could be built. Messages never contain a password from the URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL does not parse.
+    #[error(
+        "the session store URL is not a valid URL ({reason}); expected redis://host:6379 or postgres://user:password@host/db"
+    )]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The URL's scheme names no supported store.
+    #[error(
+        "unsupported session store scheme {scheme:?}: use redis://, postgres:// or postgresql://, or leave SESSION_STORE_URL unset for the in-memory store"
+    )]
+    UnsupportedScheme {
+        /// The scheme found.
+        scheme: String,
+    },
+    /// The store is supported but this build left its cargo feature out.
+    #[error("{kind} session stores need the `{feature}` cargo feature of line-login")]
+    FeatureDisabled {
+        /// The store asked for.
+        kind: StoreKind,
+        /// The feature to enable.
+        feature: &'static str,
+    },
+    /// The store could not be reached or configured at start-up.
+    #[error("cannot connect to the {kind} session store at {location}: {reason}")]
+    Connect {
+        /// The store.
+        kind: StoreKind,
+        /// The URL with any password replaced by `***`.
+        location: String,
+        /// The backend's error, with any password replaced by `***`.
+        reason: String,
+    },
+    /// The session table could not be created.
+    #[error("cannot create the session table in {location}: {reason}")]
+    Migrate {
+        /// The URL with any password replaced by `***`.
+        location: String,
+        /// The database's error, with any password replaced by `***`.
+        reason: String,
+    },
+    /// A [`StoreOptions`] value is unusable (e.g. a PostgreSQL table name that is not an
+    /// identifier).
+    #[error("invalid session store options: {reason}")]
+    InvalidOptions {
+        /// What is wrong.
+        reason: String,
+    },
+    /// `SESSION_STORE_URL` is set but not valid Unicode.
+    #[error("SESSION_STORE_URL is not valid Unicode")]
+    NotUnicode,
+}
+
+/// How to connect to a shared store. The defaults suit most sites.
+///
+/// ```
+/// use std::time::Duration;
+/// use line_login::store::StoreOptions;
+/// let options = StoreOptions::default()
+///     .command_timeout(Duration::from_secs(1))
+///     .postgres_table("web_sessions");
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    command_timeout: Duration,
+    connect_timeout: Duration,
+    pool_connections: usize,
+    postgres_schema: String,
+    postgres_table: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            command_timeout: STORE_COMMAND_TIMEOUT,
+            connect_timeout: STORE_CONNECT_TIMEOUT,
+            pool_connections: STORE_POOL_CONNECTIONS,
+            postgres_schema: POSTGRES_SCHEMA_DEFAULT.to_owned(),
+            postgres_table: POSTGRES_TABLE_DEFAULT.to_owned(),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Longest wait for one store operation (default [`STORE_COMMAND_TIMEOUT`]); past it the
+    /// operation fails and the request answers 503. Zero is raised to one millisecond.
+    #[must_use]
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Longest wait for the first connection (default [`STORE_CONNECT_TIMEOUT`]).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Redis connections, or the most PostgreSQL connections (default
+    /// [`STORE_POOL_CONNECTIONS`], at least 1).
+    #[must_use]
+    pub fn pool_connections(mut self, connections: usize) -> Self {
+        self.pool_connections = connections.max(1);
+        self
+    }
+
+    /// PostgreSQL schema of the session table (default [`POSTGRES_SCHEMA_DEFAULT`]); created if
+    /// missing. Checked when the store is built.
+    #[must_use]
+    pub fn postgres_schema(mut self, schema: impl Into<String>) -> Self {
+        self.postgres_schema = schema.into();
+        self
+    }
+
+    /// PostgreSQL session table (default [`POSTGRES_TABLE_DEFAULT`]); created if missing.
+    /// Checked when the store is built.
+    #[must_use]
+    pub fn postgres_table(mut self, table: impl Into<String>) -> Self {
+        self.postgres_table = table.into();
+        self
+    }
+}
+
+/// A tower-sessions store chosen at run time: in memory, Redis or PostgreSQL. Clones share the
+/// same store (the same memory, the same connection pool).
+///
+/// Every operation is bounded by the command timeout, so a store outage answers 503 quickly
+/// instead of hanging; the Redis pool reconnects by itself, so service resumes when Redis is
+/// back. `Debug` shows the URL with its password replaced by `***`.
+///
+/// Several instances of a site share sessions when they use the same Redis or PostgreSQL URL. The
+/// memory store is shared only by clones within one process.
+#[derive(Clone)]
+pub struct AnySessionStore {
+    inner: Inner,
+    location: String,
+    command_timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Memory(MemoryStore),
+    #[cfg(feature = "redis-store")]
+    Redis(RedisStore<WithOptions<Pool>>),
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
+}
+
+impl fmt::Debug for AnySessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AnySessionStore")
+            .field("kind", &self.kind())
+            .field("location", &self.location)
+            .field("command_timeout", &self.command_timeout)
+            .finish()
+    }
+}
+
+impl Default for AnySessionStore {
+    fn default() -> Self {
+        Self::memory()
+    }
+}
+
+impl AnySessionStore {
+    /// A new, empty in-memory store.
+    pub fn memory() -> Self {
+        Self {
+            inner: Inner::Memory(MemoryStore::default()),
+            location: "memory".to_owned(),
+            command_timeout: STORE_COMMAND_TIMEOUT,
+        }
+    }
+
+    /// The backend.
+    pub fn kind(&self) -> StoreKind {
+        match &self.inner {
+            Inner::Memory(_) => StoreKind::Memory,
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(_) => StoreKind::Redis,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(_) => StoreKind::Postgres,
+        }
+    }
+
+    /// Where the sessions live: `memory`, or the URL with any password replaced by `***`. Safe
+    /// to log.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Deletes expired sessions. Only PostgreSQL keeps them (Redis expires keys itself; the
+    /// memory store drops them when read); run this now and then, e.g. hourly, with PostgreSQL.
+    pub async fn delete_expired(&self) -> session_store::Result<()> {
+        match &self.inner {
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(store) => {
+                use tower_sessions::ExpiredDeletion;
+                self.bounded(store.delete_expired()).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: impl Future<Output = session_store::Result<T>>,
+    ) -> session_store::Result<T> {
+        match tokio::time::timeout(self.command_timeout, operation).await {
+            Ok(result) => result,
+            Err(_) => Err(session_store::Error::Backend(format!(
+                "the {} session store did not answer within {} ms",
+                self.kind(),
+                self.command_timeout.as_millis()
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for AnySessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match &self.inner {
+            Inner::Memory(store) => store.create(record).await,
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(store) => self.bounded(store.create(record)).await,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(store) => self.bounded(store.create(record)).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match &self.inner {
+            Inner::Memory(store) => store.save(record).await,
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(store) => self.bounded(store.save(record)).await,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(store) => self.bounded(store.save(record)).await,
+        }
+    }
+
+    async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        match &self.inner {
+            Inner::Memory(store) => store.load(session_id).await,
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(store) => self.bounded(store.load(session_id)).await,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(store) => self.bounded(store.load(session_id)).await,
+        }
+    }
+
+    async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        match &self.inner {
+            Inner::Memory(store) => store.delete(session_id).await,
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(store) => self.bounded(store.delete(session_id)).await,
+            #[cfg(feature = "postgres")]
+            Inner::Postgres(store) => self.bounded(store.delete(session_id)).await,
+        }
+    }
+}
+
+/// The session store named by `url`, with [`StoreOptions::default`]:
+///
+/// - `None` or blank: a new in-memory store (one instance only);
+/// - `redis://[user:password@]host[:port][/db]`: Redis, a pool of connections that reconnects by
+///   itself after an outage;
+/// - `postgres://` or `postgresql://user:password@host[:port]/db`: PostgreSQL; the session table
+///   is created if missing.
+///
+/// It connects before returning, so a wrong URL or an unreachable store fails at start-up:
+/// [`StoreError::InvalidUrl`], [`StoreError::UnsupportedScheme`] (e.g. `rediss://`, `mysql://`),
+/// [`StoreError::FeatureDisabled`], [`StoreError::Connect`] or [`StoreError::Migrate`]. Neither
+/// the errors nor the log line it writes contain the URL's password.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), line_login::store::StoreError> {
+/// use line_login::store::{StoreKind, session_store_from_url};
+/// let store = session_store_from_url(Some("redis://127.0.0.1:6379")).await?;
+/// assert_eq!(store.kind(), StoreKind::Redis);
+/// # Ok(()) }
+/// ```
+pub async fn session_store_from_url(url: Option<&str>) -> Result<AnySessionStore, StoreError> {
+    session_store_from_url_with(url, &StoreOptions::default()).await
+}
+
+/// [`session_store_from_url`] with the URL from the `SESSION_STORE_URL` environment variable
+/// (unset or blank: in memory).
+pub async fn session_store_from_env() -> Result<AnySessionStore, StoreError> {
+    match std::env::var(SESSION_STORE_URL_VAR) {
+        Ok(url) => session_store_from_url(Some(&url)).await,
+        Err(std::env::VarError::NotPresent) => session_store_from_url(None).await,
+        Err(std::env::VarError::NotUnicode(_)) => Err(StoreError::NotUnicode),
+    }
+}
+
+/// [`session_store_from_url`] with explicit options.
+pub async fn session_store_from_url_with(
+    url: Option<&str>,
+    options: &StoreOptions,
+) -> Result<AnySessionStore, StoreError> {
+    let Some(raw) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        tracing::info!(store = "memory", "session store ready");
+        return Ok(AnySessionStore {
+            command_timeout: options.command_timeout,
+            ..AnySessionStore::memory()
+        });
+    };
+    let parsed = Url::parse(raw).map_err(|e| StoreError::InvalidUrl {
+        reason: e.to_string(),
+    })?;
+    let secrets = Secrets::of(&parsed);
+    let location = redact_url(&parsed);
+    let inner = match parsed.scheme() {
+        "redis" => connect_redis(raw, &location, &secrets, options).await?,
+        "postgres" | "postgresql" => connect_postgres(raw, &location, &secrets, options).await?,
+        other => {
+            return Err(StoreError::UnsupportedScheme {
+                scheme: other.to_owned(),
+            });
+        }
+    };
+    let store = AnySessionStore {
+        inner,
+        location,
+        command_timeout: options.command_timeout,
+    };
+    tracing::info!(store = %store.kind(), location = %store.location, "session store ready");
+    Ok(store)
+}
+
+#[cfg(feature = "redis-store")]
+async fn connect_redis(
+    raw: &str,
+    location: &str,
+    secrets: &Secrets,
+    options: &StoreOptions,
+) -> Result<Inner, StoreError> {
+    use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, ReconnectPolicy};
+    use tower_sessions_redis_store::fred::types::Builder;
+    use tower_sessions_redis_store::fred::types::config::Options;
+
+    let failed = |reason: String| StoreError::Connect {
+        kind: StoreKind::Redis,
+        location: location.to_owned(),
+        reason: secrets.scrub(&reason),
+    };
+    let config = Config::from_url(raw).map_err(|e| failed(e.to_string()))?;
+    let pool = Builder::from_config(config)
+        .with_connection_config(|c| {
+            c.connection_timeout = options.connect_timeout;
+            c.internal_command_timeout = options.command_timeout;
+        })
+        .with_performance_config(|p| p.default_command_timeout = options.command_timeout)
+        // Unlimited attempts, 100 ms growing to 1 s apart: service resumes by itself.
+        .set_policy(ReconnectPolicy::new_exponential(
+            0,
+            REDIS_RECONNECT_DELAY_MIN_MS,
+            REDIS_RECONNECT_DELAY_MAX_MS,
+            2,
+        ))
+        .build_pool(options.pool_connections)
+        .map_err(|e| failed(e.to_string()))?;
+    match tokio::time::timeout(options.connect_timeout, pool.init()).await {
+        Ok(Ok(_connection_task)) => {}
+        Ok(Err(error)) => return Err(failed(error.to_string())),
+        Err(_) => {
+            return Err(failed(format!(
+                "no answer within {} ms",
+                options.connect_timeout.as_millis()
+            )));
+        }
+    }
+    // While Redis is down, commands fail at once instead of queueing until it is back.
+    let client = pool.with_options(&Options {
+        fail_fast: true,
+        timeout: Some(options.command_timeout),
+        ..Options::default()
+    });
+    Ok(Inner::Redis(RedisStore::new(client)))
+}
+
+#[cfg(not(feature = "redis-store"))]
+async fn connect_redis(
+    _raw: &str,
+    _location: &str,
+    _secrets: &Secrets,
+    _options: &StoreOptions,
+) -> Result<Inner, StoreError> {
+    Err(StoreError::FeatureDisabled {
+        kind: StoreKind::Redis,
+        feature: "redis-store",
+    })
+}
+
+#[cfg(feature = "postgres")]
+async fn connect_postgres(
+    raw: &str,
+    location: &str,
+    secrets: &Secrets,
+    options: &StoreOptions,
+) -> Result<Inner, StoreError> {
+    use std::str::FromStr;
+
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    let failed = |reason: String| StoreError::Connect {
+        kind: StoreKind::Postgres,
+        location: location.to_owned(),
+        reason: secrets.scrub(&reason),
+    };
+    let connect = PgConnectOptions::from_str(raw).map_err(|e| failed(e.to_string()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(u32::try_from(options.pool_connections).unwrap_or(u32::MAX))
+        .acquire_timeout(options.command_timeout)
+        .connect_lazy_with(connect);
+    // Names are checked before any connection is made.
+    let store = PostgresStore::new(pool.clone())
+        .with_schema_name(&options.postgres_schema)
+        .and_then(|s| s.with_table_name(&options.postgres_table))
+        .map_err(|reason| StoreError::InvalidOptions { reason })?;
+    match tokio::time::timeout(options.connect_timeout, pool.acquire()).await {
+        Ok(Ok(_connection)) => {}
+        Ok(Err(error)) => return Err(failed(error.to_string())),
+        Err(_) => {
+            return Err(failed(format!(
+                "no answer within {} ms",
+                options.connect_timeout.as_millis()
+            )));
+        }
+    }
+    let migrated = tokio::time::timeout(options.connect_timeout, store.migrate()).await;
+    let migrate_failed = |reason: String| StoreError::Migrate {
+        location: location.to_owned(),
+        reason: secrets.scrub(&reason),
+    };
+    match migrated {
+        Ok(Ok(())) => Ok(Inner::Postgres(store)),
+        Ok(Err(error)) => Err(migrate_failed(error.to_string())),
+        Err(_) => Err(migrate_failed(format!(
+            "no answer within {} ms",
+            options.connect_timeout.as_millis()
+        ))),
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn connect_postgres(
+    _raw: &str,
+    _location: &str,
+    _secrets: &Secrets,
+    _options: &StoreOptions,
+) -> Result<Inner, StoreError> {
+    Err(StoreError::FeatureDisabled {
+        kind: StoreKind::Postgres,
+        feature: "postgres",
+    })
+}
+
+/// Query parameters whose values are secrets (libpq's `password`, `sslpassword`, ...).
+fn is_secret_param(key: &str) -> bool {
+    key.to_ascii_lowercase().contains("password")
+}
+
+/// The passwords in a URL, raw and percent-decoded, to scrub from backend messages.
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(url: &Url) -> Self {
+        let mut found = Vec::new();
+        let mut add = |value: &str| {
+            if !value.is_empty() {
+                found.push(value.to_owned());
+                if let Ok(decoded) = percent_decode(value)
+                    && decoded != value
+                {
+                    found.push(decoded);
+                }
+            }
+        };
+        if let Some(password) = url.password() {
+            add(password);
+        }
+        for (key, value) in url.query_pairs() {
+            if is_secret_param(&key) {
+                add(&value);
+            }
+        }
+        // Longest first, so a secret containing another is replaced whole.
+        found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Self(found)
+    }
+
+    fn scrub(&self, message: &str) -> String {
+        self.0.iter().fold(message.to_owned(), |text, secret| {
+            text.replace(secret, "***")
+        })
+    }
+}
+
+fn percent_decode(value: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("v={value}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes)
+}
+
+/// The URL with its password (and any `password`-like query value) replaced by `***`.
+fn redact_url(url: &Url) -> String {
+    let mut redacted = url.clone();
+    if url.password().is_some() {
+        // Only fails for URLs that cannot have credentials, and those have no password.
+        let _ = redacted.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let value = if is_secret_param(&k) {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), value)
+            })
+            .collect();
+        redacted.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    redacted.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options_fast() -> StoreOptions {
+        StoreOptions::default()
+            .connect_timeout(Duration::from_secs(2))
+            .command_timeout(Duration::from_millis(500))
+    }
+
+    /// A loopback port nothing listens on.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn no_url_or_blank_url_gives_the_memory_store() {
+        for url in [None, Some(""), Some("   ")] {
+            let store = session_store_from_url(url).await.unwrap();
+            assert_eq!(store.kind(), StoreKind::Memory);
+            assert_eq!(store.location(), "memory");
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_store_clones_share_sessions() {
+        let store = AnySessionStore::memory();
+        let clone = store.clone();
+        let mut record = Record {
+            id: Id::default(),
+            data: Default::default(),
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        };
+        store.create(&mut record).await.unwrap();
+        assert!(clone.load(&record.id).await.unwrap().is_some());
+        clone.delete(&record.id).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_refused_with_the_supported_list() {
+        for (url, scheme) in [
+            ("mysql://u:hunter2@db/x", "mysql"),
+            ("rediss://:hunter2@cache:6380", "rediss"),
+            ("sqlite://sessions.db", "sqlite"),
+        ] {
+            let error = session_store_from_url(Some(url)).await.unwrap_err();
+            assert!(
+                matches!(&error, StoreError::UnsupportedScheme { scheme: s } if s == scheme),
+                "{error:?}"
+            );
+            let message = error.to_string();
+            assert!(message.contains("redis://"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_malformed_url_is_invalid() {
+        let error = session_store_from_url(Some("not a url")).await.unwrap_err();
+        assert!(matches!(error, StoreError::InvalidUrl { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn redaction_hides_passwords_in_userinfo_and_query() {
+        let url = Url::parse("postgres://app:s3cr%40t@db:5432/site?sslmode=require&password=other")
+            .unwrap();
+        let redacted = redact_url(&url);
+        assert_eq!(
+            redacted,
+            "postgres://app:***@db:5432/site?sslmode=require&password=***"
+        );
+        let secrets = Secrets::of(&url);
+        let scrubbed = secrets.scrub("auth failed for app with s3cr@t and s3cr%40t and other");
+        assert_eq!(scrubbed, "auth failed for app with *** and *** and ***");
+        let plain = Url::parse("redis://127.0.0.1:6379/2").unwrap();
+        assert_eq!(redact_url(&plain), "redis://127.0.0.1:6379/2");
+    }
+
+    #[cfg(feature = "redis-store")]
+    #[tokio::test]
+    async fn unreachable_redis_fails_at_start_up_without_the_password() {
+        let url = format!("redis://user:hunter2@127.0.0.1:{}/0", closed_port());
+        let started = std::time::Instant::now();
+        let error = session_store_from_url_with(Some(&url), &options_fast())
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            matches!(
+                &error,
+                StoreError::Connect {
+                    kind: StoreKind::Redis,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("user:***@127.0.0.1"), "{shown}");
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn unreachable_postgres_fails_at_start_up_without_the_password() {
+        let url = format!("postgres://app:hunter2@127.0.0.1:{}/site", closed_port());
+        let error = session_store_from_url_with(Some(&url), &options_fast())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                StoreError::Connect {
+                    kind: StoreKind::Postgres,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn an_invalid_postgres_table_name_is_refused_before_connecting() {
+        let url = format!("postgres://app:hunter2@127.0.0.1:{}/site", closed_port());
+        for options in [
+            options_fast().postgres_table("sessions; drop table users"),
+            options_fast().postgres_schema("1st"),
+        ] {
+            let error = session_store_from_url_with(Some(&url), &options)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(error, StoreError::InvalidOptions { .. }),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_a_password() {
+        let store = AnySessionStore {
+            location: redact_url(&Url::parse("redis://:hunter2@cache:6379").unwrap()),
+            ..AnySessionStore::memory()
+        };
+        let shown = format!("{store:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains(":***@cache"), "{shown}");
+    }
+}
