@@ -10,8 +10,11 @@
 //! its own, dropped at the end. The memory column shares one `MemoryStore` between two routers
 //! in this one process (a memory store cannot be shared between processes).
 //!
-//! Knobs: `LOGIN_LOAD_LOGINS` (default 1000), `LOGIN_LOAD_IN_FLIGHT` (default 1000: all at
-//! once), `LOGIN_LOAD_STORES` (default `memory,redis,postgres`). Under `cargo test
+//! Each store runs twice: all logins started at once (the peak after a broadcast), then 50 in
+//! flight (latency under a steady load). Knobs: `LOGIN_LOAD_LOGINS` (default 1000),
+//! `LOGIN_LOAD_IN_FLIGHT` (comma list, default `1000,50`), `LOGIN_LOAD_STORES` (default
+//! `memory,redis,postgres`), `LOGIN_LOAD_POOL` (store connections per instance, default
+//! [`line_login::store::STORE_POOL_CONNECTIONS`]). Under `cargo test
 //! --all-targets` (no `--bench` argument) it runs a 40-login smoke version.
 
 #[path = "login_load/driver.rs"]
@@ -21,12 +24,14 @@ use std::time::{Duration, Instant};
 
 use driver::{LoadReport, RedisServer, quantile};
 use line_login::simulator::Simulator;
-use line_login::store::AnySessionStore;
+use line_login::store::{AnySessionStore, StoreOptions};
 
 /// Longest time one store's run may take before logins stop being started.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);
 /// Logins run first (and not counted) on each store, to open connections and warm caches.
 const WARM_UP_LOGINS: usize = 50;
+/// The second, steadier load: logins in flight at once.
+const STEADY_IN_FLIGHT: usize = 50;
 /// Logins per store in the smoke version run by `cargo test --all-targets`.
 const SMOKE_LOGINS: usize = 40;
 
@@ -40,10 +45,16 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 struct Row {
     store: &'static str,
+    in_flight: usize,
     report: LoadReport,
 }
 
-async fn run_store(name: &'static str, logins: usize, in_flight: usize, warm_up: usize) -> Row {
+async fn run_store(
+    name: &'static str,
+    logins: usize,
+    in_flights: &[usize],
+    warm_up: usize,
+) -> Vec<Row> {
     let sim = Simulator::start().await.expect("simulator starts");
     let mut redis = None;
     let mut schema = None;
@@ -55,8 +66,8 @@ async fn run_store(name: &'static str, logins: usize, in_flight: usize, warm_up:
         "redis" => {
             let server = RedisServer::start().await;
             let stores = (
-                driver::redis_store(&server).await,
-                driver::redis_store(&server).await,
+                driver::redis_store(&server, &store_options()).await,
+                driver::redis_store(&server, &store_options()).await,
             );
             redis = Some(server);
             stores
@@ -64,8 +75,8 @@ async fn run_store(name: &'static str, logins: usize, in_flight: usize, warm_up:
         "postgres" => {
             let name = driver::unique_schema();
             let stores = (
-                driver::postgres_store(&name).await,
-                driver::postgres_store(&name).await,
+                driver::postgres_store(&name, &store_options()).await,
+                driver::postgres_store(&name, &store_options()).await,
             );
             schema = Some(name);
             stores
@@ -82,15 +93,32 @@ async fn run_store(name: &'static str, logins: usize, in_flight: usize, warm_up:
             warm.failure_samples
         );
     }
-    let report = driver::run_load(&sim, &a, &b, logins, in_flight, RUN_DEADLINE).await;
+    let mut rows = Vec::new();
+    for &in_flight in in_flights {
+        let report = driver::run_load(&sim, &a, &b, logins, in_flight, RUN_DEADLINE).await;
+        rows.push(Row {
+            store: name,
+            in_flight,
+            report,
+        });
+    }
     drop((a, b));
     if let Some(schema) = schema {
         driver::drop_schema(&schema).await;
     }
     drop(redis);
-    Row {
-        store: name,
-        report,
+    rows
+}
+
+/// The stores' options: the defaults, with `LOGIN_LOAD_POOL` connections per instance if set.
+fn store_options() -> StoreOptions {
+    let options = StoreOptions::default();
+    match std::env::var("LOGIN_LOAD_POOL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(connections) => options.pool_connections(connections),
+        None => options,
     }
 }
 
@@ -100,15 +128,17 @@ fn ms(duration: Duration) -> String {
 
 fn main() {
     let benching = std::env::args().any(|a| a == "--bench");
-    let (logins, in_flight, warm_up) = if benching {
+    let (logins, in_flights, warm_up) = if benching {
         let logins = env_usize("LOGIN_LOAD_LOGINS", 1000);
-        (
-            logins,
-            env_usize("LOGIN_LOAD_IN_FLIGHT", logins),
-            WARM_UP_LOGINS,
-        )
+        let in_flights: Vec<usize> = std::env::var("LOGIN_LOAD_IN_FLIGHT")
+            .unwrap_or_else(|_| format!("{logins},{STEADY_IN_FLIGHT}"))
+            .split(',')
+            .filter_map(|v| v.trim().parse().ok())
+            .filter(|&v| v > 0)
+            .collect();
+        (logins, in_flights, WARM_UP_LOGINS)
     } else {
-        (SMOKE_LOGINS, SMOKE_LOGINS, 0)
+        (SMOKE_LOGINS, vec![SMOKE_LOGINS], 0)
     };
     let stores: Vec<&'static str> = std::env::var("LOGIN_LOAD_STORES")
         .unwrap_or_else(|_| "memory,redis,postgres".to_owned())
@@ -131,25 +161,26 @@ fn main() {
     let rows: Vec<Row> = runtime.block_on(async {
         let mut rows = Vec::new();
         for store in &stores {
-            rows.push(run_store(store, logins, in_flight, warm_up).await);
+            rows.extend(run_store(store, logins, &in_flights, warm_up).await);
         }
         rows
     });
 
     println!(
-        "\n{logins} logins per store, {in_flight} in flight, two instances sharing the store, \
-         one simulator, loopback; total {:.1} s\n",
+        "\n{logins} logins per store and row, two instances sharing the store, one simulator, \
+         loopback; total {:.1} s\n",
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| store | logins/s | whole login p50 (ms) | whole login p99 (ms) | server-side p50 (ms) | server-side p99 (ms) | ok | mix-ups | 5xx | other failures |"
+        "| store | in flight | logins/s | whole login p50 (ms) | whole login p99 (ms) | server-side p50 (ms) | server-side p99 (ms) | ok | mix-ups | 5xx | other failures |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
         let r = &row.report;
         println!(
-            "| {} | {:.0} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
             row.store,
+            row.in_flight,
             r.logins_per_sec(),
             ms(quantile(&r.whole, 0.50)),
             ms(quantile(&r.whole, 0.99)),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::secret::ChannelSecret;
+use crate::secret::{ChannelAccessToken, ChannelSecret};
 
 /// LINE's authorization server (the authorize endpoint and the ID-token issuer).
 pub const DEFAULT_ACCESS_BASE: &str = "https://access.line.me";
@@ -118,10 +118,7 @@ impl Scopes {
     /// ```
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
         let (mut profile, mut openid, mut email) = (false, false, false);
-        for word in value
-            .split([' ', ',', '+'])
-            .filter(|w| !w.is_empty())
-        {
+        for word in value.split([' ', ',', '+']).filter(|w| !w.is_empty()) {
             match word {
                 "profile" => profile = true,
                 "openid" => openid = true,
@@ -301,6 +298,7 @@ pub struct Config {
     api_base: Url,
     issuer: String,
     http_timeout: Duration,
+    long_lived_channel_token: Option<ChannelAccessToken>,
 }
 
 impl Config {
@@ -322,6 +320,7 @@ impl Config {
             api_base: DEFAULT_API_BASE.to_owned(),
             issuer: DEFAULT_ISSUER.to_owned(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
+            long_lived_channel_token: None,
         }
     }
 
@@ -338,6 +337,7 @@ impl Config {
     /// | `LINE_LOGIN_API_BASE` | API server | `https://api.line.me` |
     /// | `LINE_LOGIN_ISSUER` | expected ID-token `iss` | `https://access.line.me` |
     /// | `LINE_LOGIN_HTTP_TIMEOUT_SECS` | back-channel timeout | `10` |
+    /// | `LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN` | opt-in, see [`ConfigBuilder::long_lived_channel_token`] | unset |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -379,6 +379,9 @@ impl Config {
                 .ok_or(ConfigError::InvalidTimeout(secs))?;
             builder = builder.http_timeout(Duration::from_secs(secs));
         }
+        if let Some(token) = optional("LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN") {
+            builder = builder.long_lived_channel_token(token.trim());
+        }
         builder.build()
     }
 
@@ -417,6 +420,12 @@ impl Config {
     /// Timeout of one back-channel call.
     pub fn http_timeout(&self) -> Duration {
         self.http_timeout
+    }
+    /// The long-lived channel access token the app opted in to, if any (see
+    /// [`ConfigBuilder::long_lived_channel_token`]). `None`, the default, means stateless tokens
+    /// issued when needed.
+    pub fn long_lived_channel_token(&self) -> Option<&ChannelAccessToken> {
+        self.long_lived_channel_token.as_ref()
     }
 
     /// `{access_base}/oauth2/v2.1/authorize`.
@@ -457,6 +466,7 @@ pub struct ConfigBuilder {
     api_base: String,
     issuer: String,
     http_timeout: Duration,
+    long_lived_channel_token: Option<ChannelAccessToken>,
 }
 
 impl ConfigBuilder {
@@ -530,6 +540,18 @@ impl ConfigBuilder {
         self.http_timeout = timeout;
         self
     }
+    /// Opts in to a long-lived channel access token (e.g. a channel access token v2.1 issued
+    /// elsewhere) for LINE's deauthorize API, instead of the stateless 15-minute tokens the crate
+    /// issues when needed and caches until shortly before expiry. LINE's guidelines ask for
+    /// short-lived tokens: the compliance report marks this "action needed", the login layer
+    /// logs a warning at start-up, and its strict mode refuses to start. A blank token is
+    /// ignored.
+    pub fn long_lived_channel_token(mut self, token: impl Into<String>) -> Self {
+        let token = token.into();
+        self.long_lived_channel_token =
+            (!token.trim().is_empty()).then(|| ChannelAccessToken::new(token));
+        self
+    }
 
     /// Validates everything and returns the configuration, or the first mistake found.
     pub fn build(self) -> Result<Config, ConfigError> {
@@ -567,6 +589,7 @@ impl ConfigBuilder {
             api_base: validate_base("API base URL", &self.api_base)?,
             issuer: self.issuer,
             http_timeout: self.http_timeout,
+            long_lived_channel_token: self.long_lived_channel_token,
         })
     }
 }

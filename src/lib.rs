@@ -5,6 +5,7 @@
 pub mod api;
 pub mod authorize;
 pub mod callback;
+pub mod compliance;
 pub mod config;
 pub mod error;
 pub mod extract;

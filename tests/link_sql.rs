@@ -55,17 +55,30 @@ async fn sqlite_memory() -> SqliteLinks<String> {
     SqliteLinks::connect("sqlite::memory:").await.unwrap()
 }
 
-/// A fresh database file (several connections, so writers really compete).
-fn sqlite_file_url() -> String {
-    let dir = std::env::temp_dir().join(format!(
-        "line-login-links-{}-{}",
-        std::process::id(),
-        FILE_SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("links.db");
-    let _ = std::fs::remove_file(&path);
-    format!("sqlite://{}?mode=rwc", path.display())
+/// A fresh database file (several connections, so writers really compete), removed on drop.
+struct SqliteFile {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl SqliteFile {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "line-login-links-{}-{}",
+            std::process::id(),
+            FILE_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("links.db").display());
+        Self { dir, url }
+    }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// A PostgreSQL store in a schema of its own, dropped by [`Pg::drop_schema`].
@@ -347,23 +360,23 @@ async fn sqlite_lists_pages_in_line_user_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_concurrent_links_have_exactly_one_winner() {
-    let links = SqliteLinks::<String>::connect(&sqlite_file_url())
-        .await
-        .unwrap();
+    let file = SqliteFile::new();
+    let links = SqliteLinks::<String>::connect(&file.url).await.unwrap();
     concurrent_links_have_exactly_one_winner(&links).await;
 }
 
 #[tokio::test]
 async fn sqlite_links_survive_a_reconnect_and_migrations_run_once() {
-    let url = sqlite_file_url();
-    let links = SqliteLinks::<String>::connect(&url).await.unwrap();
+    let file = SqliteFile::new();
+    let url = &file.url;
+    let links = SqliteLinks::<String>::connect(url).await.unwrap();
     links
         .link(&member("m1"), "U1", None, &LinkCause::member())
         .await
         .unwrap();
     links.migrate().await.unwrap();
     links.pool().close().await;
-    let again = SqliteLinks::<String>::connect(&url).await.unwrap();
+    let again = SqliteLinks::<String>::connect(url).await.unwrap();
     assert_eq!(again.member_for("U1").await.unwrap().as_deref(), Some("m1"));
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM line_login_link_migrations")
         .fetch_all(again.pool())
@@ -374,12 +387,13 @@ async fn sqlite_links_survive_a_reconnect_and_migrations_run_once() {
 
 #[tokio::test]
 async fn sqlite_member_ids_that_do_not_parse_are_an_error() {
-    let url = sqlite_file_url();
-    let text = SqliteLinks::<String>::connect(&url).await.unwrap();
+    let file = SqliteFile::new();
+    let url = &file.url;
+    let text = SqliteLinks::<String>::connect(url).await.unwrap();
     text.link(&member("not-a-number"), "U1", None, &LinkCause::member())
         .await
         .unwrap();
-    let numeric = SqliteLinks::<u64>::connect(&url).await.unwrap();
+    let numeric = SqliteLinks::<u64>::connect(url).await.unwrap();
     assert!(matches!(
         numeric.member_for("U1").await,
         Err(SqlLinksError::MemberId)

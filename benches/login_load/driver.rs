@@ -20,6 +20,8 @@ use url::Url;
 
 /// The session key of the per-login tag the driver plants at login start.
 const TAG_KEY: &str = "load_test.tag";
+/// Response header carrying the time the app spent on the request, in microseconds.
+const SERVER_TIME_HEADER: &str = "x-server-time-us";
 /// The session cookie's name.
 const SESSION_COOKIE: &str = line_login::session::SESSION_COOKIE_NAME;
 /// Per-request client timeout.
@@ -72,6 +74,17 @@ async fn plant_tag(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Outermost layer: how long the app (session layer, login layer, handler) took, in a header.
+async fn server_timing(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut response = next.run(request).await;
+    let micros = started.elapsed().as_micros().to_string();
+    if let Ok(value) = HeaderValue::from_str(&micros) {
+        response.headers_mut().insert(SERVER_TIME_HEADER, value);
+    }
+    response
+}
+
 async fn me(user: LineUser, session: Session) -> Response {
     match session.get::<String>(TAG_KEY).await {
         Ok(tag) => Json(serde_json::json!({ "user_id": user.user_id, "tag": tag })).into_response(),
@@ -99,7 +112,8 @@ where
         .route("/done/{n}", get(|| async { "done" }))
         .layer(LineLoginLayer::new(config.clone()).expect("layer builds"))
         .layer(axum::middleware::from_fn(plant_tag))
-        .layer(line_login::session::session_layer(store, &config));
+        .layer(line_login::session::session_layer(store, &config))
+        .layer(axum::middleware::from_fn(server_timing));
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.ok();
     });
@@ -125,8 +139,9 @@ pub struct LoadReport {
     pub wall: Duration,
     /// Per successful login: start to `/me` answered (app requests and the consent).
     pub whole: Vec<Duration>,
-    /// Per successful login: the three app requests only (login start, callback with its token
-    /// exchange and ID-token check, `/me`).
+    /// Per successful login: time spent inside the two apps on its three requests (login start;
+    /// callback with the token exchange, ID-token check and friendship fetch; `/me`), as the
+    /// apps measured it: no network, no queueing before the app sees the request.
     pub server: Vec<Duration>,
 }
 
@@ -172,6 +187,8 @@ struct Answer {
     status: StatusCode,
     location: Option<String>,
     session_cookie: Option<String>,
+    /// Time spent inside the app, from its timing header.
+    server_time: Duration,
     body: String,
 }
 
@@ -204,6 +221,13 @@ async fn send(
         .filter_map(|v| cookie::Cookie::parse(v.to_owned()).ok())
         .find(|c| c.name() == SESSION_COOKIE)
         .map(|c| c.value().to_owned());
+    let server_time = response
+        .headers()
+        .get(SERVER_TIME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_micros)
+        .unwrap_or_default();
     let body = response.text().await.unwrap_or_default();
     if status.is_server_error() {
         return Err(Failure::ServerError(format!("GET {url}: {status} {body}")));
@@ -212,6 +236,7 @@ async fn send(
         status,
         location,
         session_cookie,
+        server_time,
         body,
     })
 }
@@ -253,7 +278,6 @@ async fn one_login(
     let mut server = Duration::ZERO;
     let tag = format!("login-{n}-{}", rand::random::<u64>());
 
-    let t = Instant::now();
     let login = send(
         client,
         &format!(
@@ -263,7 +287,7 @@ async fn one_login(
         None,
     )
     .await?;
-    server += t.elapsed();
+    server += login.server_time;
     let (Some(authorize), Some(cookie)) = (login.location, login.session_cookie) else {
         return Err(Failure::Other(format!(
             "login {n}: {} without a redirect and a session cookie: {}",
@@ -280,9 +304,8 @@ async fn one_login(
         .set_port(Some(second.port))
         .map_err(|()| Failure::Other(format!("login {n}: cannot move the callback")))?;
 
-    let t = Instant::now();
     let back = send(client, callback.as_str(), Some(&cookie)).await?;
-    server += t.elapsed();
+    server += back.server_time;
     if back.status != StatusCode::SEE_OTHER {
         return Err(Failure::Other(format!(
             "login {n}: callback answered {}: {}",
@@ -298,9 +321,8 @@ async fn one_login(
         )));
     };
 
-    let t = Instant::now();
     let me = send(client, &format!("{}/me", first.base), Some(&cookie)).await?;
-    server += t.elapsed();
+    server += me.server_time;
     if me.status != StatusCode::OK {
         return Err(Failure::Other(format!(
             "login {n}: /me answered {}: {}",
@@ -536,8 +558,11 @@ pub async fn postgres_pool() -> sqlx::PgPool {
 
 /// A session store on [`postgres_url`] in its own `schema`; panics with "run .ci/setup" when
 /// PostgreSQL is unreachable.
-pub async fn postgres_store(schema: &str) -> line_login::store::AnySessionStore {
-    let options = line_login::store::StoreOptions::default().postgres_schema(schema);
+pub async fn postgres_store(
+    schema: &str,
+    options: &line_login::store::StoreOptions,
+) -> line_login::store::AnySessionStore {
+    let options = options.clone().postgres_schema(schema);
     match line_login::store::session_store_from_url_with(Some(&postgres_url()), &options).await {
         Ok(store) => store,
         Err(e) => panic!("{e}; run .ci/setup"),
@@ -545,8 +570,11 @@ pub async fn postgres_store(schema: &str) -> line_login::store::AnySessionStore 
 }
 
 /// A session store on a private Redis server.
-pub async fn redis_store(server: &RedisServer) -> line_login::store::AnySessionStore {
-    match line_login::store::session_store_from_url(Some(&server.url())).await {
+pub async fn redis_store(
+    server: &RedisServer,
+    options: &line_login::store::StoreOptions,
+) -> line_login::store::AnySessionStore {
+    match line_login::store::session_store_from_url_with(Some(&server.url()), options).await {
         Ok(store) => store,
         Err(e) => panic!("{e}; run .ci/setup"),
     }

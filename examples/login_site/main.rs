@@ -50,14 +50,23 @@ fn site_url(addr: SocketAddr) -> String {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("login_site: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
 
+async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let bind = env_or("LOGIN_SITE_BIND", DEFAULT_BIND);
     let listener = tokio::net::TcpListener::bind(&bind)
         .await

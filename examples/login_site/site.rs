@@ -73,7 +73,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     Ok(env)
 }
 
-const STYLE_SHEET: &str = include_str!("templates/site.css");
+const STYLE_SHEET: &str = include_str!("assets/site.css");
 /// The site's icon: a green rounded square with a white "E".
 const FAVICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
 <rect width=\"32\" height=\"32\" rx=\"8\" fill=\"#06C755\"/>\
@@ -469,11 +469,7 @@ async fn style_sheet() -> Response {
 }
 
 async fn favicon() -> Response {
-    (
-        [(header::CONTENT_TYPE, "image/svg+xml")],
-        FAVICON_SVG,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "image/svg+xml")], FAVICON_SVG).into_response()
 }
 
 async fn not_found(State(state): State<AppState>) -> Response {

@@ -26,6 +26,29 @@ pub struct ApiCallRecord {
     pub outcome: ApiOutcome,
 }
 
+impl ApiCallRecord {
+    /// A record with every field given (for sinks' tests and for replaying stored records).
+    pub fn new(
+        at: OffsetDateTime,
+        endpoint: &'static str,
+        method: &'static str,
+        status: Option<u16>,
+        request_id: Option<String>,
+        latency: Duration,
+        outcome: ApiOutcome,
+    ) -> Self {
+        Self {
+            at,
+            endpoint,
+            method,
+            status,
+            request_id,
+            latency,
+            outcome,
+        }
+    }
+}
+
 /// How a call to LINE ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -84,6 +107,13 @@ impl ApiOutcome {
 pub trait ApiLogSink: Send + Sync + 'static {
     /// Receives the record of one finished call.
     fn record(&self, record: &ApiCallRecord);
+
+    /// Whether this sink keeps the records for a retention period itself (a database table, a
+    /// log archive), as LINE's guidelines ask. The compliance report and the layer's start-up
+    /// check read it; the default, `false`, is right for sinks that only print or count.
+    fn is_persistent(&self) -> bool {
+        false
+    }
 }
 
 /// The default sink: one `tracing` event per call (target `line_login::api`), `INFO` when the call

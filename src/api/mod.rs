@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+mod channel_token;
 mod discovery;
 mod error;
 mod log;
@@ -23,12 +24,13 @@ mod types;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+pub use self::channel_token::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, ChannelTokenClock};
 pub use self::error::{AccessTokenError, ApiError};
 pub use self::log::{ApiCallRecord, ApiLogSink, ApiOutcome, TracingSink};
 pub use self::types::{
@@ -36,6 +38,7 @@ pub use self::types::{
     UserInfo,
 };
 
+use self::channel_token::ChannelTokenCache;
 use self::types::{AccessTokenInfoWire, FriendshipWire};
 use crate::config::Config;
 use crate::secret::{AccessToken, AuthorizationCode, ChannelAccessToken, RawIdToken, RefreshToken};
@@ -114,6 +117,7 @@ struct Inner {
     config: Config,
     client: reqwest::Client,
     sink: Arc<dyn ApiLogSink>,
+    channel_tokens: Arc<ChannelTokenCache>,
 }
 
 impl fmt::Debug for LineApi {
@@ -152,11 +156,12 @@ impl LineApi {
                 config: config.clone(),
                 client,
                 sink: Arc::new(TracingSink),
+                channel_tokens: Arc::new(ChannelTokenCache::new(Arc::new(SystemTime::now))),
             }),
         })
     }
 
-    /// Sends the call records to `sink` instead of `tracing`.
+    /// Sends the call records to `sink` instead of `tracing`. The channel-token cache is kept.
     #[must_use]
     pub fn with_log_sink(self, sink: Arc<dyn ApiLogSink>) -> Self {
         Self {
@@ -164,8 +169,31 @@ impl LineApi {
                 config: self.inner.config.clone(),
                 client: self.inner.client.clone(),
                 sink,
+                channel_tokens: self.inner.channel_tokens.clone(),
             }),
         }
+    }
+
+    /// Replaces the clock that decides when a cached channel access token must be renewed (for
+    /// tests that move time, e.g. `move || simulator.now()`). Starts with an empty cache.
+    #[must_use]
+    pub fn with_channel_token_clock(
+        self,
+        now: impl Fn() -> SystemTime + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config: self.inner.config.clone(),
+                client: self.inner.client.clone(),
+                sink: self.inner.sink.clone(),
+                channel_tokens: Arc::new(ChannelTokenCache::new(Arc::new(now))),
+            }),
+        }
+    }
+
+    /// Whether the log sink keeps records beyond `tracing` (see [`ApiLogSink::is_persistent`]).
+    pub fn log_sink_is_persistent(&self) -> bool {
+        self.inner.sink.is_persistent()
     }
 
     /// The configuration this client was built with.
@@ -350,6 +378,55 @@ impl LineApi {
             .form(&form);
         self.call(endpoint::CHANNEL_TOKEN, "POST", request, json_answer)
             .await
+    }
+
+    /// A channel access token for [`LineApi::deauthorize`]: the long-lived token the
+    /// configuration opted in to ([`ConfigBuilder::long_lived_channel_token`], logged as a
+    /// warning on first use), or else a stateless token issued with
+    /// [`LineApi::issue_stateless_channel_token`] when first needed and reused by every clone of
+    /// this client until [`CHANNEL_TOKEN_RENEWAL_MARGIN_SECS`] before it expires. Concurrent
+    /// callers on an empty cache share one issuance. Fails with the issuance's [`ApiError`]
+    /// (nothing is cached then).
+    ///
+    /// [`ConfigBuilder::long_lived_channel_token`]: crate::ConfigBuilder::long_lived_channel_token
+    pub async fn channel_access_token(&self) -> Result<ChannelAccessToken, ApiError> {
+        let cache = &self.inner.channel_tokens;
+        if let Some(token) = self.inner.config.long_lived_channel_token() {
+            cache.warn_long_lived_once();
+            return Ok(token.clone());
+        }
+        cache
+            .get(|| async {
+                let issued = self.issue_stateless_channel_token().await?;
+                Ok((issued.access_token, issued.expires_in))
+            })
+            .await
+    }
+
+    /// Drops `token` from the channel-token cache (when LINE refused it with 401), so the next
+    /// [`LineApi::channel_access_token`] issues a new one. Another cached token is kept.
+    pub async fn forget_channel_access_token(&self, token: &ChannelAccessToken) {
+        self.inner.channel_tokens.forget(token).await;
+    }
+
+    /// [`LineApi::deauthorize`] with the channel token from [`LineApi::channel_access_token`];
+    /// when LINE refuses that token (401) it is forgotten and the call is made once more with a
+    /// fresh one. Fails with the [`ApiError`] of the issuance or of the (last) deauthorize call;
+    /// an already deauthorized user is a 400 for which
+    /// [`ApiError::is_token_revoked_or_invalid`] is true.
+    pub async fn deauthorize_user(&self, user_token: &AccessToken) -> Result<(), ApiError> {
+        let channel = self.channel_access_token().await?;
+        match self.deauthorize(&channel, user_token).await {
+            Err(error)
+                if error.status() == Some(401)
+                    && self.inner.config.long_lived_channel_token().is_none() =>
+            {
+                self.forget_channel_access_token(&channel).await;
+                let channel = self.channel_access_token().await?;
+                self.deauthorize(&channel, user_token).await
+            }
+            other => other,
+        }
     }
 
     /// Ends the user's authorization of this app (`POST user/v1/deauthorize`, 204), as the

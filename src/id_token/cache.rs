@@ -110,7 +110,7 @@ impl TokenCache {
         if self.max_entries == 0 || bytes > self.max_bytes {
             return;
         }
-        let exp_secs = token.exp.unix_timestamp();
+        let exp_secs = token.expires_at().unix_timestamp();
         let mut inner = self.lock();
         let inner = &mut *inner;
         if let Some(old) = inner.map.remove(&key) {

@@ -83,60 +83,169 @@ impl<'de> Deserialize<'de> for Amr {
     }
 }
 
+/// The `amr` values of a token, without a heap allocation for the usual single value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum AmrList {
+    #[default]
+    Empty,
+    One(Amr),
+    Many(Vec<Amr>),
+}
+
+impl AmrList {
+    pub(crate) fn as_slice(&self) -> &[Amr] {
+        match self {
+            AmrList::Empty => &[],
+            AmrList::One(one) => std::slice::from_ref(one),
+            AmrList::Many(many) => many,
+        }
+    }
+}
+
+impl FromIterator<Amr> for AmrList {
+    fn from_iter<I: IntoIterator<Item = Amr>>(iter: I) -> Self {
+        let mut list = AmrList::Empty;
+        for amr in iter {
+            list = match list {
+                AmrList::Empty => AmrList::One(amr),
+                AmrList::One(first) => AmrList::Many(vec![first, amr]),
+                AmrList::Many(mut all) => {
+                    all.push(amr);
+                    AmrList::Many(all)
+                }
+            };
+        }
+        list
+    }
+}
+
+impl<'de> Deserialize<'de> for AmrList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = AmrList;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of amr strings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AmrList, A::Error> {
+                let mut list = AmrList::Empty;
+                while let Some(amr) = seq.next_element::<Amr>()? {
+                    list = match list {
+                        AmrList::Empty => AmrList::One(amr),
+                        AmrList::One(first) => AmrList::Many(vec![first, amr]),
+                        AmrList::Many(mut all) => {
+                            all.push(amr);
+                            AmrList::Many(all)
+                        }
+                    };
+                }
+                Ok(list)
+            }
+        }
+        deserializer.deserialize_seq(ListVisitor)
+    }
+}
+
+/// Where one text claim sits in [`VerifiedIdToken`]'s text buffer.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// What a verification hands over to build a [`VerifiedIdToken`].
+pub(crate) struct Parts<'a> {
+    pub(crate) algorithm: IdTokenAlgorithm,
+    pub(crate) sub: &'a str,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) picture: Option<&'a str>,
+    pub(crate) email: Option<&'a str>,
+    pub(crate) nonce: Option<&'a str>,
+    pub(crate) amr: AmrList,
+    pub(crate) auth_time: Option<OffsetDateTime>,
+    pub(crate) iat: OffsetDateTime,
+    pub(crate) exp: OffsetDateTime,
+    pub(crate) extra: Map<String, Value>,
+}
+
 /// An ID token whose signature and claims were checked. Only verification builds one.
 ///
 /// Serializes as a claims object (`sub`, `name`, `picture`, `email`, `amr`, `auth_time`, `iat`,
 /// `exp` in UNIX seconds, then the extra claims); the nonce, already used, is left out. `Debug`
 /// redacts the nonce and the personal fields (name, picture, email).
-#[derive(Clone, Serialize)]
+#[derive(Clone)]
 pub struct VerifiedIdToken {
-    #[serde(skip)]
-    pub(crate) algorithm: IdTokenAlgorithm,
-    pub(crate) sub: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) picture: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) email: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) amr: Vec<Amr>,
-    #[serde(
-        with = "time::serde::timestamp::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub(crate) auth_time: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::timestamp")]
-    pub(crate) iat: OffsetDateTime,
-    #[serde(with = "time::serde::timestamp")]
-    pub(crate) exp: OffsetDateTime,
-    #[serde(skip)]
-    pub(crate) nonce: Option<String>,
-    #[serde(flatten)]
-    pub(crate) extra: Map<String, Value>,
+    algorithm: IdTokenAlgorithm,
+    /// `sub`, `name`, `picture`, `email` and `nonce` in one allocation.
+    text: String,
+    sub: Span,
+    name: Option<Span>,
+    picture: Option<Span>,
+    email: Option<Span>,
+    nonce: Option<Span>,
+    amr: AmrList,
+    auth_time: Option<OffsetDateTime>,
+    iat: OffsetDateTime,
+    exp: OffsetDateTime,
+    extra: Map<String, Value>,
 }
 
 impl VerifiedIdToken {
+    /// Builds the token from verified parts (crate-internal: only verification calls it).
+    pub(crate) fn assemble(parts: Parts<'_>) -> Self {
+        let fields = [parts.name, parts.picture, parts.email, parts.nonce];
+        let len = parts.sub.len() + fields.iter().flatten().map(|s| s.len()).sum::<usize>();
+        let mut text = String::with_capacity(len);
+        let mut push = |value: &str| {
+            let start = text.len();
+            text.push_str(value);
+            Span {
+                start,
+                end: text.len(),
+            }
+        };
+        let sub = push(parts.sub);
+        let [name, picture, email, nonce] = fields.map(|f| f.map(&mut push));
+        Self {
+            algorithm: parts.algorithm,
+            text,
+            sub,
+            name,
+            picture,
+            email,
+            nonce,
+            amr: parts.amr,
+            auth_time: parts.auth_time,
+            iat: parts.iat,
+            exp: parts.exp,
+            extra: parts.extra,
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.text.get(span.start..span.end).unwrap_or_default()
+    }
+
     /// The LINE user ID (`sub`), `U` followed by 32 hex digits for LINE's tokens.
     pub fn sub(&self) -> &str {
-        &self.sub
+        self.text(self.sub)
     }
     /// The display name (`name`, with the `profile` scope).
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.name.map(|s| self.text(s))
     }
     /// The profile picture URL (`picture`, with the `profile` scope).
     pub fn picture(&self) -> Option<&str> {
-        self.picture.as_deref()
+        self.picture.map(|s| self.text(s))
     }
     /// The email address: `Some` only when the `email` scope was requested, the channel has the
     /// email permission and the user granted it; `None` means it was not granted.
     pub fn email(&self) -> Option<&str> {
-        self.email.as_deref()
+        self.email.map(|s| self.text(s))
     }
     /// How the user authenticated; empty when the token has no `amr`.
     pub fn amr(&self) -> &[Amr] {
-        &self.amr
+        self.amr.as_slice()
     }
     /// When the user authenticated (`auth_time`, present when `max_age` was requested).
     pub fn auth_time(&self) -> Option<OffsetDateTime> {
@@ -152,7 +261,7 @@ impl VerifiedIdToken {
     }
     /// The token's `nonce`, already compared with the expected one when one was expected.
     pub fn nonce(&self) -> Option<&str> {
-        self.nonce.as_deref()
+        self.nonce.map(|s| self.text(s))
     }
     /// The signature algorithm the token was verified with.
     pub fn algorithm(&self) -> IdTokenAlgorithm {
@@ -165,19 +274,48 @@ impl VerifiedIdToken {
     }
 }
 
+impl Serialize for VerifiedIdToken {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("sub", self.sub())?;
+        for (key, value) in [
+            ("name", self.name()),
+            ("picture", self.picture()),
+            ("email", self.email()),
+        ] {
+            if let Some(value) = value {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        if !self.amr().is_empty() {
+            map.serialize_entry("amr", self.amr())?;
+        }
+        if let Some(auth_time) = self.auth_time {
+            map.serialize_entry("auth_time", &auth_time.unix_timestamp())?;
+        }
+        map.serialize_entry("iat", &self.iat.unix_timestamp())?;
+        map.serialize_entry("exp", &self.exp.unix_timestamp())?;
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
 impl fmt::Debug for VerifiedIdToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |present: bool| if present { "Some([redacted])" } else { "None" };
         f.debug_struct("VerifiedIdToken")
             .field("algorithm", &self.algorithm)
-            .field("sub", &self.sub)
+            .field("sub", &self.sub())
             .field("name", &format_args!("{}", redacted(self.name.is_some())))
             .field(
                 "picture",
                 &format_args!("{}", redacted(self.picture.is_some())),
             )
             .field("email", &format_args!("{}", redacted(self.email.is_some())))
-            .field("amr", &self.amr)
+            .field("amr", &self.amr())
             .field("auth_time", &self.auth_time)
             .field("iat", &self.iat)
             .field("exp", &self.exp)
@@ -220,7 +358,7 @@ pub(crate) struct RawClaims<'a> {
     pub(crate) name: Option<Cow<'a, str>>,
     pub(crate) picture: Option<Cow<'a, str>>,
     pub(crate) email: Option<Cow<'a, str>>,
-    pub(crate) amr: Option<Vec<Amr>>,
+    pub(crate) amr: Option<AmrList>,
     pub(crate) extra: Map<String, Value>,
 }
 
@@ -470,8 +608,8 @@ mod tests {
         assert_eq!(c.exp, Some(10));
         assert_eq!(c.iat, Some(1));
         assert_eq!(
-            c.amr.unwrap(),
-            vec![Amr::Pwd, Amr::Other("faceid".to_owned())]
+            c.amr.unwrap().as_slice(),
+            [Amr::Pwd, Amr::Other("faceid".to_owned())]
         );
         assert_eq!(c.extra["custom"]["a"], 1);
     }

@@ -91,18 +91,21 @@ impl<'a> Jws<'a> {
     pub(crate) fn parse(raw: &'a str, allowed: Allowed) -> Result<Self, IdTokenError> {
         check_size(raw)?;
         let bytes = raw.as_bytes();
-        let first = memchr(b'.', bytes).ok_or(IdTokenError::Malformed(
+        // `str::find` with a char runs core's word-at-a-time memchr.
+        let first = raw.find('.').ok_or(IdTokenError::Malformed(
             "expected three dot-separated parts, found one",
         ))?;
-        let second = memchr(b'.', &bytes[first + 1..])
-            .map(|i| first + 1 + i)
-            .ok_or(IdTokenError::Malformed(
-                "expected three dot-separated parts, found two",
-            ))?;
+        let second =
+            raw[first + 1..]
+                .find('.')
+                .map(|i| first + 1 + i)
+                .ok_or(IdTokenError::Malformed(
+                    "expected three dot-separated parts, found two",
+                ))?;
         let header_b64 = &bytes[..first];
         let payload_b64 = &bytes[first + 1..second];
         let signature_b64 = &bytes[second + 1..];
-        if memchr(b'.', signature_b64).is_some() {
+        if raw[second + 1..].contains('.') {
             return Err(IdTokenError::Malformed(
                 "expected three dot-separated parts, found more (an encrypted JWE?)",
             ));
@@ -201,11 +204,6 @@ fn parse_header(header_b64: &[u8]) -> Result<(HeaderAlg, Option<Cow<'static, str
     // The header buffer is local: the kid (a short public string) is copied out.
     let kid = header.kid.map(|kid| Cow::Owned(kid.into_owned()));
     Ok((alg, kid))
-}
-
-#[inline]
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == needle)
 }
 
 /// Decodes the payload into a stack buffer when it is small (LINE's are ~300 bytes), on the

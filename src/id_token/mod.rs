@@ -31,7 +31,7 @@ pub use jwks::{
 pub use jws::{ID_TOKEN_MAX_BYTES, IdTokenAlgorithm};
 pub use verifier::{IdTokenVerifier, IdTokenVerifierBuilder, TokenCacheLimits};
 
-use claims::{RawClaims, parse_claims};
+use claims::{Parts, RawClaims, parse_claims};
 use jws::{Allowed, Jws, with_decoded_payload};
 
 /// Verifies an ID token against `expectations` and returns its claims.
@@ -173,23 +173,23 @@ fn check_claims(
             });
         }
     }
-    let sub = match c.sub {
-        Some(sub) if !sub.is_empty() => sub.into_owned(),
+    let sub = match c.sub.as_deref() {
+        Some(sub) if !sub.is_empty() => sub,
         _ => return Err(IdTokenError::MissingSubject),
     };
-    Ok(VerifiedIdToken {
+    Ok(VerifiedIdToken::assemble(Parts {
         algorithm,
         sub,
-        name: c.name.map(|s| s.into_owned()),
-        picture: c.picture.map(|s| s.into_owned()),
-        email: c.email.map(|s| s.into_owned()),
+        name: c.name.as_deref(),
+        picture: c.picture.as_deref(),
+        email: c.email.as_deref(),
+        nonce: c.nonce.as_deref(),
         amr: c.amr.unwrap_or_default(),
         auth_time: c.auth_time.map(to_datetime).transpose()?,
         iat: to_datetime(iat)?,
         exp: to_datetime(exp)?,
-        nonce: c.nonce.map(|s| s.into_owned()),
         extra: c.extra,
-    })
+    }))
 }
 
 /// `exp` must be after now (minus the skew), `iat` not after now (plus the skew).
@@ -231,7 +231,7 @@ pub(crate) fn check_nonce(found: Option<&str>, expected: Option<&str>) -> Result
     }
 }
 
-fn to_datetime(secs: i64) -> Result<OffsetDateTime, IdTokenError> {
+pub(crate) fn to_datetime(secs: i64) -> Result<OffsetDateTime, IdTokenError> {
     OffsetDateTime::from_unix_timestamp(secs)
         .map_err(|_| IdTokenError::InvalidClaims("a date claim is out of range".to_owned()))
 }

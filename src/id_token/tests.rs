@@ -21,19 +21,19 @@ use crate::Config;
 use crate::secret::RawIdToken;
 
 fn verified(sub: &str, exp: i64) -> VerifiedIdToken {
-    VerifiedIdToken {
+    VerifiedIdToken::assemble(claims::Parts {
         algorithm: IdTokenAlgorithm::Es256,
-        sub: sub.to_owned(),
+        sub,
         name: None,
         picture: None,
         email: None,
-        amr: Vec::new(),
+        nonce: None,
+        amr: claims::AmrList::Empty,
         auth_time: None,
         iat: OffsetDateTime::from_unix_timestamp(exp - 3600).unwrap(),
         exp: OffsetDateTime::from_unix_timestamp(exp).unwrap(),
-        nonce: None,
         extra: serde_json::Map::new(),
-    }
+    })
 }
 
 fn digest(i: usize) -> [u8; 32] {
@@ -140,6 +140,31 @@ fn token_cache_queue_stays_bounded_under_churn() {
         }
     }
     assert!(cache.len() <= 4);
+}
+
+#[test]
+fn text_claims_share_one_buffer_and_read_back() {
+    let token = VerifiedIdToken::assemble(claims::Parts {
+        algorithm: IdTokenAlgorithm::Hs256,
+        sub: "U1",
+        name: Some("タロウ"),
+        picture: None,
+        email: Some(""),
+        nonce: Some("n"),
+        amr: [Amr::Pwd, Amr::Mfa].into_iter().collect(),
+        auth_time: None,
+        iat: OffsetDateTime::UNIX_EPOCH,
+        exp: OffsetDateTime::UNIX_EPOCH,
+        extra: serde_json::Map::new(),
+    });
+    assert_eq!(token.sub(), "U1");
+    assert_eq!(token.name(), Some("タロウ"));
+    assert_eq!(token.picture(), None);
+    assert_eq!(token.email(), Some(""));
+    assert_eq!(token.nonce(), Some("n"));
+    assert_eq!(token.amr(), [Amr::Pwd, Amr::Mfa]);
+    let clone = token.clone();
+    assert_eq!(clone.name(), Some("タロウ"));
 }
 
 #[test]

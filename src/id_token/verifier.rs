@@ -9,15 +9,15 @@ use std::time::{Duration, SystemTime};
 use aws_lc_rs::hmac;
 
 use super::cache::{TokenCache, token_digest};
+use super::claims::Parts;
+use super::error::echo;
 use super::jwks::{JWKS_REFETCH_COOLDOWN, JwksCache, JwksSource};
 use super::jws::{Allowed, Jws, check_size};
 use super::{
     Amr, ClaimChecks, DEFAULT_CLOCK_SKEW, Es256Keys, IdTokenAlgorithm, IdTokenError,
-    VerifiedIdToken, check_nonce, check_times, duration_secs, unix_secs, verify_claims,
+    VerifiedIdToken, check_nonce, check_times, duration_secs, to_datetime, unix_secs,
+    verify_claims,
 };
-use time::OffsetDateTime;
-
-use super::error::echo;
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
 use crate::secret::RawIdToken;
@@ -243,11 +243,11 @@ impl IdTokenVerifier {
             && self.inner.jwks.is_fresh_kid(&kid)
         {
             check_times(
-                token.exp.unix_timestamp(),
-                token.iat.unix_timestamp(),
+                token.expires_at().unix_timestamp(),
+                token.issued_at().unix_timestamp(),
                 &checks,
             )?;
-            check_nonce(token.nonce.as_deref(), nonce)?;
+            check_nonce(token.nonce(), nonce)?;
             return Ok(VerifiedIdToken::clone(&token));
         }
 
@@ -266,11 +266,11 @@ impl IdTokenVerifier {
         })?;
         jws.verify_es256(key)?;
         let token = verify_claims(&jws, &checks)?;
-        debug_assert_eq!(token.algorithm, IdTokenAlgorithm::Es256);
+        debug_assert_eq!(token.algorithm(), IdTokenAlgorithm::Es256);
         // Tokens carrying a nonce are single-use login results; the cache is for the
         // nonce-less tokens a LIFF app sends again and again.
         if let (Some(cache), Some(digest)) = (&self.inner.token_cache, digest)
-            && token.nonce.is_none()
+            && token.nonce().is_none()
         {
             cache.insert(digest, Arc::new(token.clone()), Arc::from(kid), raw.len());
         }
@@ -321,23 +321,19 @@ impl IdTokenVerifier {
         if claims.sub.is_empty() {
             return Err(IdTokenError::MissingSubject);
         }
-        let date = |secs: i64| {
-            OffsetDateTime::from_unix_timestamp(secs)
-                .map_err(|_| IdTokenError::InvalidClaims("a date claim is out of range".to_owned()))
-        };
-        Ok(VerifiedIdToken {
+        Ok(VerifiedIdToken::assemble(Parts {
             algorithm,
-            auth_time: claims.auth_time.map(date).transpose()?,
-            iat: date(claims.iat)?,
-            exp: date(claims.exp)?,
+            sub: &claims.sub,
+            name: claims.name.as_deref(),
+            picture: claims.picture.as_deref(),
+            email: claims.email.as_deref(),
+            nonce: claims.nonce.as_deref(),
             amr: claims.amr.iter().map(|a| Amr::parse(a)).collect(),
-            sub: claims.sub,
-            name: claims.name,
-            picture: claims.picture,
-            email: claims.email,
-            nonce: claims.nonce,
+            auth_time: claims.auth_time.map(to_datetime).transpose()?,
+            iat: to_datetime(claims.iat)?,
+            exp: to_datetime(claims.exp)?,
             extra: serde_json::Map::new(),
-        })
+        }))
     }
 
     /// Maps LINE's documented refusals (`error_description`) to the local variants.

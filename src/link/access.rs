@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use super::lifecycle::{ChannelTokenCache, end_authorization};
+use super::lifecycle::end_authorization;
 use super::{
     LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks, REFRESH_TOKEN_TTL, SignedInMember,
 };
@@ -63,7 +63,6 @@ pub(crate) struct LinkAccess<L, M> {
     links: L,
     signed_in: M,
     api: LineApi,
-    channel_token: ChannelTokenCache,
 }
 
 impl<L, M> LinkAccess<L, M> {
@@ -72,7 +71,6 @@ impl<L, M> LinkAccess<L, M> {
             links,
             signed_in,
             api,
-            channel_token: ChannelTokenCache::default(),
         }
     }
 }
@@ -194,7 +192,7 @@ where
                 .filter(|_| session_line_user == Some(link.line_user_id.as_str()))
                 .map(|t| link_tokens(t, OffsetDateTime::now_utc()))
         });
-        let outcome = end_authorization(&self.api, tokens.as_ref(), &self.channel_token).await;
+        let outcome = end_authorization(&self.api, tokens.as_ref()).await;
         tracing::info!(deauthorization = outcome.as_str(), "member unlinked");
         Ok(Some(link.line_user_id))
     }

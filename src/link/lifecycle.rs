@@ -2,19 +2,14 @@
 //! user, also behind `POST {prefix}/unlink`) and the consent sweep [`check_links`]. The store
 //! change always comes first; LINE's answers only decide what is reported.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use time::OffsetDateTime;
 
 use super::{Link, LinkCause, LinkKey, LinkTokens, MemberLinks};
 use crate::api::{AccessTokenError, ApiError, LineApi};
-use crate::secret::{AccessToken, ChannelAccessToken};
+use crate::secret::AccessToken;
 
 /// How many links the sweep reads from the store at a time.
 pub const SWEEP_PAGE_SIZE: usize = 100;
-/// A cached channel access token is renewed this long before LINE's expiry.
-const CHANNEL_TOKEN_EARLY_RENEWAL: Duration = Duration::from_secs(60);
 /// The longest access-token life believed from LINE's `expires_in` (LINE issues 30 days).
 const ACCESS_TOKEN_TTL_MAX: time::Duration = time::Duration::days(90);
 
@@ -30,8 +25,8 @@ pub enum Deauthorization {
     /// The link kept no token, so LINE could not be told.
     NoToken,
     /// LINE could not be reached or refused for another reason (the text says why). The access
-    /// token was revoked if LINE allowed it; retry with [`deauthorize`] and the tokens of
-    /// [`Unlinked::link`].
+    /// token was revoked if LINE allowed it; retry with [`LineApi::deauthorize_user`] and the
+    /// tokens of [`Unlinked::link`].
     Failed(String),
 }
 
@@ -56,60 +51,6 @@ pub struct Unlinked<M> {
     pub deauthorization: Deauthorization,
 }
 
-/// A stateless channel access token (15 minutes), reused until shortly before it expires.
-#[derive(Default)]
-pub(crate) struct ChannelTokenCache(Mutex<Option<(ChannelAccessToken, Instant)>>);
-
-impl ChannelTokenCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(ChannelAccessToken, Instant)>> {
-        // The slot is replaced whole, so a poisoned lock holds a consistent value.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    async fn get(&self, api: &LineApi) -> Result<ChannelAccessToken, ApiError> {
-        if let Some((token, until)) = self.lock().as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(token.clone());
-        }
-        let issued = api.issue_stateless_channel_token().await?;
-        let life =
-            Duration::from_secs(issued.expires_in).saturating_sub(CHANNEL_TOKEN_EARLY_RENEWAL);
-        *self.lock() = Some((issued.access_token.clone(), Instant::now() + life));
-        Ok(issued.access_token)
-    }
-
-    fn forget(&self) {
-        *self.lock() = None;
-    }
-}
-
-/// Calls deauthorize with a cached channel token, renewing it once if LINE refuses it (401).
-async fn deauthorize_with(
-    api: &LineApi,
-    cache: &ChannelTokenCache,
-    user_token: &AccessToken,
-) -> Result<(), ApiError> {
-    let channel = cache.get(api).await?;
-    match api.deauthorize(&channel, user_token).await {
-        Err(error) if error.status() == Some(401) => {
-            cache.forget();
-            let channel = cache.get(api).await?;
-            api.deauthorize(&channel, user_token).await
-        }
-        other => other,
-    }
-}
-
-/// Tells LINE that the user's authorization of this channel ended (`POST user/v1/deauthorize`
-/// with a freshly issued stateless channel access token), as LINE's guidelines require when a
-/// member unlinks or leaves. Fails with the [`ApiError`] of the channel-token or the deauthorize
-/// call; an already deauthorized user is a 400 for which
-/// [`ApiError::is_token_revoked_or_invalid`] is true.
-pub async fn deauthorize(api: &LineApi, user_access_token: &AccessToken) -> Result<(), ApiError> {
-    deauthorize_with(api, &ChannelTokenCache::default(), user_access_token).await
-}
-
 /// Best-effort revoke of a token nobody will use again.
 async fn revoke_quietly(api: &LineApi, token: &AccessToken) {
     if let Err(error) = api.revoke(token).await {
@@ -123,12 +64,11 @@ async fn revoke_quietly(api: &LineApi, token: &AccessToken) {
 pub(crate) async fn end_authorization(
     api: &LineApi,
     tokens: Option<&LinkTokens>,
-    cache: &ChannelTokenCache,
 ) -> Deauthorization {
     let Some(tokens) = tokens else {
         return Deauthorization::NoToken;
     };
-    match deauthorize_with(api, cache, &tokens.access_token).await {
+    match api.deauthorize_user(&tokens.access_token).await {
         Ok(()) => return Deauthorization::Deauthorized,
         Err(error) if error.is_token_revoked_or_invalid() => {}
         Err(error) => {
@@ -152,7 +92,7 @@ pub(crate) async fn end_authorization(
             return Deauthorization::Failed(error.to_string());
         }
     };
-    match deauthorize_with(api, cache, &fresh).await {
+    match api.deauthorize_user(&fresh).await {
         Ok(()) => Deauthorization::Deauthorized,
         Err(error) if error.is_token_revoked_or_invalid() => Deauthorization::AlreadyEnded,
         Err(error) => {
@@ -166,8 +106,9 @@ pub(crate) async fn end_authorization(
 /// Unlinks from back-office code (a member leaves, an operator acts), by member or by LINE user
 /// ([`LinkKey`]), exactly as `POST {prefix}/unlink` does for a signed-in member: removes the link
 /// (audited with `cause`), then ends the LINE user's authorization with the tokens the link kept
-/// (deauthorize, refreshing a dead access token first; when deauthorize cannot be done, the
-/// access token is revoked). Idempotent: `Ok(None)` when there was no link, and LINE is not
+/// (deauthorize through [`LineApi::deauthorize_user`], with the configured long-lived channel
+/// token or a cached stateless one; a dead access token is refreshed first; when deauthorize
+/// cannot be done, the access token is revoked). Idempotent: `Ok(None)` when there was no link, and LINE is not
 /// called.
 ///
 /// Fails only with the store's error, before anything changed; LINE failures are reported in
@@ -193,8 +134,7 @@ pub async fn unlink_and_deauthorize<L: MemberLinks>(
     let Some(link) = links.unlink(key, cause).await? else {
         return Ok(None);
     };
-    let deauthorization =
-        end_authorization(api, link.tokens.as_ref(), &ChannelTokenCache::default()).await;
+    let deauthorization = end_authorization(api, link.tokens.as_ref()).await;
     tracing::info!(
         cause = cause.as_str(),
         deauthorization = deauthorization.as_str(),

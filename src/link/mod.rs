@@ -3,6 +3,26 @@
 //! the [`LinkedMember`] extractor, unlinking with LINE's deauthorize, and the consent sweep
 //! ([`check_links`]). Sessions and the login routes themselves belong to [`crate::layer`].
 //!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use line_login::link::{LinkedMember, MemberInSession, SqliteLinks};
+//! use line_login::{Config, LineLoginLayer, session::session_layer};
+//! use tower_sessions::MemoryStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_env()?;
+//! // The app's own sign-in keeps the member ID in the session under "member_id".
+//! let links = SqliteLinks::<i64>::connect("sqlite://links.db?mode=rwc").await?;
+//! let app: Router = Router::new()
+//!     .route("/", get(|member: Option<LinkedMember<i64>>| async move {
+//!         format!("linked member: {:?}", member.map(|m| m.0))
+//!     }))
+//!     .layer(LineLoginLayer::new(config.clone())?.member_links(links, MemberInSession("member_id")))
+//!     .layer(session_layer(MemoryStore::default(), &config));
+//! // Pages post to /auth/line/link and /auth/line/unlink; a nightly job runs `check_links`.
+//! # let _ = app; Ok(()) }
+//! ```
+//!
 //! # Why a link cannot be spoofed
 //!
 //! The member ID comes only from the app's own sign-in ([`SignedInMember`], e.g. a session key),
@@ -39,8 +59,8 @@ use crate::secret::{AccessToken, RefreshToken};
 pub(crate) use access::{LinkAccess, MemberAccess};
 pub use extract::LinkedMember;
 pub use lifecycle::{
-    Consent, Deauthorization, SweepAction, SweepReport, SweptLink, Unlinked, check_links,
-    deauthorize, unlink_and_deauthorize,
+    Consent, Deauthorization, SWEEP_PAGE_SIZE, SweepAction, SweepReport, SweptLink, Unlinked,
+    check_links, unlink_and_deauthorize,
 };
 pub use memory::MemoryLinks;
 pub use signed_in::{MemberInSession, SignedInMember};
