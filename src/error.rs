@@ -191,6 +191,22 @@ impl LoginError {
         }
     }
 
+    /// [`Self::user_message`], made specific where the error knows more (which side of a link
+    /// conflict; the text names no IDs).
+    pub fn message(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            LoginError::LinkConflict(why) => {
+                let mut chars = why.chars();
+                let capitalized: String = chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default();
+                format!("{capitalized}. Nothing was changed.").into()
+            }
+            other => other.user_message().into(),
+        }
+    }
+
     /// Renders the default answer: JSON when the client asked for JSON, HTML otherwise.
     /// `retry_url` is offered on retryable errors.
     pub fn render(&self, wants_json: bool, retry_url: Option<&str>) -> Response {
@@ -199,7 +215,7 @@ impl LoginError {
         let mut response = if wants_json {
             let body = serde_json::json!({
                 "error": self.code(),
-                "message": self.user_message(),
+                "message": self.message(),
                 "retry_url": retry_url,
             });
             (status, axum::Json(body)).into_response()
@@ -218,7 +234,7 @@ impl LoginError {
 <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#222}}h1{{font-size:1.4rem}}.button{{display:inline-block;background:#06C755;color:#fff;padding:.6rem 1.2rem;border-radius:.4rem;text-decoration:none}}.help{{color:#666;font-size:.9rem}}</style></head>
 <body><h1 id="error-title">{title}</h1><p id="error-message">{message}</p>{retry}<p><a href="/">Back to the home page</a></p><!-- {code} --></body></html>"#,
                 title = status.canonical_reason().unwrap_or("Error"),
-                message = html_escape(self.user_message()),
+                message = html_escape(&self.message()),
                 code = self.code(),
             );
             (status, axum::response::Html(html)).into_response()

@@ -127,6 +127,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Friendship {
     }
 }
 
+/// Refresh the access token when it has less than this left.
+pub const TOKEN_REFRESH_MARGIN: time::Duration = time::Duration::minutes(5);
+
 /// The logged-in user with access to LINE on their behalf: refresh the friendship status, fetch
 /// the live profile. A token LINE reports as revoked (consent withdrawn in the LINE app) logs the
 /// session out.
@@ -194,11 +197,40 @@ impl LineSession {
         &self.user
     }
 
+    /// The access token, refreshed first when it expires within [`TOKEN_REFRESH_MARGIN`].
     async fn access_token(&self) -> Result<crate::secret::AccessToken, LineSessionError> {
-        session::tokens(&self.session)
+        let tokens = session::tokens(&self.session)
             .await?
-            .map(|t| t.access_token)
-            .ok_or(LineSessionError::NoAccessToken)
+            .ok_or(LineSessionError::NoAccessToken)?;
+        if tokens.expires_at - TOKEN_REFRESH_MARGIN > OffsetDateTime::now_utc() {
+            return Ok(tokens.access_token);
+        }
+        self.refresh_tokens().await
+    }
+
+    /// Refreshes the access token with the stored refresh token and stores the new one. A refresh
+    /// LINE refuses (consent withdrawn in the LINE app, or the refresh token's 90 days are over)
+    /// logs the session out.
+    pub async fn refresh_tokens(&self) -> Result<crate::secret::AccessToken, LineSessionError> {
+        let mut tokens = session::tokens(&self.session)
+            .await?
+            .ok_or(LineSessionError::NoAccessToken)?;
+        let refresh = tokens
+            .refresh_token
+            .clone()
+            .ok_or(LineSessionError::NoAccessToken)?;
+        let fresh = match self.ctx.0.api.refresh(&refresh).await {
+            Ok(fresh) => fresh,
+            Err(error) => return Err(self.on_api_error(error).await),
+        };
+        tokens.expires_at = OffsetDateTime::now_utc()
+            + time::Duration::seconds(i64::try_from(fresh.expires_in).unwrap_or(0).min(90 * 86_400));
+        tokens.access_token = fresh.access_token;
+        if let Some(refresh) = fresh.refresh_token {
+            tokens.refresh_token = Some(refresh);
+        }
+        self.session.insert(session::TOKENS_KEY, &tokens).await?;
+        Ok(tokens.access_token)
     }
 
     async fn on_api_error(&self, error: ApiError) -> LineSessionError {

@@ -164,10 +164,13 @@ impl LineLoginLayer {
     }
 
     /// A layer using an existing API client (to share it, or to install an API log sink).
+    ///
+    /// Logs, once, a warning for every item of LINE's guidelines that needs action in this
+    /// configuration (see [`LineLoginLayer::compliance`]).
     pub fn with_api(api: LineApi) -> Self {
         let config = api.config().clone();
         let verifier = IdTokenVerifier::new(api.clone());
-        Self {
+        let layer = Self {
             shared: Arc::new(Shared {
                 config,
                 api,
@@ -182,7 +185,9 @@ impl LineLoginLayer {
                 members: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
             }),
-        }
+        };
+        layer.compliance().build().log_action_needed();
+        layer
     }
 
     fn update(mut self, f: impl FnOnce(&mut Shared)) -> Self {
@@ -295,6 +300,30 @@ impl LineLoginLayer {
     /// The API client the layer uses.
     pub fn api(&self) -> &LineApi {
         &self.shared.api
+    }
+
+    /// A compliance report builder filled in with what the layer knows: its configuration,
+    /// whether its API log sink is persistent, and whether member links (with their unlink
+    /// route) are enabled. Declare the rest (e.g. `consent_sweep(true)`) and `build()`.
+    pub fn compliance(&self) -> crate::compliance::ComplianceReportBuilder {
+        let links = self.shared.members.is_some();
+        crate::compliance::ComplianceReport::builder(&self.shared.config)
+            .api(&self.shared.api)
+            .member_links(links)
+            .unlink_route(links)
+    }
+
+    /// Strict mode: with `strict`, refuses (with the list of findings) a layer for which an item
+    /// of LINE's guidelines needs action, e.g. a long-lived channel access token. Call it last,
+    /// after the other builder methods.
+    pub fn strict_compliance(
+        self,
+        strict: bool,
+    ) -> Result<Self, crate::compliance::ComplianceError> {
+        if strict {
+            self.compliance().build().check()?;
+        }
+        Ok(self)
     }
 }
 

@@ -3,6 +3,8 @@
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod api_log;
 pub mod authorize;
 pub mod callback;
 pub mod compliance;

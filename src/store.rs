@@ -293,6 +293,10 @@ impl AnySessionStore {
         }
     }
 
+    #[cfg_attr(
+        not(any(feature = "redis-store", feature = "postgres")),
+        allow(dead_code)
+    )]
     async fn bounded<T>(
         &self,
         operation: impl Future<Output = session_store::Result<T>>,
@@ -554,6 +558,10 @@ fn is_secret_param(key: &str) -> bool {
 }
 
 /// The passwords in a URL, raw and percent-decoded, to scrub from backend messages.
+#[cfg_attr(
+    not(any(feature = "redis-store", feature = "postgres")),
+    allow(dead_code)
+)]
 struct Secrets(Vec<String>);
 
 impl Secrets {
@@ -582,6 +590,10 @@ impl Secrets {
         Self(found)
     }
 
+    #[cfg_attr(
+        not(any(feature = "redis-store", feature = "postgres")),
+        allow(dead_code)
+    )]
     fn scrub(&self, message: &str) -> String {
         self.0.iter().fold(message.to_owned(), |text, secret| {
             text.replace(secret, "***")

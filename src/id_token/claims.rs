@@ -93,6 +93,17 @@ pub(crate) enum AmrList {
 }
 
 impl AmrList {
+    pub(crate) fn push(self, amr: Amr) -> Self {
+        match self {
+            AmrList::Empty => AmrList::One(amr),
+            AmrList::One(first) => AmrList::Many(vec![first, amr]),
+            AmrList::Many(mut all) => {
+                all.push(amr);
+                AmrList::Many(all)
+            }
+        }
+    }
+
     pub(crate) fn as_slice(&self) -> &[Amr] {
         match self {
             AmrList::Empty => &[],
@@ -104,18 +115,7 @@ impl AmrList {
 
 impl FromIterator<Amr> for AmrList {
     fn from_iter<I: IntoIterator<Item = Amr>>(iter: I) -> Self {
-        let mut list = AmrList::Empty;
-        for amr in iter {
-            list = match list {
-                AmrList::Empty => AmrList::One(amr),
-                AmrList::One(first) => AmrList::Many(vec![first, amr]),
-                AmrList::Many(mut all) => {
-                    all.push(amr);
-                    AmrList::Many(all)
-                }
-            };
-        }
-        list
+        iter.into_iter().fold(AmrList::Empty, AmrList::push)
     }
 }
 
@@ -130,14 +130,7 @@ impl<'de> Deserialize<'de> for AmrList {
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AmrList, A::Error> {
                 let mut list = AmrList::Empty;
                 while let Some(amr) = seq.next_element::<Amr>()? {
-                    list = match list {
-                        AmrList::Empty => AmrList::One(amr),
-                        AmrList::One(first) => AmrList::Many(vec![first, amr]),
-                        AmrList::Many(mut all) => {
-                            all.push(amr);
-                            AmrList::Many(all)
-                        }
-                    };
+                    list = list.push(amr);
                 }
                 Ok(list)
             }

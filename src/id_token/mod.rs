@@ -13,13 +13,13 @@ mod cache;
 mod claims;
 mod error;
 mod expectations;
+mod fast_json;
 mod jwks;
 mod jws;
 mod verifier;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 pub use claims::{Amr, VerifiedIdToken};
@@ -133,7 +133,10 @@ pub(crate) fn verify_claims(
     checks: &ClaimChecks<'_>,
 ) -> Result<VerifiedIdToken, IdTokenError> {
     with_decoded_payload(jws.payload_b64, |payload| {
-        let claims = parse_claims(payload).map_err(IdTokenError::InvalidClaims)?;
+        let claims = match fast_json::parse(payload) {
+            Some(claims) => claims,
+            None => parse_claims(payload).map_err(IdTokenError::InvalidClaims)?,
+        };
         check_claims(jws.alg, claims, checks)
     })
 }
@@ -222,11 +225,10 @@ pub(crate) fn check_nonce(found: Option<&str>, expected: Option<&str>) -> Result
         (None, _) => Ok(()),
         (Some(_), None) => Err(IdTokenError::NonceMissing),
         (Some(expected), Some(found)) => {
-            if bool::from(expected.as_bytes().ct_eq(found.as_bytes())) {
-                Ok(())
-            } else {
-                Err(IdTokenError::NonceMismatch)
-            }
+            // Constant time for equal lengths (aws-lc's CRYPTO_memcmp); the length of our own
+            // nonce is no secret.
+            aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), found.as_bytes())
+                .map_err(|_| IdTokenError::NonceMismatch)
         }
     }
 }

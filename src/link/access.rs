@@ -139,7 +139,8 @@ where
         let fresh = link_tokens(tokens, OffsetDateTime::now_utc());
         if let Err(error) = self.links.update_tokens(line_user_id, &fresh).await {
             // The login itself is fine; the sweep and back-office unlink use the older tokens.
-            tracing::warn!(error = %store_error(&error), "could not store the linked user's new tokens");
+            let error = store_error(&error);
+            tracing::warn!(%error, "could not store the linked user's new tokens");
         }
         Ok(Some(member))
     }

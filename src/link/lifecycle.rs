@@ -108,8 +108,8 @@ pub(crate) async fn end_authorization(
 /// (audited with `cause`), then ends the LINE user's authorization with the tokens the link kept
 /// (deauthorize through [`LineApi::deauthorize_user`], with the configured long-lived channel
 /// token or a cached stateless one; a dead access token is refreshed first; when deauthorize
-/// cannot be done, the access token is revoked). Idempotent: `Ok(None)` when there was no link, and LINE is not
-/// called.
+/// cannot be done, the access token is revoked). Idempotent: `Ok(None)` when there was no link,
+/// and LINE is not called.
 ///
 /// Fails only with the store's error, before anything changed; LINE failures are reported in
 /// [`Unlinked::deauthorization`] since the company's unlink has already happened.
@@ -117,7 +117,8 @@ pub(crate) async fn end_authorization(
 /// ```no_run
 /// use line_login::link::{LinkCause, LinkKey, MemoryLinks, unlink_and_deauthorize};
 /// # async fn run(api: line_login::LineApi, links: MemoryLinks<u64>) {
-/// let done = unlink_and_deauthorize(&links, &api, LinkKey::Member(&42), &LinkCause::back_office("leaver job"))
+/// let cause = LinkCause::back_office("leaver job");
+/// let done = unlink_and_deauthorize(&links, &api, LinkKey::Member(&42), &cause)
 ///     .await
 ///     .expect("store reachable");
 /// if let Some(unlinked) = done {

@@ -17,7 +17,10 @@
 //!     .route("/", get(|member: Option<LinkedMember<i64>>| async move {
 //!         format!("linked member: {:?}", member.map(|m| m.0))
 //!     }))
-//!     .layer(LineLoginLayer::new(config.clone())?.member_links(links, MemberInSession("member_id")))
+//!     .layer(
+//!         LineLoginLayer::new(config.clone())?
+//!             .member_links(links, MemberInSession("member_id")),
+//!     )
 //!     .layer(session_layer(MemoryStore::default(), &config));
 //! // Pages post to /auth/line/link and /auth/line/unlink; a nightly job runs `check_links`.
 //! # let _ = app; Ok(()) }
@@ -316,7 +319,11 @@ pub struct AuditEvent {
 ///         Ok(link.map(|l| l.tokens = Some(tokens.clone())).is_some())
 ///     }
 ///
-///     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Link<u64>>, Infallible> {
+///     async fn list(
+///         &self,
+///         after: Option<&str>,
+///         limit: usize,
+///     ) -> Result<Vec<Link<u64>>, Infallible> {
 ///         let links = self.0.lock().unwrap();
 ///         let rest = links.values().filter(|l| after.is_none_or(|a| l.line_user_id.as_str() > a));
 ///         Ok(rest.take(limit).cloned().collect())

@@ -350,6 +350,12 @@ where
             }),
         )
         .route(
+            "/line/refresh",
+            post(|line: LineSession| async move {
+                line.refresh_tokens().await.map(|_| "refreshed")
+            }),
+        )
+        .route(
             "/profile",
             get(|line: LineSession| async move {
                 line.profile().await.map(|p| {

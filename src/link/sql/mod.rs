@@ -1,7 +1,7 @@
 //! Member links in SQL through sqlx: [`SqliteLinks`] (embedded, the default) and
-//! [`PostgresLinks`] (several instances), with their migrations (`migrations/{sqlite,postgres}`)
-//! and one shared implementation. Conflicts are decided by the tables' unique constraints inside
-//! one transaction, never by a read-then-write check alone.
+//! [`PostgresLinks`] (several instances), with their migrations
+//! (`migrations/link/{sqlite,postgres}`) and one shared implementation. Conflicts are decided by
+//! the tables' unique constraints inside one transaction, never by a read-then-write check alone.
 //!
 //! Migrations are tracked in their own table, `line_login_link_migrations`, so they never mix
 //! with the app's own sqlx migrations (`_sqlx_migrations`).

@@ -23,7 +23,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x4c49_4e45_5f4c_4e4b;
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     description: "member links and audit",
-    sql: include_str!("../../../migrations/postgres/0001_member_links.sql"),
+    sql: include_str!("../../../migrations/link/postgres/0001_member_links.sql"),
 }];
 
 const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS line_login_link_migrations (\

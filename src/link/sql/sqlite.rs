@@ -22,7 +22,7 @@ const FILE_POOL_CONNECTIONS_MAX: u32 = 4;
 const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
     description: "member links and audit",
-    sql: include_str!("../../../migrations/sqlite/0001_member_links.sql"),
+    sql: include_str!("../../../migrations/link/sqlite/0001_member_links.sql"),
 }];
 
 const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS line_login_link_migrations (\

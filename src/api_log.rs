@@ -1,0 +1,695 @@
+//! Saved API logs in SQL: [`SqlApiLogSink`] keeps every [`ApiCallRecord`] in the table
+//! `line_login_api_log` of a SQLite or PostgreSQL database, written by a background task so that
+//! logging never blocks or fails a login, with a retention period and a purge.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use line_login::api::LineApi;
+//! use line_login::api_log::{ApiLogOptions, SqlApiLogSink};
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! # let config = line_login::Config::builder("1", "s", "https://e.com/cb").build().unwrap();
+//! let options = ApiLogOptions::default().retention(std::time::Duration::from_secs(180 * 86_400));
+//! let sink = SqlApiLogSink::connect("sqlite::memory:", options).await.unwrap();
+//! let api = LineApi::new(&config).unwrap().with_log_sink(Arc::new(sink.clone()));
+//! // ... serve; once a day:
+//! let purged = sink.purge().await.unwrap();
+//! # assert_eq!(purged, 0);
+//! // at shutdown, so that nothing queued is lost:
+//! sink.flush().await.unwrap();
+//! # let _ = api; });
+//! ```
+//!
+//! Migrations are tracked in their own table, `line_login_api_log_migrations`, like the member
+//! links' (`migrations/api_log/{sqlite,postgres}`).
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::api::{ApiCallRecord, ApiLogSink};
+
+/// How long records are kept by default before [`SqlApiLogSink::purge`] removes them.
+pub const DEFAULT_API_LOG_RETENTION: Duration = Duration::from_secs(90 * 86_400);
+/// Records that may wait for the writer by default; more are dropped (and counted).
+pub const DEFAULT_API_LOG_QUEUE_RECORDS: usize = 10_000;
+/// Records the writer stores in one transaction at most.
+const WRITE_BATCH_RECORDS_MAX: usize = 256;
+/// A dropped record is logged as a warning the first time and then once per this many.
+const DROP_WARNING_EVERY_RECORDS: u64 = 1_000;
+/// Connections kept by [`SqlApiLogSink::connect`] for a database file or server.
+const POOL_CONNECTIONS_MAX: u32 = 4;
+/// The advisory lock that serializes API-log migrations across PostgreSQL clients ("LINE_LOG").
+#[cfg(feature = "postgres")]
+const MIGRATION_LOCK_KEY: i64 = 0x4c49_4e45_5f4c_4f47;
+
+/// One embedded schema migration.
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sql: &'static str,
+}
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "API log",
+    sql: include_str!("../migrations/api_log/sqlite/0001_api_log.sql"),
+}];
+
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "API log",
+    sql: include_str!("../migrations/api_log/postgres/0001_api_log.sql"),
+}];
+
+const INSERT: &str = "INSERT INTO line_login_api_log \
+     (at, endpoint, method, status, request_id, latency_ms, outcome) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const PURGE: &str = "DELETE FROM line_login_api_log WHERE at < $1";
+const RECENT: &str = "SELECT at, endpoint, method, status, request_id, latency_ms, outcome \
+     FROM line_login_api_log ORDER BY id DESC LIMIT $1";
+
+/// Why the SQL API log failed. Never carries a database URL or password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiLogError {
+    /// The database failed (connection, migration, query).
+    #[error("API log database error")]
+    Database(#[from] sqlx::Error),
+    /// The background writer is gone (its runtime shut down).
+    #[error("the API log writer has stopped")]
+    WriterStopped,
+    /// The URL is neither `sqlite:` nor `postgres://` (or that backend's feature is off).
+    #[error("unsupported API log database URL scheme {0:?}: use sqlite: or postgres://")]
+    UnsupportedUrl(String),
+    /// A stored time cannot be read back.
+    #[error("a stored API log time is unreadable")]
+    BadTimestamp,
+}
+
+/// Settings of a [`SqlApiLogSink`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiLogOptions {
+    /// How long records are kept ([`SqlApiLogSink::purge`]); default 90 days.
+    pub retention: Duration,
+    /// How many records may wait for the writer; default 10 000. When the database is slower
+    /// than LINE calls for that long, further records are dropped and counted
+    /// ([`SqlApiLogSink::dropped`]), never blocking a login.
+    pub queue_records: usize,
+}
+
+impl Default for ApiLogOptions {
+    fn default() -> Self {
+        Self {
+            retention: DEFAULT_API_LOG_RETENTION,
+            queue_records: DEFAULT_API_LOG_QUEUE_RECORDS,
+        }
+    }
+}
+
+impl ApiLogOptions {
+    /// Sets the retention period.
+    #[must_use]
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Sets the queue size (at least 1).
+    #[must_use]
+    pub fn queue_records(mut self, records: usize) -> Self {
+        self.queue_records = records.max(1);
+        self
+    }
+}
+
+/// One stored row of `line_login_api_log`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredApiCall {
+    /// When the call started (UTC, microseconds).
+    pub at: OffsetDateTime,
+    /// Short endpoint name, e.g. `token`.
+    pub endpoint: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The HTTP status, when an answer arrived.
+    pub status: Option<u16>,
+    /// LINE's `x-line-request-id`.
+    pub request_id: Option<String>,
+    /// Latency in milliseconds.
+    pub latency_ms: u64,
+    /// `ok`, LINE's error code (or `http_<status>`), `transport`, `timeout` or
+    /// `unexpected_body` (see [`ApiOutcome::as_str`](crate::api::ApiOutcome::as_str)).
+    pub outcome: String,
+}
+
+#[derive(Clone)]
+enum Db {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+enum Command {
+    Record(ApiCallRecord),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Default)]
+struct Counters {
+    dropped: AtomicU64,
+    write_failures: AtomicU64,
+}
+
+/// An [`ApiLogSink`] that saves every call record in `line_login_api_log` (SQLite or
+/// PostgreSQL). [`ApiLogSink::record`] only queues the record (bounded; a full queue drops it
+/// with a counted warning); a background task writes queued records in batches. Cheap to clone.
+///
+/// Install it with [`LineApi::with_log_sink`](crate::api::LineApi::with_log_sink), call
+/// [`SqlApiLogSink::purge`] periodically (or [`SqlApiLogSink::spawn_purge_task`]) and
+/// [`SqlApiLogSink::flush`] at shutdown.
+#[derive(Clone)]
+pub struct SqlApiLogSink {
+    queue: mpsc::Sender<Command>,
+    db: Db,
+    retention: Duration,
+    counters: Arc<Counters>,
+}
+
+impl fmt::Debug for SqlApiLogSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = match &self.db {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => "postgres",
+        };
+        f.debug_struct("SqlApiLogSink")
+            .field("backend", &backend)
+            .field("retention", &self.retention)
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlApiLogSink {
+    /// A sink on an existing SQLite pool: runs the migrations, then starts the writer on the
+    /// current tokio runtime. Fails with [`ApiLogError::Database`] when a migration fails.
+    #[cfg(feature = "sqlite")]
+    pub async fn sqlite(
+        pool: sqlx::SqlitePool,
+        options: ApiLogOptions,
+    ) -> Result<Self, ApiLogError> {
+        let db = Db::Sqlite(pool);
+        db.migrate().await?;
+        Ok(Self::start(db, options))
+    }
+
+    /// A sink on an existing PostgreSQL pool (tables in the connection's `search_path`): runs
+    /// the migrations, then starts the writer on the current tokio runtime. Fails with
+    /// [`ApiLogError::Database`] when a migration fails.
+    #[cfg(feature = "postgres")]
+    pub async fn postgres(pool: sqlx::PgPool, options: ApiLogOptions) -> Result<Self, ApiLogError> {
+        let db = Db::Postgres(pool);
+        db.migrate().await?;
+        Ok(Self::start(db, options))
+    }
+
+    /// Opens `url` (`sqlite://api_log.db`, `sqlite::memory:`, `postgres://user:pw@host/db`),
+    /// runs the migrations and starts the writer. An in-memory SQLite database keeps one
+    /// connection for the pool's whole life, so it is not lost.
+    ///
+    /// Fails with [`ApiLogError::UnsupportedUrl`] for another scheme and
+    /// [`ApiLogError::Database`] when the database cannot be opened or migrated.
+    pub async fn connect(url: &str, options: ApiLogOptions) -> Result<Self, ApiLogError> {
+        let scheme = url.split(':').next().unwrap_or("").to_ascii_lowercase();
+        match scheme.as_str() {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+                let connect = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let pool = if in_memory {
+                    SqlitePoolOptions::new()
+                        .min_connections(1)
+                        .max_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    SqlitePoolOptions::new().max_connections(POOL_CONNECTIONS_MAX)
+                }
+                .connect_with(connect)
+                .await?;
+                Self::sqlite(pool, options).await
+            }
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(POOL_CONNECTIONS_MAX)
+                    .connect(url)
+                    .await?;
+                Self::postgres(pool, options).await
+            }
+            _ => Err(ApiLogError::UnsupportedUrl(
+                scheme
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .take(16)
+                    .collect(),
+            )),
+        }
+    }
+
+    fn start(db: Db, options: ApiLogOptions) -> Self {
+        let (queue, receiver) = mpsc::channel(options.queue_records.max(1));
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(run_writer(receiver, db.clone(), counters.clone()));
+        Self {
+            queue,
+            db,
+            retention: options.retention,
+            counters,
+        }
+    }
+
+    /// The retention period [`SqlApiLogSink::purge`] applies.
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// Records dropped because the queue was full (or the writer gone) since start.
+    pub fn dropped(&self) -> u64 {
+        self.counters.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records lost because the database refused a write since start (each failure is logged).
+    pub fn write_failures(&self) -> u64 {
+        self.counters.write_failures.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every record queued before this call has been written (or its write has
+    /// failed, see [`SqlApiLogSink::write_failures`]). For tests and shutdown. Fails with
+    /// [`ApiLogError::WriterStopped`] when the writer is gone.
+    pub async fn flush(&self) -> Result<(), ApiLogError> {
+        let (done, wait) = oneshot::channel();
+        self.queue
+            .send(Command::Flush(done))
+            .await
+            .map_err(|_| ApiLogError::WriterStopped)?;
+        wait.await.map_err(|_| ApiLogError::WriterStopped)
+    }
+
+    /// Deletes the records older than the retention period; returns how many.
+    pub async fn purge(&self) -> Result<u64, ApiLogError> {
+        self.purge_older_than(self.retention).await
+    }
+
+    /// Deletes the records older than `age` (started before now − `age`); keeps exactly the
+    /// younger ones. Returns how many were deleted.
+    pub async fn purge_older_than(&self, age: Duration) -> Result<u64, ApiLogError> {
+        purge_older_than(&self.db, age).await
+    }
+
+    /// Deletes the records that started before `cutoff`; returns how many.
+    pub async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64, ApiLogError> {
+        self.db.purge_before(cutoff).await
+    }
+
+    /// The latest `limit` stored records, oldest first.
+    pub async fn recent(&self, limit: usize) -> Result<Vec<StoredApiCall>, ApiLogError> {
+        let mut rows = self
+            .db
+            .recent(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Purges every `every` (first right away) on the current runtime, logging how many records
+    /// went and any failure. Abort the handle to stop it; it does not keep the writer alive.
+    pub fn spawn_purge_task(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let db = self.db.clone();
+        let retention = self.retention;
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every.max(Duration::from_secs(1)));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match purge_older_than(&db, retention).await {
+                    Ok(purged) => tracing::info!(purged, "API log purged"),
+                    Err(error) => tracing::warn!(%error, "API log purge failed"),
+                }
+            }
+        })
+    }
+}
+
+impl ApiLogSink for SqlApiLogSink {
+    /// Queues the record; never blocks. A full queue drops it with a counted warning.
+    fn record(&self, record: &ApiCallRecord) {
+        if self
+            .queue
+            .try_send(Command::Record(record.clone()))
+            .is_err()
+        {
+            let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped == 1 || dropped.is_multiple_of(DROP_WARNING_EVERY_RECORDS) {
+                tracing::warn!(
+                    dropped_total = dropped,
+                    endpoint = record.endpoint,
+                    "API log queue full or writer stopped: record dropped"
+                );
+            }
+        }
+    }
+
+    fn is_persistent(&self) -> bool {
+        true
+    }
+}
+
+async fn purge_older_than(db: &Db, age: Duration) -> Result<u64, ApiLogError> {
+    let cutoff = time::Duration::try_from(age)
+        .ok()
+        .and_then(|age| OffsetDateTime::now_utc().checked_sub(age));
+    match cutoff {
+        Some(cutoff) => db.purge_before(cutoff).await,
+        // Older than the calendar allows: nothing is that old.
+        None => Ok(0),
+    }
+}
+
+/// Writes queued records in batches until every sender is gone; answers flushes after the
+/// records queued before them.
+async fn run_writer(mut receiver: mpsc::Receiver<Command>, db: Db, counters: Arc<Counters>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next {
+            match command {
+                Command::Record(record) => batch.push(record),
+                Command::Flush(done) => flushes.push(done),
+            }
+            next = if batch.len() < WRITE_BATCH_RECORDS_MAX {
+                receiver.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        if !batch.is_empty()
+            && let Err(error) = db.insert(&batch).await
+        {
+            counters
+                .write_failures
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            tracing::warn!(%error, records = batch.len(), "writing the API log failed");
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn latency_ms(record: &ApiCallRecord) -> i64 {
+    i64::try_from(record.latency.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC: fixed width, so text order is time order.
+#[cfg(feature = "sqlite")]
+fn sqlite_time(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    )
+}
+
+#[cfg(feature = "sqlite")]
+fn parse_sqlite_time(text: &str) -> Result<OffsetDateTime, ApiLogError> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 27 || bytes[10] != b'T' || bytes[26] != b'Z' {
+        return Err(ApiLogError::BadTimestamp);
+    }
+    let num = |from: usize, to: usize| -> Result<u32, ApiLogError> {
+        text.get(from..to)
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+            .ok_or(ApiLogError::BadTimestamp)
+    };
+    let small = |v: u32| u8::try_from(v).map_err(|_| ApiLogError::BadTimestamp);
+    let year = i32::try_from(num(0, 4)?).map_err(|_| ApiLogError::BadTimestamp)?;
+    let month = time::Month::try_from(small(num(5, 7)?)?).map_err(|_| ApiLogError::BadTimestamp)?;
+    let date = time::Date::from_calendar_date(year, month, small(num(8, 10)?)?)
+        .map_err(|_| ApiLogError::BadTimestamp)?;
+    let clock = time::Time::from_hms_micro(
+        small(num(11, 13)?)?,
+        small(num(14, 16)?)?,
+        small(num(17, 19)?)?,
+        num(20, 26)?,
+    )
+    .map_err(|_| ApiLogError::BadTimestamp)?;
+    Ok(time::PrimitiveDateTime::new(date, clock).assume_utc())
+}
+
+impl Db {
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::raw_sql(
+                    "CREATE TABLE IF NOT EXISTS line_login_api_log_migrations (\
+                     version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
+                     applied_at TEXT NOT NULL)",
+                )
+                .execute(&mut *tx)
+                .await?;
+                let applied: Vec<i64> = sqlx::query_scalar(
+                    "SELECT version FROM line_login_api_log_migrations ORDER BY version",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for migration in SQLITE_MIGRATIONS {
+                    if applied.contains(&migration.version) {
+                        continue;
+                    }
+                    sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
+                    sqlx::query(
+                        "INSERT INTO line_login_api_log_migrations \
+                         (version, description, applied_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(migration.version)
+                    .bind(migration.description)
+                    .bind(sqlite_time(OffsetDateTime::now_utc()))
+                    .execute(&mut *tx)
+                    .await?;
+                    log_migration(migration);
+                }
+                tx.commit().await
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::raw_sql(
+                    "CREATE TABLE IF NOT EXISTS line_login_api_log_migrations (\
+                     version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+                     applied_at TIMESTAMPTZ NOT NULL)",
+                )
+                .execute(&mut *tx)
+                .await?;
+                let applied: Vec<i64> = sqlx::query_scalar(
+                    "SELECT version FROM line_login_api_log_migrations ORDER BY version",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for migration in POSTGRES_MIGRATIONS {
+                    if applied.contains(&migration.version) {
+                        continue;
+                    }
+                    sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
+                    sqlx::query(
+                        "INSERT INTO line_login_api_log_migrations \
+                         (version, description, applied_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(migration.version)
+                    .bind(migration.description)
+                    .bind(OffsetDateTime::now_utc())
+                    .execute(&mut *tx)
+                    .await?;
+                    log_migration(migration);
+                }
+                tx.commit().await
+            }
+        }
+    }
+
+    async fn insert(&self, batch: &[ApiCallRecord]) -> Result<(), sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                for record in batch {
+                    sqlx::query(INSERT)
+                        .bind(sqlite_time(record.at))
+                        .bind(record.endpoint)
+                        .bind(record.method)
+                        .bind(record.status.map(i32::from))
+                        .bind(record.request_id.as_deref())
+                        .bind(latency_ms(record))
+                        .bind(record.outcome.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for record in batch {
+                    sqlx::query(INSERT)
+                        .bind(record.at)
+                        .bind(record.endpoint)
+                        .bind(record.method)
+                        .bind(record.status.map(i32::from))
+                        .bind(record.request_id.as_deref())
+                        .bind(latency_ms(record))
+                        .bind(record.outcome.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await
+            }
+        }
+    }
+
+    async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64, ApiLogError> {
+        let done = match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => sqlx::query(PURGE)
+                .bind(sqlite_time(cutoff))
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => sqlx::query(PURGE)
+                .bind(cutoff)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(done)
+    }
+
+    async fn recent(&self, limit: i64) -> Result<Vec<StoredApiCall>, ApiLogError> {
+        use sqlx::Row as _;
+        /// The columns after `at`, read the same way on both backends.
+        macro_rules! stored_call {
+            ($row:expr, $at:expr) => {{
+                let status: Option<i32> = $row.try_get("status")?;
+                let latency: i64 = $row.try_get("latency_ms")?;
+                Ok(StoredApiCall {
+                    at: $at,
+                    endpoint: $row.try_get("endpoint")?,
+                    method: $row.try_get("method")?,
+                    status: status.and_then(|s| u16::try_from(s).ok()),
+                    request_id: $row.try_get("request_id")?,
+                    latency_ms: u64::try_from(latency).unwrap_or(0),
+                    outcome: $row.try_get("outcome")?,
+                })
+            }};
+        }
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let rows = sqlx::query(RECENT).bind(limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: String = row.try_get("at")?;
+                        stored_call!(row, parse_sqlite_time(&at)?)
+                    })
+                    .collect()
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let rows = sqlx::query(RECENT).bind(limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: OffsetDateTime = row.try_get("at")?;
+                        stored_call!(row, at)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+fn log_migration(migration: &Migration) {
+    tracing::info!(
+        version = migration.version,
+        description = migration.description,
+        "API log migration applied"
+    );
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_are_fixed_width_utc_and_read_back() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789)
+            .unwrap()
+            .to_offset(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+        let text = sqlite_time(at);
+        assert_eq!(text, "2023-11-14T22:13:20.123456Z");
+        let back = parse_sqlite_time(&text).unwrap();
+        assert_eq!(back.unix_timestamp_nanos(), 1_700_000_000_123_456_000);
+        // Whole seconds keep their six zeros, so text order stays time order.
+        let whole = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        assert!(sqlite_time(whole) < sqlite_time(whole + time::Duration::microseconds(1)));
+        assert_eq!(sqlite_time(whole).len(), text.len());
+        for bad in [
+            "",
+            "2023-11-14 22:13:20.123456Z",
+            "2023-13-14T22:13:20.123456Z",
+        ] {
+            assert!(parse_sqlite_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn options_keep_a_queue_of_at_least_one() {
+        let options = ApiLogOptions::default().queue_records(0);
+        assert_eq!(options.queue_records, 1);
+        assert_eq!(options.retention, DEFAULT_API_LOG_RETENTION);
+    }
+
+    #[tokio::test]
+    async fn unknown_url_schemes_are_refused_without_the_url() {
+        let err = SqlApiLogSink::connect("mysql://user:hunter2@db/app", ApiLogOptions::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(&err, ApiLogError::UnsupportedUrl(s) if s == "mysql"));
+        assert!(!format!("{err} {err:?}").contains("hunter2"));
+    }
+}
