@@ -53,7 +53,7 @@ fn line_claims() -> serde_json::Value {
         "nonce": NONCE,
         "amr": ["linesso"],
         "name": "Taro Yamada",
-        "picture": "https://profile.line-scdn.net/0hJ8nR5Xq2FmVZFQ9m0m1pMmVAFGx3ZnUzMCc",
+        "picture": "https://profile.line-scdn.net/0hJ8nR5Xq2FmVZFQ9m0m1pMmVAFGx3Zn",
     })
 }
 

@@ -15,7 +15,7 @@
 //! `LOGIN_LOAD_IN_FLIGHT` (comma list, default `1000,50`), `LOGIN_LOAD_STORES` (default
 //! `memory,redis,postgres`), `LOGIN_LOAD_POOL` (store connections per instance, default
 //! [`line_login::store::STORE_POOL_CONNECTIONS`]). Under `cargo test
-//! --all-targets` (no `--bench` argument) it runs a 40-login smoke version.
+//! --all-targets` (no `--bench` argument) it runs a smoke version: 40 logins, 10 in flight.
 
 #[path = "login_load/driver.rs"]
 mod driver;
@@ -34,6 +34,8 @@ const WARM_UP_LOGINS: usize = 50;
 const STEADY_IN_FLIGHT: usize = 50;
 /// Logins per store in the smoke version run by `cargo test --all-targets`.
 const SMOKE_LOGINS: usize = 40;
+/// Logins in flight in the smoke version (a debug build: slow, and bound by the store timeout).
+const SMOKE_IN_FLIGHT: usize = 10;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -138,7 +140,7 @@ fn main() {
             .collect();
         (logins, in_flights, WARM_UP_LOGINS)
     } else {
-        (SMOKE_LOGINS, vec![SMOKE_LOGINS], 0)
+        (SMOKE_LOGINS, vec![SMOKE_IN_FLIGHT], 0)
     };
     let stores: Vec<&'static str> = std::env::var("LOGIN_LOAD_STORES")
         .unwrap_or_else(|_| "memory,redis,postgres".to_owned())

@@ -23,7 +23,6 @@
 //! links' (`migrations/api_log/{sqlite,postgres}`).
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -236,7 +235,7 @@ impl SqlApiLogSink {
             #[cfg(feature = "sqlite")]
             "sqlite" => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-                let connect = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+                let connect = url.parse::<SqliteConnectOptions>()?.create_if_missing(true);
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 let pool = if in_memory {
                     SqlitePoolOptions::new()

@@ -351,7 +351,8 @@ const CONSENT_WITHDRAWN: ItemSpec = ItemSpec {
     id: "consent_withdrawn",
     title: "Consent withdrawn in the LINE app",
     guideline: "Handle users who withdraw their consent in the LINE app (Settings > Account > \
-                Authorized apps): their tokens stop working at once, the company's link stays.",
+                Authorized apps): their tokens stop working at once, while the company's own link \
+                remains until it is removed.",
     how: "A token LINE refuses ends the LINE session (LineSession checks); link::check_links \
           finds links whose consent is gone and applies the app's policy (unlink or keep); a \
           back-office unlink still works afterwards.",
@@ -443,8 +444,8 @@ const RATE_LIMITS: ItemSpec = ItemSpec {
     guideline: "Prepare for peaks and rate limits: on 429 wait as long as Retry-After says \
                 instead of retrying at once; never load-test the LINE Platform.",
     how: "A 429 is ApiError::Line with is_rate_limited() and retry_after(); the crate never \
-          retries on its own (a failed login shows a retry page, the consent sweep stops); every \
-          call has a bounded timeout; load tests run against the simulator.",
+          retries a 429 or a 5xx on its own (a failed login shows a retry page, the consent \
+          sweep stops); every call has a bounded timeout; load tests run against the simulator.",
     tests: &[
         it!(api, rate_limit_gives_429_with_retry_after),
         it!(layer, token_endpoint_answering_429_fails_with_retry_after),
@@ -1005,7 +1006,7 @@ fn assess(id: &str, config: &Config, deployment: &Deployment) -> (Status, String
         "rate_limits" => (
             Status::Ok,
             format!(
-                "HTTP timeout {} s per call; no automatic retries",
+                "HTTP timeout {} s per call; no automatic retry of a 429 or a 5xx",
                 config.http_timeout().as_secs()
             ),
         ),
@@ -1035,9 +1036,18 @@ fn assess_tls(config: &Config) -> (Status, String) {
             format!(
                 "plain http on loopback for {} (development or the simulator only); production \
                  uses https",
-                plain.join(", ")
+                join_and(&plain)
             ),
         )
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(parts: &[&str]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -1215,7 +1225,7 @@ mod tests {
         let tls = report(&local).item("tls").unwrap().clone();
         assert_eq!(tls.status, Status::Warning);
         assert!(
-            tls.detail.contains("the API server, the redirect URI"),
+            tls.detail.contains("the API server and the redirect URI"),
             "{}",
             tls.detail
         );

@@ -10,7 +10,8 @@
 //! let config = Config::from_env()?;
 //! // Unset: in memory (one instance only). `redis://...` or `postgres://...`: shared.
 //! let sessions = store::session_store_from_env().await?;
-//! let app = axum::Router::new()
+//! let app: axum::Router = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "home" }))
 //!     .layer(LineLoginLayer::new(config.clone())?)
 //!     .layer(session_layer(sessions, &config));
 //! # let _ = app;
@@ -456,15 +457,18 @@ async fn connect_redis(
         ))
         .build_pool(options.pool_connections)
         .map_err(|e| failed(e.to_string()))?;
-    match tokio::time::timeout(options.connect_timeout, pool.init()).await {
-        Ok(Ok(_connection_task)) => {}
-        Ok(Err(error)) => return Err(failed(error.to_string())),
-        Err(_) => {
-            return Err(failed(format!(
-                "no answer within {} ms",
-                options.connect_timeout.as_millis()
-            )));
-        }
+    let reason = match tokio::time::timeout(options.connect_timeout, pool.init()).await {
+        Ok(Ok(_connection_task)) => None,
+        Ok(Err(error)) => Some(error.to_string()),
+        Err(_) => Some(format!(
+            "no answer within {} ms",
+            options.connect_timeout.as_millis()
+        )),
+    };
+    if let Some(reason) = reason {
+        // Stop the pool's connection tasks rather than let them retry forever in the background.
+        let _ = tokio::time::timeout(options.command_timeout, pool.quit()).await;
+        return Err(failed(reason));
     }
     // While Redis is down, commands fail at once instead of queueing until it is back.
     let client = pool.with_options(&Options {

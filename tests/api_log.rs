@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use line_login::api::{AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, LineApi, TracingSink};
+use line_login::api::{
+    AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, LineApi, TracingSink,
+};
 use line_login::api_log::{ApiLogOptions, SqlApiLogSink, StoredApiCall};
 use line_login::compliance::Status;
 use line_login::simulator::{ConsentChoice, Endpoint, Fault, Simulator};
@@ -145,10 +147,12 @@ impl Store {
 
     async fn count(&self) -> i64 {
         match &self.db {
-            Db::Sqlite { pool, .. } => sqlx::query_scalar("SELECT COUNT(*) FROM line_login_api_log")
-                .fetch_one(pool)
-                .await
-                .unwrap(),
+            Db::Sqlite { pool, .. } => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM line_login_api_log")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            }
             Db::Postgres { pool, .. } => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM line_login_api_log")
                     .fetch_one(pool)
@@ -295,12 +299,12 @@ async fn records_success_and_every_error_kind(store: Store) {
         .await
         .unwrap_err();
 
-    assert!(matches!(limited, ApiError::Line { status: 429, .. }), "{limited:?}");
     assert!(
-        matches!(
-            transport,
-            AccessTokenError::Api(ApiError::Transport { .. })
-        ),
+        matches!(limited, ApiError::Line { status: 429, .. }),
+        "{limited:?}"
+    );
+    assert!(
+        matches!(transport, AccessTokenError::Api(ApiError::Transport { .. })),
         "{transport:?}"
     );
     assert!(matches!(timeout, ApiError::Timeout { .. }), "{timeout:?}");
@@ -422,13 +426,18 @@ async fn purge_keeps_exactly_what_is_younger_than_the_retention(store: Store) {
     let now = OffsetDateTime::now_utc();
     let minute = time::Duration::minutes(1);
     store.sink.record(&record_at(now - week - minute, "older"));
-    store.sink.record(&record_at(now - week + minute, "younger"));
+    store
+        .sink
+        .record(&record_at(now - week + minute, "younger"));
     store.sink.flush().await.unwrap();
     assert_eq!(store.sink.purge().await.unwrap(), 1);
     let kept = store.sink.recent(10).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].request_id.as_deref(), Some("younger"));
-    assert_eq!(store.sink.purge_older_than(Duration::ZERO).await.unwrap(), 1);
+    assert_eq!(
+        store.sink.purge_older_than(Duration::ZERO).await.unwrap(),
+        1
+    );
     assert_eq!(store.count().await, 0);
     store.finish().await;
 }
@@ -578,7 +587,10 @@ async fn a_full_queue_drops_records_counts_them_and_never_blocks() {
             sink.record(&record_at(OffsetDateTime::now_utc(), &format!("req-{i}")));
         }
     });
-    assert!(started.elapsed() < Duration::from_secs(1), "record() blocked");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "record() blocked"
+    );
     // The queue holds 4 records; the writer took one batch and waits for the database.
     let dropped = sink.dropped();
     assert!(dropped > 0, "nothing was dropped");

@@ -64,7 +64,10 @@ fn is_grease(version: u16) -> bool {
 async fn line_api_offers_only_tls_1_2_or_newer() {
     // A server that records the ClientHello of the crate's HTTP client and hangs up.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("https://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+    let base = format!(
+        "https://127.0.0.1:{}/",
+        listener.local_addr().unwrap().port()
+    );
     let server = tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
         let mut bytes = Vec::new();
@@ -167,7 +170,9 @@ async fn the_report_renders_as_text_markdown_and_json() {
             assert!(text.contains(&test.name()), "{}", test.name());
         }
     }
-    assert!(text.contains("Channel 1234567890, redirect URI http://127.0.0.1:3000/auth/line/callback"));
+    assert!(
+        text.contains("Channel 1234567890, redirect URI http://127.0.0.1:3000/auth/line/callback")
+    );
 
     let markdown = report.render(ReportFormat::Markdown);
     let rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ")).collect();
@@ -182,8 +187,7 @@ async fn the_report_renders_as_text_markdown_and_json() {
         assert!(row.contains(&format!("`{}`", item.tests[0].name())));
     }
 
-    let json: serde_json::Value =
-        serde_json::from_str(&report.render(ReportFormat::Json)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&report.render(ReportFormat::Json)).unwrap();
     assert_eq!(json["channel_id"], "1234567890");
     let items = json["items"].as_array().unwrap();
     assert_eq!(items.len(), 14);
@@ -229,7 +233,10 @@ async fn statuses_follow_this_configuration() {
     );
     assert_eq!(report.worst(), Status::Warning);
 
-    let linked = plain.member_links(MemoryLinks::<String>::default(), MemberInSession("member_id"));
+    let linked = plain.member_links(
+        MemoryLinks::<String>::default(),
+        MemberInSession("member_id"),
+    );
     let report = linked.compliance().build();
     assert_eq!(status(&report, "id_linking"), Status::Ok);
     assert_eq!(status(&report, "unlink"), Status::Ok);
@@ -238,7 +245,9 @@ async fn statuses_follow_this_configuration() {
     assert_eq!(status(&swept, "consent_withdrawn"), Status::Ok);
 
     // Links handled outside the layer, with no unlink flow: action needed.
-    let no_unlink = ComplianceReport::builder(&config).member_links(true).build();
+    let no_unlink = ComplianceReport::builder(&config)
+        .member_links(true)
+        .build();
     assert_eq!(status(&no_unlink, "unlink"), Status::ActionNeeded);
     assert_eq!(no_unlink.check().unwrap_err().item_ids(), ["unlink"]);
 }
@@ -296,13 +305,20 @@ async fn action_needed_is_logged_once_at_start_up_and_strict_mode_refuses_to_sta
         let built = LineLoginLayer::new(long_lived.clone())
             .unwrap()
             .after_logout("/bye")
-            .member_links(MemoryLinks::<String>::default(), MemberInSession("member_id"));
+            .member_links(
+                MemoryLinks::<String>::default(),
+                MemberInSession("member_id"),
+            );
         let _clone = built.clone();
         layer = Some(built);
     });
     assert_eq!(log.len(), 1, "{log:?}");
     assert!(log[0].contains("WARN"), "{}", log[0]);
-    assert!(log[0].contains("Channel access tokens: action needed"), "{}", log[0]);
+    assert!(
+        log[0].contains("Channel access tokens: action needed"),
+        "{}",
+        log[0]
+    );
     assert!(log[0].contains("item=\"channel_tokens\""), "{}", log[0]);
     assert!(!log[0].contains(token));
 
@@ -310,7 +326,11 @@ async fn action_needed_is_logged_once_at_start_up_and_strict_mode_refuses_to_sta
     let layer = layer.unwrap();
     let refused = layer.clone().strict_compliance(true).unwrap_err();
     assert_eq!(refused.item_ids(), ["channel_tokens"]);
-    assert!(refused.to_string().contains("long-lived channel access token"));
+    assert!(
+        refused
+            .to_string()
+            .contains("long-lived channel access token")
+    );
     assert!(!refused.to_string().contains(token));
     assert!(layer.strict_compliance(false).is_ok());
 }

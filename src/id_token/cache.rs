@@ -1,44 +1,42 @@
 //! The verified-token cache: repeated identical LIFF tokens skip the ECDSA verification.
-//! Keyed by the SHA-256 of the whole token, bounded in entries and bytes, never serving a
-//! token past `exp` (plus skew), emptied of tokens whose `kid` left the JWKS.
+//! Keyed by the whole token (every byte is compared), bounded in entries and bytes, never
+//! serving a token past `exp` (plus skew), emptied of tokens whose `kid` left the JWKS.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_lc_rs::digest;
-
 use super::{Es256Keys, VerifiedIdToken};
 
-/// Bytes counted per entry on top of the token's length (the map slot, the claims' headers).
+/// Bytes counted per entry on top of the token's length (the map slot, the claims).
 const ENTRY_OVERHEAD_BYTES: usize = 256;
+/// Bytes from the end of the token that feed the bucket hash.
+const HASHED_TAIL_BYTES: usize = 16;
 
-/// The cache key: SHA-256 of every byte of the token.
-pub(crate) type TokenDigest = [u8; 32];
-
-/// Digest of the whole token.
-#[inline]
-pub(crate) fn token_digest(raw: &str) -> TokenDigest {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, raw.as_bytes()).as_ref());
-    out
-}
-
-/// The key is already a uniform SHA-256 digest, so its first eight bytes are a good hash; only
-/// verified tokens are ever inserted, so nobody can pick colliding keys.
+/// Bucket hash of a token: its length and its last bytes, which lie in the signature and are
+/// random. The map still compares whole tokens, so two tokens that share a tail only share a
+/// bucket. Only verified tokens are inserted, so nobody can fill one bucket on purpose.
 #[derive(Default)]
-pub(crate) struct DigestHasher(u64);
+pub(crate) struct TailHasher(u64);
 
-impl Hasher for DigestHasher {
+const MIX: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Hasher for TailHasher {
     fn finish(&self) -> u64 {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
+        let tail = &bytes[bytes.len().saturating_sub(HASHED_TAIL_BYTES)..];
+        let mut h = self.0 ^ (bytes.len() as u64);
+        for chunk in tail.chunks(8) {
             let mut word = [0u8; 8];
             word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(MIX);
         }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(MIX);
     }
 }
 
@@ -52,9 +50,9 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
-    map: HashMap<TokenDigest, Entry, BuildHasherDefault<DigestHasher>>,
-    /// Insertion order for eviction: (key, seq); stale pairs are skipped.
-    order: VecDeque<(TokenDigest, u64)>,
+    map: HashMap<Arc<str>, Entry, BuildHasherDefault<TailHasher>>,
+    /// Insertion order for eviction: (token, seq); stale pairs are skipped.
+    order: VecDeque<(Arc<str>, u64)>,
     bytes: usize,
     next_seq: u64,
 }
@@ -79,18 +77,18 @@ impl TokenCache {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The cached token for `key` if it is still valid at `now_secs` with `skew_secs`; an
-    /// expired entry is removed.
+    /// The cached token for exactly `raw` if it is still valid at `now_secs` with
+    /// `skew_secs`; an expired entry is removed.
     pub(crate) fn get(
         &self,
-        key: &TokenDigest,
+        raw: &str,
         now_secs: i64,
         skew_secs: i64,
     ) -> Option<(Arc<VerifiedIdToken>, Arc<str>)> {
         let mut inner = self.lock();
-        let entry = inner.map.get(key)?;
+        let entry = inner.map.get(raw)?;
         if now_secs >= entry.exp_secs.saturating_add(skew_secs) {
-            if let Some(entry) = inner.map.remove(key) {
+            if let Some(entry) = inner.map.remove(raw) {
                 inner.bytes -= entry.bytes;
             }
             return None;
@@ -99,36 +97,31 @@ impl TokenCache {
     }
 
     /// Inserts a verified token, evicting the oldest entries to stay within the bounds.
-    pub(crate) fn insert(
-        &self,
-        key: TokenDigest,
-        token: Arc<VerifiedIdToken>,
-        kid: Arc<str>,
-        token_len: usize,
-    ) {
-        let bytes = token_len + ENTRY_OVERHEAD_BYTES;
+    pub(crate) fn insert(&self, raw: &str, token: Arc<VerifiedIdToken>, kid: Arc<str>) {
+        let bytes = raw.len() + ENTRY_OVERHEAD_BYTES;
         if self.max_entries == 0 || bytes > self.max_bytes {
             return;
         }
         let exp_secs = token.expires_at().unix_timestamp();
+        let key: Arc<str> = Arc::from(raw);
         let mut inner = self.lock();
         let inner = &mut *inner;
-        if let Some(old) = inner.map.remove(&key) {
+        if let Some(old) = inner.map.remove(raw) {
             inner.bytes -= old.bytes;
         }
         while inner.map.len() >= self.max_entries || inner.bytes + bytes > self.max_bytes {
             let Some((old_key, seq)) = inner.order.pop_front() else {
                 break;
             };
-            if inner.map.get(&old_key).is_some_and(|e| e.seq == seq)
-                && let Some(old) = inner.map.remove(&old_key)
+            if inner.map.get(&*old_key).is_some_and(|e| e.seq == seq)
+                && let Some(old) = inner.map.remove(&*old_key)
             {
                 inner.bytes -= old.bytes;
             }
         }
         let seq = inner.next_seq;
         inner.next_seq += 1;
-        inner.order.push_back((key, seq));
+        inner.order.push_back((key.clone(), seq));
         inner.bytes += bytes;
         inner.map.insert(
             key,
@@ -146,7 +139,7 @@ impl TokenCache {
             let map = &inner.map;
             inner
                 .order
-                .retain(|(k, s)| map.get(k).is_some_and(|e| e.seq == *s));
+                .retain(|(k, s)| map.get(&**k).is_some_and(|e| e.seq == *s));
         }
     }
 

@@ -15,7 +15,7 @@ use jsonwebtoken::jwk::{
 };
 use serde_json::json;
 
-use super::cache::{TokenCache, token_digest};
+use super::cache::TokenCache;
 use super::*;
 use crate::Config;
 use crate::secret::RawIdToken;
@@ -36,8 +36,9 @@ fn verified(sub: &str, exp: i64) -> VerifiedIdToken {
     })
 }
 
-fn digest(i: usize) -> [u8; 32] {
-    token_digest(&format!("token-{i}"))
+/// A 100-byte stand-in token.
+fn tok(i: usize) -> String {
+    format!("{i:0>100}")
 }
 
 #[test]
@@ -45,17 +46,16 @@ fn token_cache_keeps_at_most_max_entries_evicting_the_oldest() {
     let cache = TokenCache::new(3, usize::MAX);
     for i in 0..5 {
         cache.insert(
-            digest(i),
+            &tok(i),
             Arc::new(verified(&format!("U{i}"), 2_000)),
             Arc::from("k"),
-            100,
         );
     }
     assert_eq!(cache.len(), 3);
-    assert!(cache.get(&digest(0), 1_000, 0).is_none());
-    assert!(cache.get(&digest(1), 1_000, 0).is_none());
+    assert!(cache.get(&tok(0), 1_000, 0).is_none());
+    assert!(cache.get(&tok(1), 1_000, 0).is_none());
     for i in 2..5 {
-        let (token, _) = cache.get(&digest(i), 1_000, 0).unwrap();
+        let (token, _) = cache.get(&tok(i), 1_000, 0).unwrap();
         assert_eq!(token.sub(), format!("U{i}"));
     }
 }
@@ -65,37 +65,23 @@ fn token_cache_keeps_at_most_max_bytes() {
     // Each entry counts 100 + 256 bytes: room for two.
     let cache = TokenCache::new(100, 2 * 356 + 10);
     for i in 0..4 {
-        cache.insert(
-            digest(i),
-            Arc::new(verified("U", 2_000)),
-            Arc::from("k"),
-            100,
-        );
+        cache.insert(&tok(i), Arc::new(verified("U", 2_000)), Arc::from("k"));
         assert!(cache.bytes() <= 2 * 356 + 10);
     }
     assert_eq!(cache.len(), 2);
     // An entry bigger than the whole budget is not stored at all.
-    cache.insert(
-        digest(9),
-        Arc::new(verified("U", 2_000)),
-        Arc::from("k"),
-        10_000,
-    );
-    assert!(cache.get(&digest(9), 1_000, 0).is_none());
+    let huge = "x".repeat(10_000);
+    cache.insert(&huge, Arc::new(verified("U", 2_000)), Arc::from("k"));
+    assert!(cache.get(&huge, 1_000, 0).is_none());
     assert_eq!(cache.len(), 2);
 }
 
 #[test]
 fn token_cache_never_returns_an_expired_token() {
     let cache = TokenCache::new(10, usize::MAX);
-    cache.insert(
-        digest(1),
-        Arc::new(verified("U", 2_000)),
-        Arc::from("k"),
-        100,
-    );
-    assert!(cache.get(&digest(1), 2_029, 30).is_some());
-    assert!(cache.get(&digest(1), 2_030, 30).is_none());
+    cache.insert(&tok(1), Arc::new(verified("U", 2_000)), Arc::from("k"));
+    assert!(cache.get(&tok(1), 2_029, 30).is_some());
+    assert!(cache.get(&tok(1), 2_030, 30).is_none());
     assert_eq!(cache.len(), 0, "the expired entry is dropped");
     assert_eq!(cache.bytes(), 0);
 }
@@ -103,24 +89,14 @@ fn token_cache_never_returns_an_expired_token() {
 #[test]
 fn token_cache_drops_tokens_whose_kid_left_the_jwks() {
     let cache = TokenCache::new(10, usize::MAX);
-    cache.insert(
-        digest(1),
-        Arc::new(verified("U1", 2_000)),
-        Arc::from("old"),
-        100,
-    );
-    cache.insert(
-        digest(2),
-        Arc::new(verified("U2", 2_000)),
-        Arc::from("new"),
-        100,
-    );
+    cache.insert(&tok(1), Arc::new(verified("U1", 2_000)), Arc::from("old"));
+    cache.insert(&tok(2), Arc::new(verified("U2", 2_000)), Arc::from("new"));
     let new_only = Es256Keys::from_jwk_set(&JwkSet {
         keys: vec![Signer::new("new").jwk()],
     });
     cache.retain_kids(&new_only);
-    assert!(cache.get(&digest(1), 1_000, 0).is_none());
-    assert!(cache.get(&digest(2), 1_000, 0).is_some());
+    assert!(cache.get(&tok(1), 1_000, 0).is_none());
+    assert!(cache.get(&tok(2), 1_000, 0).is_some());
     assert_eq!(cache.bytes(), 356);
 }
 
@@ -128,15 +104,10 @@ fn token_cache_drops_tokens_whose_kid_left_the_jwks() {
 fn token_cache_queue_stays_bounded_under_churn() {
     let cache = TokenCache::new(4, usize::MAX);
     for i in 0..10_000 {
-        cache.insert(
-            digest(i),
-            Arc::new(verified("U", 2_000)),
-            Arc::from("k"),
-            10,
-        );
+        cache.insert(&tok(i), Arc::new(verified("U", 2_000)), Arc::from("k"));
         // Expire half of them through `get`, leaving stale queue entries.
         if i % 2 == 0 {
-            assert!(cache.get(&digest(i), 3_000, 0).is_none());
+            assert!(cache.get(&tok(i), 3_000, 0).is_none());
         }
     }
     assert!(cache.len() <= 4);
@@ -168,10 +139,23 @@ fn text_claims_share_one_buffer_and_read_back() {
 }
 
 #[test]
-fn digest_covers_every_byte_of_the_token() {
-    let a = format!("{}x", "a".repeat(1000));
-    let b = format!("{}y", "a".repeat(1000));
-    assert_ne!(token_digest(&a), token_digest(&b));
+fn tokens_sharing_length_and_tail_are_still_distinct_entries() {
+    // Same length, same last bytes: same bucket, but the whole token is the key.
+    let a = format!("a{}", "z".repeat(99));
+    let b = format!("b{}", "z".repeat(99));
+    let cache = TokenCache::new(10, usize::MAX);
+    cache.insert(&a, Arc::new(verified("Ua", 2_000)), Arc::from("k"));
+    assert!(
+        cache.get(&b, 1_000, 0).is_none(),
+        "a different token is a miss"
+    );
+    cache.insert(&b, Arc::new(verified("Ub", 2_000)), Arc::from("k"));
+    assert_eq!(cache.get(&a, 1_000, 0).unwrap().0.sub(), "Ua");
+    assert_eq!(cache.get(&b, 1_000, 0).unwrap().0.sub(), "Ub");
+    assert!(
+        cache.get(&a[..99], 1_000, 0).is_none(),
+        "a prefix is a miss"
+    );
 }
 
 /// An ES256 key with a kid, able to sign tokens.
@@ -288,16 +272,11 @@ async fn a_cached_entry_is_served_only_for_the_identical_token() {
         .unwrap();
     assert_eq!(verifier.token_cache_len(), 1);
 
-    // Plant a different answer under the token's digest: a hit returns it, which proves the
+    // Plant a different answer under the token: a hit returns it, which proves the
     // second call is served from the cache and skips the ECDSA check.
     let planted = verified("Uplanted", now_secs() + 600);
     let cache = verifier.token_cache().unwrap();
-    cache.insert(
-        token_digest(&token),
-        Arc::new(planted),
-        Arc::from("k1"),
-        token.len(),
-    );
+    cache.insert(&token, Arc::new(planted), Arc::from("k1"));
     let hit = verifier
         .verify_liff(&RawIdToken::new(token.clone()), None)
         .await

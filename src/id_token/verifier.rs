@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_lc_rs::hmac;
 
-use super::cache::{TokenCache, token_digest};
+use super::cache::TokenCache;
 use super::claims::Parts;
 use super::error::echo;
 use super::jwks::{JWKS_REFETCH_COOLDOWN, JwksCache, JwksSource};
@@ -237,9 +237,8 @@ impl IdTokenVerifier {
     ) -> Result<VerifiedIdToken, IdTokenError> {
         check_size(raw)?;
         let checks = self.checks(nonce, None);
-        let digest = self.inner.token_cache.as_ref().map(|_| token_digest(raw));
-        if let (Some(cache), Some(digest)) = (&self.inner.token_cache, &digest)
-            && let Some((token, kid)) = cache.get(digest, checks.now_secs, checks.skew_secs)
+        if let Some(cache) = &self.inner.token_cache
+            && let Some((token, kid)) = cache.get(raw, checks.now_secs, checks.skew_secs)
             && self.inner.jwks.is_fresh_kid(&kid)
         {
             check_times(
@@ -269,10 +268,10 @@ impl IdTokenVerifier {
         debug_assert_eq!(token.algorithm(), IdTokenAlgorithm::Es256);
         // Tokens carrying a nonce are single-use login results; the cache is for the
         // nonce-less tokens a LIFF app sends again and again.
-        if let (Some(cache), Some(digest)) = (&self.inner.token_cache, digest)
+        if let Some(cache) = &self.inner.token_cache
             && token.nonce().is_none()
         {
-            cache.insert(digest, Arc::new(token.clone()), Arc::from(kid), raw.len());
+            cache.insert(raw, Arc::new(token.clone()), Arc::from(kid));
         }
         Ok(token)
     }
