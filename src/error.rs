@@ -16,11 +16,12 @@ pub enum LoginError {
     /// The callback was rejected before any token request (forged, replayed, expired, ...).
     #[error("the login callback was rejected: {0}")]
     Callback(#[from] CallbackError),
-    /// The session cookie did not come back with LINE's redirect although our own `SameSite=Lax`
-    /// probe cookie did: the session cookie is misconfigured (`SameSite=Strict`, a wrong path or
-    /// domain, or `Secure` over http).
+    /// The session cookie did not come back with LINE's redirect although this attempt's
+    /// `SameSite=Lax` probe cookie did: the session cookie is most likely misconfigured
+    /// (`SameSite=Strict`, a wrong path or domain, or `Secure` over http). It can also be a
+    /// session lost by the store mid-login, so the user is offered a retry.
     #[error(
-        "the session cookie was not sent back on LINE's redirect: configure it SameSite=Lax (use line_login::session::session_layer)"
+        "the session cookie was not sent back on LINE's redirect although the login's probe cookie was: configure it SameSite=Lax (line_login::session::session_layer does), or the session store lost the session"
     )]
     SessionCookieMisconfigured,
     /// LINE redirected back with an error (the user cancelled, or LINE refused the request).
@@ -80,8 +81,8 @@ impl LoginError {
     pub fn status(&self) -> StatusCode {
         use LoginError::*;
         match self {
-            Callback(_) | BadRequest(_) => StatusCode::BAD_REQUEST,
-            SessionCookieMisconfigured | NoSessionLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            Callback(_) | BadRequest(_) | SessionCookieMisconfigured => StatusCode::BAD_REQUEST,
+            NoSessionLayer => StatusCode::INTERNAL_SERVER_ERROR,
             Denied { .. } | CrossSite | NoMember => StatusCode::FORBIDDEN,
             TokenExchange(err) => match err.status() {
                 Some(429) => StatusCode::SERVICE_UNAVAILABLE,
@@ -139,7 +140,8 @@ impl LoginError {
                 CallbackError::SessionGone
                     | CallbackError::UnknownState
                     | CallbackError::ExpiredAttempt
-            ) | LoginError::Denied { .. }
+            ) | LoginError::SessionCookieMisconfigured
+                | LoginError::Denied { .. }
                 | LoginError::TokenExchange(_)
                 | LoginError::MissingIdToken
                 | LoginError::InvalidIdToken(_)
@@ -161,8 +163,9 @@ impl LoginError {
             }
             Callback(_) | BadRequest(_) => "The login request was malformed.",
             SessionCookieMisconfigured => {
-                "This site's session cookie is misconfigured, so logins cannot complete. \
-                 The site's operators have been told."
+                "Your browser did not send this site's session cookie back from LINE. Please try \
+                 again; if this keeps happening, the site's session cookie is misconfigured (it must \
+                 be SameSite=Lax) and its operators have been told."
             }
             Denied {
                 code: AuthorizationErrorCode::AccessDenied,

@@ -20,8 +20,9 @@ use crate::secret::{AccessToken, RawIdToken};
 use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};
 use crate::user::{FriendFlag, LineUser};
 
-/// Cookie set on the redirect to LINE, `SameSite=Lax` like the session cookie must be: if it comes
-/// back on the callback and the session cookie does not, the session cookie is misconfigured.
+/// Cookie set on the redirect to LINE, `SameSite=Lax` like the session cookie must be, holding a
+/// digest of the attempt's state: if it comes back on that attempt's callback and the session
+/// cookie does not, the browser dropped the session cookie (most likely `SameSite=Strict`).
 const PROBE_COOKIE: &str = "line_login_probe";
 /// Longest query accepted on `/login`.
 const LOGIN_QUERY_MAX_BYTES: usize = 2048;
@@ -64,6 +65,7 @@ pub(crate) async fn start_attempt(
     let config = &ctx.shared.config;
     let now = (ctx.shared.clock)();
     let attempt = LoginAttempt::new(config, return_to, purpose, now);
+    let state = attempt.state().expose_secret().to_owned();
     let url = attempt.authorization_url(config, disable_auto_login);
     let mut attempts = session::attempts(ctx.session).await?;
     attempts.push(attempt);
@@ -82,27 +84,36 @@ pub(crate) async fn start_attempt(
         "LINE login started"
     );
     let mut response = see_other(url.as_str());
-    set_probe_cookie(ctx, &mut response, false);
+    set_probe_cookie(ctx, &mut response, Some(&probe_value(&state)));
     Ok(response)
 }
 
-fn set_probe_cookie(ctx: &RouteContext<'_>, response: &mut Response, remove: bool) {
-    let mut cookie = cookie::Cookie::build((PROBE_COOKIE, "1"))
+/// A short digest of the state (the state itself stays out of cookies).
+fn probe_value(state: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.as_bytes());
+    digest.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sets the probe cookie to `value`, or removes it with `None`.
+fn set_probe_cookie(ctx: &RouteContext<'_>, response: &mut Response, value: Option<&str>) {
+    let cookie = cookie::Cookie::build((PROBE_COOKIE, value.unwrap_or("").to_owned()))
         .path(ctx.shared.routes.prefix.clone())
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
-        .secure(ctx.shared.config.is_https());
-    cookie = if remove {
-        cookie.max_age(cookie::time::Duration::ZERO)
-    } else {
-        cookie.max_age(cookie::time::Duration::minutes(10))
-    };
+        .secure(ctx.shared.config.is_https())
+        .max_age(if value.is_some() {
+            cookie::time::Duration::minutes(10)
+        } else {
+            cookie::time::Duration::ZERO
+        });
     if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-fn has_probe_cookie(parts: &Parts) -> bool {
+/// Whether the probe cookie of the attempt with this `state` came back.
+fn probe_matches(parts: &Parts, state: &str) -> bool {
+    let expected = probe_value(state);
     parts
         .headers
         .get_all(header::COOKIE)
@@ -110,7 +121,7 @@ fn has_probe_cookie(parts: &Parts) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .flatten()
-        .any(|c| c.name() == PROBE_COOKIE)
+        .any(|c| c.name() == PROBE_COOKIE && c.value() == expected)
 }
 
 /// `GET {prefix}/callback`: LINE's redirect back.
@@ -118,6 +129,9 @@ pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginEr
     method_is(ctx.parts, &Method::GET)?;
     let callback = parse_callback(ctx.parts.uri.query())?;
     let now = (ctx.shared.clock)();
+    // Before the first read: tower-sessions forgets the cookie's id once the store says it has
+    // no such session, and we need to know whether a session cookie came back at all.
+    let session_cookie_came_back = ctx.session.id().is_some();
     let mut attempts = session::attempts(ctx.session).await?;
     match callback {
         Callback::Error {
@@ -145,7 +159,7 @@ pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginEr
             friendship_status_changed,
         } => {
             if attempts.is_empty() {
-                if ctx.session.id().is_none() && has_probe_cookie(ctx.parts) {
+                if !session_cookie_came_back && probe_matches(ctx.parts, &state) {
                     return Err(LoginError::SessionCookieMisconfigured);
                 }
                 return Err(CallbackError::SessionGone.into());
@@ -233,7 +247,7 @@ async fn finish_login(
         hook(&user).await;
     }
     let mut response = see_other(&attempt.return_to);
-    set_probe_cookie(ctx, &mut response, true);
+    set_probe_cookie(ctx, &mut response, None);
     Ok(response)
 }
 
@@ -391,17 +405,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn probe_cookie_is_found_among_others() {
+    fn probe_cookie_matches_only_its_own_attempt() {
+        let value = probe_value("state-one");
         let request = axum::http::Request::builder()
-            .header(header::COOKIE, "a=1; line_login_probe=1; b=2")
+            .header(header::COOKIE, format!("a=1; line_login_probe={value}; b=2"))
             .body(())
             .unwrap();
         let (parts, _) = request.into_parts();
-        assert!(has_probe_cookie(&parts));
-        let request = axum::http::Request::builder()
-            .header(header::COOKIE, "a=1")
-            .body(())
-            .unwrap();
-        assert!(!has_probe_cookie(&request.into_parts().0));
+        assert!(probe_matches(&parts, "state-one"));
+        assert!(!probe_matches(&parts, "state-two"));
+        assert!(!value.contains("state"));
     }
 }

@@ -312,8 +312,9 @@ async fn strict_session_cookie_is_reported_as_a_misconfiguration() {
     let authorize = app.start_login(&browser, "").await;
     let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
     let answer = browser.as_json().get_cross_site(&callback).await;
-    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.json()["error"], "session_cookie_misconfigured");
+    assert!(answer.json()["retry_url"].is_string());
     assert_no_token_request(&app);
 }
 
