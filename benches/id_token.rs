@@ -247,7 +247,8 @@ criterion_group! {
     name = benches;
     config = Criterion::default()
         .measurement_time(Duration::from_secs(3))
-        .warm_up_time(Duration::from_secs(1));
+        .warm_up_time(Duration::from_secs(1))
+        .without_plots();
     targets = bench
 }
 criterion_main!(benches);

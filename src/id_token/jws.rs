@@ -5,11 +5,10 @@ use std::borrow::Cow;
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::ParsedPublicKey;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::IdTokenError;
+use super::b64;
 use super::error::echo;
 
 /// Largest ID token accepted, in bytes. Longer input is refused before any other work.
@@ -51,14 +50,33 @@ pub(crate) struct Allowed {
     pub(crate) es256: bool,
 }
 
-/// A compact JWS split and its header checked; the signature is decoded but not verified.
+/// Payloads decoded on the stack up to this size (LINE's are ~300 bytes).
+const PAYLOAD_STACK_BYTES: usize = 1024;
+
+/// Room for a decoded payload: on the stack when small, on the heap otherwise.
+pub(crate) struct Scratch {
+    stack: [u8; PAYLOAD_STACK_BYTES],
+    heap: Vec<u8>,
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Self {
+        Self {
+            stack: [0; PAYLOAD_STACK_BYTES],
+            heap: Vec::new(),
+        }
+    }
+}
+
+/// A compact JWS split, its header checked and its payload decoded (not parsed); the signature
+/// is decoded but not verified.
 pub(crate) struct Jws<'a> {
     pub(crate) alg: IdTokenAlgorithm,
     pub(crate) kid: Option<Cow<'a, str>>,
     /// `header.payload`, the signed bytes.
     pub(crate) signing_input: &'a [u8],
-    /// The payload, still base64url.
-    pub(crate) payload_b64: &'a [u8],
+    /// The payload, decoded but not parsed: claims are read only after the signature check.
+    pub(crate) payload: &'a [u8],
     signature: [u8; ES256_SIGNATURE_BYTES],
     signature_len: usize,
 }
@@ -87,29 +105,29 @@ pub(crate) fn check_size(raw: &str) -> Result<(), IdTokenError> {
 
 impl<'a> Jws<'a> {
     /// Splits `raw`, reads the header, refuses algorithms not in `allowed`, decodes the
-    /// signature. Order: size, parts, header, alg, signature.
-    pub(crate) fn parse(raw: &'a str, allowed: Allowed) -> Result<Self, IdTokenError> {
+    /// signature and the payload (into `scratch`). Order: size, parts, header, alg, signature,
+    /// payload.
+    pub(crate) fn parse(
+        raw: &'a str,
+        allowed: Allowed,
+        scratch: &'a mut Scratch,
+    ) -> Result<Self, IdTokenError> {
         check_size(raw)?;
         let bytes = raw.as_bytes();
-        // `str::find` with a char runs core's word-at-a-time memchr.
+        // `str::find`/`rfind` with a char run core's word-at-a-time memchr. A dot inside the
+        // payload (more than three parts) is refused by the payload's base64url decoding.
         let first = raw.find('.').ok_or(IdTokenError::Malformed(
             "expected three dot-separated parts, found one",
         ))?;
-        let second =
-            raw[first + 1..]
-                .find('.')
-                .map(|i| first + 1 + i)
-                .ok_or(IdTokenError::Malformed(
-                    "expected three dot-separated parts, found two",
-                ))?;
-        let header_b64 = &bytes[..first];
-        let payload_b64 = &bytes[first + 1..second];
-        let signature_b64 = &bytes[second + 1..];
-        if raw[second + 1..].contains('.') {
+        let last = raw.rfind('.').unwrap_or(first);
+        if last == first {
             return Err(IdTokenError::Malformed(
-                "expected three dot-separated parts, found more (an encrypted JWE?)",
+                "expected three dot-separated parts, found two",
             ));
         }
+        let header_b64 = &bytes[..first];
+        let payload_b64 = &bytes[first + 1..last];
+        let signature_b64 = &bytes[last + 1..];
         if header_b64.is_empty() || payload_b64.is_empty() {
             return Err(IdTokenError::Malformed(
                 "the header or payload part is empty",
@@ -133,6 +151,7 @@ impl<'a> Jws<'a> {
             Err(other) => return Err(IdTokenError::AlgorithmNotAllowed(other)),
         };
 
+        let payload = decode_payload(payload_b64, scratch)?;
         let expected_len = match alg {
             IdTokenAlgorithm::Hs256 => HS256_SIGNATURE_BYTES,
             IdTokenAlgorithm::Es256 => ES256_SIGNATURE_BYTES,
@@ -142,9 +161,8 @@ impl<'a> Jws<'a> {
             return Err(IdTokenError::BadSignature);
         }
         let mut signature = [0u8; ES256_SIGNATURE_BYTES];
-        let signature_len = URL_SAFE_NO_PAD
-            .decode_slice(signature_b64, &mut signature)
-            .map_err(|_| IdTokenError::Malformed("the signature is not base64url"))?;
+        let signature_len = b64::decode(signature_b64, &mut signature)
+            .ok_or(IdTokenError::Malformed("the signature is not base64url"))?;
         if signature_len != expected_len {
             return Err(IdTokenError::BadSignature);
         }
@@ -152,8 +170,8 @@ impl<'a> Jws<'a> {
         Ok(Jws {
             alg,
             kid,
-            signing_input: &bytes[..second],
-            payload_b64,
+            signing_input: &bytes[..last],
+            payload,
             signature,
             signature_len,
         })
@@ -186,9 +204,8 @@ fn parse_header(header_b64: &[u8]) -> Result<(HeaderAlg, Option<Cow<'static, str
     if header_b64.len() > HEADER_MAX_BYTES / 3 * 4 {
         return Err(IdTokenError::Malformed("the header is too large"));
     }
-    let len = URL_SAFE_NO_PAD
-        .decode_slice(header_b64, &mut buf)
-        .map_err(|_| IdTokenError::Malformed("the header is not base64url"))?;
+    let len = b64::decode(header_b64, &mut buf)
+        .ok_or(IdTokenError::Malformed("the header is not base64url"))?;
     let header: RawHeader<'_> = serde_json::from_slice(&buf[..len])
         .map_err(|_| IdTokenError::Malformed("the header is not a JSON object with an alg"))?;
     if header.crit.is_some() {
@@ -206,35 +223,36 @@ fn parse_header(header_b64: &[u8]) -> Result<(HeaderAlg, Option<Cow<'static, str
     Ok((alg, kid))
 }
 
-/// Decodes the payload into a stack buffer when it is small (LINE's are ~300 bytes), on the
-/// heap otherwise, and hands the bytes to `f`.
-#[inline]
-pub(crate) fn with_decoded_payload<T>(
+/// Decodes the payload into `scratch`: on the stack when it fits, on the heap otherwise.
+fn decode_payload<'s>(
     payload_b64: &[u8],
-    f: impl FnOnce(&[u8]) -> Result<T, IdTokenError>,
-) -> Result<T, IdTokenError> {
-    /// Payloads decoded on the stack up to this size.
-    const PAYLOAD_STACK_BYTES: usize = 1024;
-    let needed = payload_b64.len() / 4 * 3 + 3;
-    let malformed = |_| IdTokenError::Malformed("the payload is not base64url");
-    if needed <= PAYLOAD_STACK_BYTES {
-        let mut buf = [0u8; PAYLOAD_STACK_BYTES];
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(payload_b64, &mut buf)
-            .map_err(malformed)?;
-        f(&buf[..len])
+    scratch: &'s mut Scratch,
+) -> Result<&'s [u8], IdTokenError> {
+    let malformed = || {
+        if payload_b64.contains(&b'.') {
+            IdTokenError::Malformed(
+                "expected three dot-separated parts, found more (an encrypted JWE?)",
+            )
+        } else {
+            IdTokenError::Malformed("the payload is not base64url")
+        }
+    };
+    let needed = b64::decoded_len(payload_b64.len()).ok_or_else(malformed)?;
+    let buf: &mut [u8] = if needed <= PAYLOAD_STACK_BYTES {
+        &mut scratch.stack
     } else {
-        let mut buf = vec![0u8; needed];
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(payload_b64, &mut buf)
-            .map_err(malformed)?;
-        f(&buf[..len])
-    }
+        scratch.heap.resize(needed, 0);
+        &mut scratch.heap
+    };
+    let len = b64::decode(payload_b64, buf).ok_or_else(malformed)?;
+    Ok(&buf[..len])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     const BOTH: Allowed = Allowed {
         hs256: true,
@@ -256,11 +274,20 @@ mod tests {
     #[test]
     fn part_count_is_exact() {
         let sig = "A".repeat(43);
-        for raw in ["abc", "abc.def", &format!("a.b.{sig}.d")] {
-            assert!(matches!(
-                Jws::parse(raw, BOTH),
-                Err(IdTokenError::Malformed(_))
-            ));
+        let hs = "eyJhbGciOiJIUzI1NiJ9";
+        for raw in [
+            "abc".to_owned(),
+            "abc.def".to_owned(),
+            format!("{hs}.e30.e30.{sig}"),
+            format!("{hs}.e30.{sig}.e30"),
+        ] {
+            assert!(
+                matches!(
+                    Jws::parse(&raw, BOTH, &mut Scratch::new()),
+                    Err(IdTokenError::Malformed(_))
+                ),
+                "{raw}"
+            );
         }
     }
 
@@ -269,7 +296,7 @@ mod tests {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","crit":["exp"]}"#);
         let raw = format!("{header}.e30.{}", "A".repeat(43));
         assert!(matches!(
-            Jws::parse(&raw, BOTH),
+            Jws::parse(&raw, BOTH, &mut Scratch::new()),
             Err(IdTokenError::Malformed(m)) if m.contains("crit")
         ));
     }
@@ -278,7 +305,8 @@ mod tests {
     fn kid_is_read_from_es256_headers() {
         let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"ES256","kid":"k1"}"#);
         let raw = format!("{header}.e30.{}", "A".repeat(86));
-        let jws = Jws::parse(&raw, BOTH).unwrap();
+        let mut scratch = Scratch::new();
+        let jws = Jws::parse(&raw, BOTH, &mut scratch).unwrap();
         assert_eq!(jws.alg, IdTokenAlgorithm::Es256);
         assert_eq!(jws.kid.as_deref(), Some("k1"));
     }
@@ -287,7 +315,8 @@ mod tests {
     fn large_payloads_decode_on_the_heap() {
         let payload = vec![b'x'; 5000];
         let encoded = URL_SAFE_NO_PAD.encode(&payload);
-        let len = with_decoded_payload(encoded.as_bytes(), |b| Ok(b.len())).unwrap();
-        assert_eq!(len, 5000);
+        let mut scratch = Scratch::new();
+        let decoded = decode_payload(encoded.as_bytes(), &mut scratch).unwrap();
+        assert_eq!(decoded, &payload[..]);
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! The state comparison lives in [`crate::state`]; HTTP calls to LINE in [`crate::api`].
 
+mod b64;
 mod cache;
 mod claims;
 mod error;
@@ -32,7 +33,7 @@ pub use jws::{ID_TOKEN_MAX_BYTES, IdTokenAlgorithm};
 pub use verifier::{IdTokenVerifier, IdTokenVerifierBuilder, TokenCacheLimits};
 
 use claims::{Parts, RawClaims, parse_claims};
-use jws::{Allowed, Jws, with_decoded_payload};
+use jws::{Allowed, Jws, Scratch};
 
 /// Verifies an ID token against `expectations` and returns its claims.
 ///
@@ -88,7 +89,8 @@ pub fn verify_id_token(
         hs256: expectations.hs256.is_some(),
         es256: expectations.es256.is_some(),
     };
-    let jws = Jws::parse(raw, allowed)?;
+    let mut scratch = Scratch::new();
+    let jws = Jws::parse(raw, allowed, &mut scratch)?;
     match (jws.alg, &expectations.hs256, &expectations.es256) {
         (IdTokenAlgorithm::Hs256, Some(key), _) => jws.verify_hs256(key)?,
         (IdTokenAlgorithm::Es256, _, Some(keys)) => {
@@ -126,19 +128,17 @@ pub(crate) struct ClaimChecks<'a> {
     pub(crate) now_secs: i64,
 }
 
-/// Decodes and parses the payload of a token whose signature was verified, checks the claims
-/// and builds the [`VerifiedIdToken`].
+/// Parses the payload of a token whose signature was verified, checks the claims and builds
+/// the [`VerifiedIdToken`].
 pub(crate) fn verify_claims(
     jws: &Jws<'_>,
     checks: &ClaimChecks<'_>,
 ) -> Result<VerifiedIdToken, IdTokenError> {
-    with_decoded_payload(jws.payload_b64, |payload| {
-        let claims = match fast_json::parse(payload) {
-            Some(claims) => claims,
-            None => parse_claims(payload).map_err(IdTokenError::InvalidClaims)?,
-        };
-        check_claims(jws.alg, claims, checks)
-    })
+    let claims = match fast_json::parse(jws.payload) {
+        Some(claims) => claims,
+        None => parse_claims(jws.payload).map_err(IdTokenError::InvalidClaims)?,
+    };
+    check_claims(jws.alg, claims, checks)
 }
 
 fn check_claims(

@@ -12,7 +12,7 @@ use super::cache::TokenCache;
 use super::claims::Parts;
 use super::error::echo;
 use super::jwks::{JWKS_REFETCH_COOLDOWN, JwksCache, JwksSource};
-use super::jws::{Allowed, Jws, check_size};
+use super::jws::{Allowed, Jws, Scratch, check_size};
 use super::{
     Amr, ClaimChecks, DEFAULT_CLOCK_SKEW, Es256Keys, IdTokenAlgorithm, IdTokenError,
     VerifiedIdToken, check_nonce, check_times, duration_secs, to_datetime, unix_secs,
@@ -210,7 +210,8 @@ impl IdTokenVerifier {
             hs256: true,
             es256: false,
         };
-        let jws = Jws::parse(raw, allowed)?;
+        let mut scratch = Scratch::new();
+        let jws = Jws::parse(raw, allowed, &mut scratch)?;
         jws.verify_hs256(&self.inner.hmac_key)?;
         verify_claims(&jws, &self.checks(Some(nonce), max_age))
     }
@@ -254,7 +255,8 @@ impl IdTokenVerifier {
             hs256: false,
             es256: true,
         };
-        let jws = Jws::parse(raw, allowed)?;
+        let mut scratch = Scratch::new();
+        let jws = Jws::parse(raw, allowed, &mut scratch)?;
         let kid = jws
             .kid
             .as_deref()
@@ -298,7 +300,7 @@ impl IdTokenVerifier {
             hs256: true,
             es256: true,
         };
-        let algorithm = Jws::parse(raw.expose_secret(), allowed)?.alg;
+        let algorithm = Jws::parse(raw.expose_secret(), allowed, &mut Scratch::new())?.alg;
         let claims = api
             .verify_id_token_remote(raw, nonce, None)
             .await
