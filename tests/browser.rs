@@ -291,6 +291,7 @@ async fn a_browser_logs_in_links_and_logs_out_on_the_example_site() {
     let app = site::router(site::SiteOptions {
         config,
         database_url: format!("sqlite://{}", data.0.join("members.db").display()),
+        session_store_url: None,
         simulator: Some(sim.clone()),
     })
     .await

@@ -11,9 +11,17 @@
 //! `LINE_LOGIN_*` variables read by `Config::from_env`) it talks to real LINE instead; register
 //! `http://<LOGIN_SITE_BIND>/auth/line/callback` (or your public URL) as the channel's callback.
 //!
-//! Other variables: `LOGIN_SITE_BIND` (default `127.0.0.1:3000`), `DATABASE_URL` (the SQLite
-//! database of demo members, default `sqlite://login_site.db` in the working directory) and
-//! `RUST_LOG`.
+//! Other variables:
+//!
+//! - `LOGIN_SITE_BIND`: where to listen (default `127.0.0.1:3000`);
+//! - `DATABASE_URL`: the database of demo members and member links, `sqlite://...` (default
+//!   `sqlite://login_site.db` in the working directory) or `postgres://user:password@host/db`;
+//! - `SESSION_STORE_URL`: where sessions live; unset in memory (one instance only),
+//!   `redis://host:6379` or `postgres://user:password@host/db` to share them between instances;
+//! - `RUST_LOG`.
+//!
+//! Several instances can serve one site when they share a PostgreSQL `DATABASE_URL` and a Redis
+//! or PostgreSQL `SESSION_STORE_URL`: a login started on one may finish on another.
 
 mod site;
 
@@ -21,6 +29,7 @@ use std::net::SocketAddr;
 
 use line_login::Config;
 use line_login::simulator::{Simulator, SimulatorOptions};
+use line_login::store::SESSION_STORE_URL_VAR;
 
 /// Where the site listens unless `LOGIN_SITE_BIND` says otherwise.
 const DEFAULT_BIND: &str = "127.0.0.1:3000";
@@ -33,11 +42,46 @@ const CREDENTIAL_VARIABLES: [&str; 3] = [
     "LINE_LOGIN_REDIRECT_URI",
 ];
 
+/// The variable's value, or `None` when it is unset or blank.
+fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    env_opt(name).unwrap_or_else(|| default.to_owned())
+}
+
+/// What a database or store URL names, by its scheme, for the start-up lines.
+fn kind_of(url: &str) -> &'static str {
+    match url.split(':').next().unwrap_or_default() {
+        "sqlite" => "SQLite",
+        "redis" => "Redis",
+        "postgres" | "postgresql" => "PostgreSQL",
+        _ => "unknown",
+    }
+}
+
+/// `url` safe to print: any password (in the user part or a `password` query parameter) shown as
+/// `***`.
+fn without_password(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else {
+        return "(not shown: not a valid URL)".to_owned();
+    };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let secret = key.to_ascii_lowercase().contains("password");
+                let value = if secret { "***".into() } else { value };
+                (key.into_owned(), value.into_owned())
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 /// The URL people open: the bind address, with `0.0.0.0`/`::` shown as `127.0.0.1`.
@@ -73,6 +117,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .map_err(|e| format!("cannot listen on {bind} (LOGIN_SITE_BIND): {e}"))?;
     let url = site_url(listener.local_addr()?);
     let database_url = env_or("DATABASE_URL", DEFAULT_DATABASE_URL);
+    let session_store_url = env_opt(SESSION_STORE_URL_VAR);
 
     let offline = CREDENTIAL_VARIABLES
         .iter()
@@ -97,6 +142,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         (config, None)
     };
 
+    let app = site::router(site::SiteOptions {
+        config: config.clone(),
+        database_url: database_url.clone(),
+        session_store_url: session_store_url.clone(),
+        simulator: simulator.clone(),
+    })
+    .await?;
+
     println!();
     println!("  Example login site: {url}/");
     match &simulator {
@@ -110,16 +163,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             config.access_base()
         ),
     }
-    println!("  Members database: {database_url}");
+    println!(
+        "  Members and member links: {} at {}",
+        kind_of(&database_url),
+        without_password(&database_url)
+    );
+    match &session_store_url {
+        Some(store) => println!(
+            "  Sessions: {} at {} (shared by every instance using it)",
+            kind_of(store),
+            without_password(store)
+        ),
+        None => {
+            println!("  Sessions: in memory (this process only; set SESSION_STORE_URL to share)")
+        }
+    }
     println!("  Press Ctrl-C to stop.");
     println!();
 
-    let app = site::router(site::SiteOptions {
-        config,
-        database_url,
-        simulator: simulator.clone(),
-    })
-    .await?;
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

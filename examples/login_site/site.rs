@@ -1,9 +1,11 @@
 //! The example login site as one axum `Router`: pages rendered with minijinja templates, a demo
-//! company-member area backed by SQLite, `GET /me`, and `LineLoginLayer` with member links.
+//! company-member area in SQLite or PostgreSQL (with the member links beside it), `GET /me`,
+//! `LineLoginLayer` with member links, and sessions in memory, Redis or PostgreSQL.
 //! `main.rs` picks the configuration (simulator or real LINE) and serves it; `tests/browser.rs`
-//! builds the same router in-process.
+//! and `tests/login_site.rs` build the same router in-process.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Form, Query, State};
 use axum::http::request::Parts;
@@ -11,40 +13,63 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use line_login::link::{MemberInSession, MemberLinks, SqliteLinks};
+use line_login::link::{MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks};
 use line_login::session::session_layer;
 use line_login::simulator::Simulator;
+use line_login::store::{AnySessionStore, StoreKind, session_store_from_url};
 use line_login::{
     BotPrompt, Config, ConfigError, FriendFlag, LineLoginLayer, LineUser, LoginError,
 };
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use tower_sessions::{MemoryStore, Session};
+use tower_sessions::Session;
 
 /// Where the site keeps the signed-in demo member's ID; the layer reads it through
 /// [`MemberInSession`] to know whom to link.
 pub const MEMBER_SESSION_KEY: &str = "demo_member_id";
-/// Connections in the SQLite pool.
+/// Connections in the database pool.
 const DB_CONNECTIONS_MAX: u32 = 4;
+/// Longest wait for a PostgreSQL connection, so an unreachable server fails start-up quickly.
+const DB_ACQUIRE_TIMEOUT_SECS: u64 = 5;
+/// The PostgreSQL advisory lock taken while creating and seeding the demo members, so instances
+/// starting together take turns ("DEMO_MEM").
+const SEED_LOCK_KEY: i64 = 0x4445_4d4f_5f4d_454d;
+/// How often expired sessions are deleted from a PostgreSQL session store (Redis and memory
+/// expire them by themselves).
+const EXPIRED_SESSIONS_SWEEP_SECS: u64 = 3600;
 
-/// The demo company members seeded into SQLite: `(id, name, email, tier)`.
+/// The demo company members seeded into the database: `(id, name, email, tier)`.
 const DEMO_MEMBERS: [(&str, &str, &str, &str); 3] = [
     ("1001", "Aiko Tanaka", "aiko@example.com", "Gold"),
     ("1002", "Ben Carter", "ben@example.com", "Silver"),
     ("1003", "Chen Wei", "chen@example.com", "Bronze"),
 ];
 
-/// Member links, in the same SQLite database as the members (tables `line_login_member_links`
-/// and `line_login_link_audit`). Use `PostgresLinks` when several instances share them.
-pub type Links = SqliteLinks<String>;
+// The demo members' SQL, the same text for SQLite and PostgreSQL (both read `$1` placeholders).
+const CREATE_MEMBERS: &str = "CREATE TABLE IF NOT EXISTS demo_members (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    tier TEXT NOT NULL
+)";
+/// Seeding is idempotent: a member already there is left alone.
+const INSERT_MEMBER: &str = "INSERT INTO demo_members (id, name, email, tier) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+const SELECT_MEMBER: &str = "SELECT id, name, email, tier FROM demo_members WHERE id = $1";
+const SELECT_MEMBERS: &str = "SELECT id, name, email, tier FROM demo_members ORDER BY id";
 
 /// Everything the site needs to start.
 pub struct SiteOptions {
     /// The LINE Login channel (real LINE or the simulator).
     pub config: Config,
-    /// The SQLite database holding the demo members, e.g. `sqlite://login_site.db`.
+    /// The database holding the demo members and the member links: `sqlite://login_site.db`
+    /// or `postgres://user:password@host/db`.
     pub database_url: String,
+    /// Where sessions live: `None` in memory (one instance only), `redis://...` or
+    /// `postgres://...` to share them between instances.
+    pub session_store_url: Option<String>,
     /// The built-in simulator, when the site runs offline; every page then says so.
     pub simulator: Option<Simulator>,
 }
@@ -82,20 +107,30 @@ const FAVICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0
 #[derive(Clone)]
 struct AppState {
     pages: Arc<Environment<'static>>,
-    db: SqlitePool,
+    db: Database,
     links: Links,
     /// The simulator's base URL in offline mode.
     simulator: Option<String>,
 }
 
 /// Builds the whole site: pages, the member area, `/me`, the LINE login routes under
-/// `/auth/line`, and the session layer.
+/// `/auth/line`, and the session layer. Connects to the database and the session store first,
+/// so a wrong URL or an unreachable server fails here.
 pub async fn router(
     options: SiteOptions,
 ) -> Result<Router, Box<dyn std::error::Error + Send + Sync>> {
-    let db = open_database(&options.database_url).await?;
-    let links = Links::new(db.clone());
-    links.migrate().await?;
+    let db = Database::open(&options.database_url)
+        .await
+        .map_err(|e| format!("members database (DATABASE_URL): {e}"))?;
+    let links = Links::open(&db)
+        .await
+        .map_err(|e| format!("member links (DATABASE_URL): {e}"))?;
+    let sessions = session_store_from_url(options.session_store_url.as_deref())
+        .await
+        .map_err(|e| format!("sessions (SESSION_STORE_URL): {e}"))?;
+    if sessions.kind() == StoreKind::Postgres {
+        tokio::spawn(delete_expired_sessions(sessions.clone()));
+    }
     let state = AppState {
         pages: Arc::new(templates()?),
         db,
@@ -106,8 +141,8 @@ pub async fn router(
     let error_pages = state.clone();
     let layer = LineLoginLayer::new(options.config.clone())?
         .after_logout("/?notice=logged_out")
-        .member_links(links, MemberInSession(MEMBER_SESSION_KEY))
         .on_error(move |error, parts| failure_page(&error_pages, error, parts));
+    let layer = links.attach(layer);
 
     Ok(Router::new()
         .route("/", get(home))
@@ -121,38 +156,140 @@ pub async fn router(
         .fallback(not_found)
         .with_state(state)
         .layer(layer)
-        .layer(session_layer(MemoryStore::default(), &options.config)))
+        .layer(session_layer(sessions, &options.config)))
 }
 
-/// Opens (creating if needed) the SQLite database and seeds the demo members.
-async fn open_database(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options: SqliteConnectOptions = url.parse()?;
-    let db = SqlitePoolOptions::new()
-        .max_connections(DB_CONNECTIONS_MAX)
-        .connect_with(options.create_if_missing(true))
-        .await?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS demo_members (
-            id TEXT PRIMARY KEY NOT NULL,
-            name TEXT NOT NULL,
-            email TEXT NOT NULL,
-            tier TEXT NOT NULL
-        )",
-    )
-    .execute(&db)
-    .await?;
-    for (id, name, email, tier) in DEMO_MEMBERS {
-        sqlx::query(
-            "INSERT OR IGNORE INTO demo_members (id, name, email, tier) VALUES (?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(email)
-        .bind(tier)
-        .execute(&db)
-        .await?;
+/// PostgreSQL keeps expired sessions until they are deleted: do it now and then.
+async fn delete_expired_sessions(sessions: AnySessionStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(EXPIRED_SESSIONS_SWEEP_SECS));
+    loop {
+        every.tick().await;
+        if let Err(error) = sessions.delete_expired().await {
+            tracing::warn!(%error, "deleting expired sessions failed; will retry");
+        }
     }
-    Ok(db)
+}
+
+/// The database of demo members, which also holds the member links.
+#[derive(Clone)]
+enum Database {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Connects to `url` (SQLite, creating the file if needed, or PostgreSQL) and seeds the demo
+    /// members.
+    async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        if url.starts_with("sqlite:") {
+            let options: SqliteConnectOptions = url.parse()?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(DB_CONNECTIONS_MAX)
+                .connect_with(options.create_if_missing(true))
+                .await?;
+            let mut tx = pool.begin().await?;
+            sqlx::query(CREATE_MEMBERS).execute(&mut *tx).await?;
+            for (id, name, email, tier) in DEMO_MEMBERS {
+                let insert = sqlx::query(INSERT_MEMBER).bind(id).bind(name);
+                insert.bind(email).bind(tier).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(Self::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(DB_CONNECTIONS_MAX)
+                .acquire_timeout(Duration::from_secs(DB_ACQUIRE_TIMEOUT_SECS))
+                .connect(url)
+                .await?;
+            let mut tx = pool.begin().await?;
+            let lock = sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SEED_LOCK_KEY);
+            lock.execute(&mut *tx).await?;
+            sqlx::query(CREATE_MEMBERS).execute(&mut *tx).await?;
+            for (id, name, email, tier) in DEMO_MEMBERS {
+                let insert = sqlx::query(INSERT_MEMBER).bind(id).bind(name);
+                insert.bind(email).bind(tier).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(Self::Postgres(pool))
+        } else {
+            // Name only the scheme: the rest may hold a password.
+            let scheme = url.split(':').next().unwrap_or_default();
+            let problem = format!("use sqlite:... or postgres://..., not {scheme:?}");
+            Err(sqlx::Error::Configuration(problem.into()))
+        }
+    }
+
+    async fn member(&self, id: &str) -> Result<Option<Member>, sqlx::Error> {
+        let row: Option<MemberRow> = match self {
+            Self::Sqlite(pool) => {
+                let query = sqlx::query_as(SELECT_MEMBER).bind(id);
+                query.fetch_optional(pool).await?
+            }
+            Self::Postgres(pool) => {
+                let query = sqlx::query_as(SELECT_MEMBER).bind(id);
+                query.fetch_optional(pool).await?
+            }
+        };
+        Ok(row.map(Member::from))
+    }
+
+    async fn all_members(&self) -> Result<Vec<Member>, sqlx::Error> {
+        let rows: Vec<MemberRow> = match self {
+            Self::Sqlite(pool) => sqlx::query_as(SELECT_MEMBERS).fetch_all(pool).await?,
+            Self::Postgres(pool) => sqlx::query_as(SELECT_MEMBERS).fetch_all(pool).await?,
+        };
+        Ok(rows.into_iter().map(Member::from).collect())
+    }
+}
+
+/// Member links, in the members' database (tables `line_login_member_links` and
+/// `line_login_link_audit`). With PostgreSQL, every instance of the site shares them.
+#[derive(Clone)]
+enum Links {
+    Sqlite(SqliteLinks<String>),
+    Postgres(PostgresLinks<String>),
+}
+
+impl Links {
+    /// The links store on the members' pool, its tables created if missing.
+    async fn open(db: &Database) -> Result<Self, SqlLinksError> {
+        Ok(match db {
+            Database::Sqlite(pool) => {
+                let links = SqliteLinks::new(pool.clone());
+                links.migrate().await?;
+                Self::Sqlite(links)
+            }
+            Database::Postgres(pool) => {
+                let links = PostgresLinks::new(pool.clone());
+                links.migrate().await?;
+                Self::Postgres(links)
+            }
+        })
+    }
+
+    /// Gives the links to the layer, which makes and removes them at `/auth/line/link` and
+    /// `/auth/line/unlink` for the member signed in under [`MEMBER_SESSION_KEY`].
+    fn attach(&self, layer: LineLoginLayer) -> LineLoginLayer {
+        let member = MemberInSession(MEMBER_SESSION_KEY);
+        match self {
+            Self::Sqlite(links) => layer.member_links(links.clone(), member),
+            Self::Postgres(links) => layer.member_links(links.clone(), member),
+        }
+    }
+
+    async fn member_for(&self, line_user_id: &str) -> Result<Option<String>, SqlLinksError> {
+        match self {
+            Self::Sqlite(links) => links.member_for(line_user_id).await,
+            Self::Postgres(links) => links.member_for(line_user_id).await,
+        }
+    }
+
+    async fn line_user_for(&self, member_id: &String) -> Result<Option<String>, SqlLinksError> {
+        match self {
+            Self::Sqlite(links) => links.line_user_for(member_id).await,
+            Self::Postgres(links) => links.line_user_for(member_id).await,
+        }
+    }
 }
 
 /// A demo company member.
@@ -164,46 +301,26 @@ struct Member {
     tier: String,
 }
 
-impl AppState {
-    async fn member(&self, id: &str) -> Result<Option<Member>, sqlx::Error> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, name, email, tier FROM demo_members WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.db)
-                .await?;
-        Ok(row.map(|(id, name, email, tier)| Member {
+/// A `demo_members` row: `(id, name, email, tier)`.
+type MemberRow = (String, String, String, String);
+
+impl From<MemberRow> for Member {
+    fn from((id, name, email, tier): MemberRow) -> Self {
+        Self {
             id,
             name,
             email,
             tier,
-        }))
+        }
     }
+}
 
-    async fn all_members(&self) -> Result<Vec<Member>, sqlx::Error> {
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, name, email, tier FROM demo_members ORDER BY id")
-                .fetch_all(&self.db)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name, email, tier)| Member {
-                id,
-                name,
-                email,
-                tier,
-            })
-            .collect())
-    }
-
+impl AppState {
     /// The member linked to a LINE user, looked up now (another tab may have unlinked).
     async fn linked_member(&self, line_user_id: &str) -> Result<Option<Member>, PageError> {
-        let id = self
-            .links
-            .member_for(line_user_id)
-            .await
-            .map_err(|e| PageError::Store(e.to_string()))?;
+        let id = self.links.member_for(line_user_id).await?;
         match id {
-            Some(id) => Ok(self.member(&id).await?),
+            Some(id) => Ok(self.db.member(&id).await?),
             None => Ok(None),
         }
     }
@@ -245,7 +362,7 @@ enum PageError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("member links: {0}")]
-    Store(String),
+    Links(#[from] SqlLinksError),
     #[error("session store: {0}")]
     Session(#[from] tower_sessions::session::Error),
 }
@@ -401,22 +518,18 @@ async fn members(
     user: Option<LineUser>,
 ) -> Result<Response, PageError> {
     let signed_in = match session.get::<String>(MEMBER_SESSION_KEY).await? {
-        Some(id) => state.member(&id).await?,
+        Some(id) => state.db.member(&id).await?,
         None => None,
     };
     let linked_line_user = match &signed_in {
-        Some(member) => state
-            .links
-            .line_user_for(&member.id)
-            .await
-            .map_err(|e| PageError::Store(e.to_string()))?,
+        Some(member) => state.links.line_user_for(&member.id).await?,
         None => None,
     };
     // The linked LINE user's name is known when that user is the one logged in here.
     let linked_is_current = linked_line_user.is_some()
         && linked_line_user.as_deref() == user.as_ref().map(|u| u.user_id.as_str());
     let all = if signed_in.is_none() {
-        state.all_members().await?
+        state.db.all_members().await?
     } else {
         Vec::new()
     };
@@ -446,7 +559,7 @@ async fn member_sign_in(
     session: Session,
     Form(form): Form<SignIn>,
 ) -> Result<Response, PageError> {
-    let Some(member) = state.member(&form.member_id).await? else {
+    let Some(member) = state.db.member(&form.member_id).await? else {
         return Ok(Redirect::to("/members?notice=unknown_member").into_response());
     };
     // A new session ID on every sign-in, so a planted session cannot ride into it.

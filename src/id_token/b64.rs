@@ -33,8 +33,22 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = decoded_len(input.len())?;
     let out = out.get_mut(..len)?;
     let mut bad = 0u8;
-    let mut quads = input.chunks_exact(4);
-    let mut triples = out.chunks_exact_mut(3);
+    // Eight characters (six bytes) at a time, then the remaining whole quads.
+    let mut octets = input.chunks_exact(8);
+    let mut sextets = out.chunks_exact_mut(6);
+    for (octet, sextet) in (&mut octets).zip(&mut sextets) {
+        let v = |i: usize| TABLE[usize::from(octet[i])];
+        let (a, b, c, d, e, f, g, h) = (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
+        bad |= (a | b | c | d) | (e | f | g | h);
+        // Two independent 24-bit halves, so the shifts and ors run in parallel.
+        let hi = (u64::from(a) << 18) | (u64::from(b) << 12) | (u64::from(c) << 6) | u64::from(d);
+        let lo = (u64::from(e) << 18) | (u64::from(f) << 12) | (u64::from(g) << 6) | u64::from(h);
+        sextet.copy_from_slice(&((hi << 24) | lo).to_be_bytes()[2..]);
+    }
+    let done_in = input.len() - octets.remainder().len();
+    let done_out = done_in / 4 * 3;
+    let mut quads = octets.remainder().chunks_exact(4);
+    let mut triples = out.get_mut(done_out..)?.chunks_exact_mut(3);
     for (quad, triple) in (&mut quads).zip(&mut triples) {
         let (a, b, c, d) = (
             TABLE[usize::from(quad[0])],
@@ -127,7 +141,12 @@ mod tests {
         }
 
         #[test]
-        fn round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        fn agrees_on_long_inputs(input in "[A-Za-z0-9_-]{0,90}[=.]?[A-Za-z0-9_-]{0,30}") {
+            prop_assert_eq!(ours(&input), URL_SAFE_NO_PAD.decode(&input).ok());
+        }
+
+        #[test]
+        fn round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..100)) {
             prop_assert_eq!(ours(&URL_SAFE_NO_PAD.encode(&bytes)), Some(bytes));
         }
     }

@@ -179,14 +179,21 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Parses the common claims shape, or returns `None` to let serde_json decide.
-pub(crate) fn parse<'a>(payload: &'a [u8]) -> Option<RawClaims<'a>> {
+#[cfg(test)]
+pub(crate) fn parse(payload: &[u8]) -> Option<RawClaims<'_>> {
+    let mut claims = RawClaims::default();
+    parse_into(payload, &mut claims).map(|()| claims)
+}
+
+/// Parses the common claims shape into `c` (filled in place: the struct is large), or returns
+/// `None` (with `c` partly filled, to be discarded) to let serde_json decide.
+pub(crate) fn parse_into<'a>(payload: &'a [u8], c: &mut RawClaims<'a>) -> Option<()> {
     let text = std::str::from_utf8(payload).ok()?;
     let mut s = Scanner {
         text,
         bytes: payload,
         at: 0,
     };
-    let mut c = RawClaims::default();
     let mut seen = 0u16;
     s.eat(b'{')?;
     s.skip_ws();
@@ -264,7 +271,7 @@ pub(crate) fn parse<'a>(payload: &'a [u8]) -> Option<RawClaims<'a>> {
         }
     }
     s.skip_ws();
-    (s.at == payload.len()).then_some(c)
+    (s.at == payload.len()).then_some(())
 }
 
 #[cfg(test)]

@@ -134,26 +134,30 @@ pub(crate) fn verify_claims(
     jws: &Jws<'_>,
     checks: &ClaimChecks<'_>,
 ) -> Result<VerifiedIdToken, IdTokenError> {
-    let claims = match fast_json::parse(jws.payload) {
-        Some(claims) => claims,
-        None => parse_claims(jws.payload).map_err(IdTokenError::InvalidClaims)?,
+    let mut fast = RawClaims::default();
+    let mut slow;
+    let claims = if fast_json::parse_into(jws.payload, &mut fast).is_some() {
+        &mut fast
+    } else {
+        slow = parse_claims(jws.payload).map_err(IdTokenError::InvalidClaims)?;
+        &mut slow
     };
     check_claims(jws.alg, claims, checks)
 }
 
 fn check_claims(
     algorithm: IdTokenAlgorithm,
-    c: RawClaims<'_>,
+    c: &mut RawClaims<'_>,
     checks: &ClaimChecks<'_>,
 ) -> Result<VerifiedIdToken, IdTokenError> {
-    let iss = c.iss.ok_or(IdTokenError::MissingClaim("iss"))?;
+    let iss = c.iss.as_deref().ok_or(IdTokenError::MissingClaim("iss"))?;
     if iss != checks.issuer {
         return Err(IdTokenError::WrongIssuer {
             expected: checks.issuer.to_owned(),
-            found: error::echo(&iss),
+            found: error::echo(iss),
         });
     }
-    let aud = c.aud.ok_or(IdTokenError::MissingClaim("aud"))?;
+    let aud = c.aud.as_ref().ok_or(IdTokenError::MissingClaim("aud"))?;
     if !aud.contains(checks.audience) {
         return Err(IdTokenError::WrongAudience {
             expected: checks.audience.to_owned(),
@@ -187,11 +191,11 @@ fn check_claims(
         picture: c.picture.as_deref(),
         email: c.email.as_deref(),
         nonce: c.nonce.as_deref(),
-        amr: c.amr.unwrap_or_default(),
+        amr: c.amr.take().unwrap_or_default(),
         auth_time: c.auth_time.map(to_datetime).transpose()?,
         iat: to_datetime(iat)?,
         exp: to_datetime(exp)?,
-        extra: c.extra,
+        extra: std::mem::take(&mut c.extra),
     }))
 }
 
