@@ -73,7 +73,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let benchmarking = std::env::args().any(|a| a == "--bench");
     let logins = if benchmarking { 2_000 } else { 20 };
@@ -137,6 +137,11 @@ async fn main() {
         server_times.push(login_time + started.elapsed());
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "login {i} failed");
         session_bytes = store.last();
+    }
+    if std::env::var_os("LOGIN_LATENCY_DEBUG").is_some() {
+        let mut slow: Vec<(usize, Duration)> = server_times.iter().copied().enumerate().collect();
+        slow.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
+        println!("slowest: {:?}", &slow[..20.min(slow.len())]);
     }
     server_times.sort();
     let p50 = percentile(&server_times, 0.50);
