@@ -224,7 +224,11 @@ impl LineSession {
             Err(error) => return Err(self.on_api_error(error).await),
         };
         tokens.expires_at = OffsetDateTime::now_utc()
-            + time::Duration::seconds(i64::try_from(fresh.expires_in).unwrap_or(0).min(90 * 86_400));
+            + time::Duration::seconds(
+                i64::try_from(fresh.expires_in)
+                    .unwrap_or(0)
+                    .min(90 * 86_400),
+            );
         tokens.access_token = fresh.access_token;
         if let Some(refresh) = fresh.refresh_token {
             tokens.refresh_token = Some(refresh);

@@ -91,7 +91,10 @@ pub(crate) async fn start_attempt(
 /// A short digest of the state (the state itself stays out of cookies).
 fn probe_value(state: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.as_bytes());
-    digest.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect()
+    digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Sets the probe cookie to `value`, or removes it with `None`.
@@ -408,7 +411,10 @@ mod tests {
     fn probe_cookie_matches_only_its_own_attempt() {
         let value = probe_value("state-one");
         let request = axum::http::Request::builder()
-            .header(header::COOKIE, format!("a=1; line_login_probe={value}; b=2"))
+            .header(
+                header::COOKIE,
+                format!("a=1; line_login_probe={value}; b=2"),
+            )
             .body(())
             .unwrap();
         let (parts, _) = request.into_parts();
