@@ -62,8 +62,9 @@ mod tests {
 
     #[test]
     fn equal_states_match() {
-        let state = "3n4Zr8Pq-_x";
-        assert_eq!(verify_state(state, &state.to_owned()), Ok(()));
+        let expected = "3n4Zr8Pq-_x".to_owned();
+        let received = String::from("3n4Zr8Pq-_x");
+        assert_eq!(verify_state(&expected, &received), Ok(()));
     }
 
     #[test]

@@ -102,7 +102,7 @@ impl TokenCache {
         if self.max_entries == 0 || bytes > self.max_bytes {
             return;
         }
-        let exp_secs = token.expires_at().unix_timestamp();
+        let exp_secs = token.exp_secs();
         let key: Arc<str> = Arc::from(raw);
         let mut inner = self.lock();
         let inner = &mut *inner;

@@ -155,9 +155,10 @@ pub(crate) struct Parts<'a> {
     pub(crate) email: Option<&'a str>,
     pub(crate) nonce: Option<&'a str>,
     pub(crate) amr: AmrList,
-    pub(crate) auth_time: Option<OffsetDateTime>,
-    pub(crate) iat: OffsetDateTime,
-    pub(crate) exp: OffsetDateTime,
+    /// Dates in UNIX seconds, already checked with [`super::check_date`].
+    pub(crate) auth_time: Option<i64>,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
     pub(crate) extra: Map<String, Value>,
 }
 
@@ -177,9 +178,10 @@ pub struct VerifiedIdToken {
     email: Option<Span>,
     nonce: Option<Span>,
     amr: AmrList,
-    auth_time: Option<OffsetDateTime>,
-    iat: OffsetDateTime,
-    exp: OffsetDateTime,
+    /// Dates in UNIX seconds, in `OffsetDateTime`'s range (checked at verification).
+    auth_time: Option<i64>,
+    iat: i64,
+    exp: i64,
     extra: Map<String, Value>,
 }
 
@@ -215,6 +217,14 @@ impl VerifiedIdToken {
         }
     }
 
+    pub(crate) fn exp_secs(&self) -> i64 {
+        self.exp
+    }
+
+    pub(crate) fn iat_secs(&self) -> i64 {
+        self.iat
+    }
+
     fn text(&self, span: Span) -> &str {
         self.text.get(span.start..span.end).unwrap_or_default()
     }
@@ -242,15 +252,15 @@ impl VerifiedIdToken {
     }
     /// When the user authenticated (`auth_time`, present when `max_age` was requested).
     pub fn auth_time(&self) -> Option<OffsetDateTime> {
-        self.auth_time
+        self.auth_time.map(date)
     }
     /// When the token was issued (`iat`).
     pub fn issued_at(&self) -> OffsetDateTime {
-        self.iat
+        date(self.iat)
     }
     /// When the token expires (`exp`).
     pub fn expires_at(&self) -> OffsetDateTime {
-        self.exp
+        date(self.exp)
     }
     /// The token's `nonce`, already compared with the expected one when one was expected.
     pub fn nonce(&self) -> Option<&str> {
@@ -265,6 +275,11 @@ impl VerifiedIdToken {
     pub fn extra_claims(&self) -> &Map<String, Value> {
         &self.extra
     }
+}
+
+/// A date already checked to be in range (the fallback is never taken).
+fn date(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 impl Serialize for VerifiedIdToken {
@@ -285,10 +300,10 @@ impl Serialize for VerifiedIdToken {
             map.serialize_entry("amr", self.amr())?;
         }
         if let Some(auth_time) = self.auth_time {
-            map.serialize_entry("auth_time", &auth_time.unix_timestamp())?;
+            map.serialize_entry("auth_time", &auth_time)?;
         }
-        map.serialize_entry("iat", &self.iat.unix_timestamp())?;
-        map.serialize_entry("exp", &self.exp.unix_timestamp())?;
+        map.serialize_entry("iat", &self.iat)?;
+        map.serialize_entry("exp", &self.exp)?;
         for (key, value) in &self.extra {
             map.serialize_entry(key, value)?;
         }

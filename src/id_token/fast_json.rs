@@ -17,19 +17,19 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> Option<()> {
         self.skip_ws();
         if self.peek()? == byte {
@@ -41,7 +41,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string without escapes or control characters; the scanner is on its opening quote.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.skip_ws();
         if self.peek()? != b'"' {
@@ -60,7 +60,7 @@ impl<'a> Scanner<'a> {
 
     /// An integer as JSON writes it (`-?(0|[1-9][0-9]*)`), not followed by a fraction or an
     /// exponent, within i64.
-    #[inline]
+    #[inline(always)]
     fn integer(&mut self) -> Option<i64> {
         self.skip_ws();
         let negative = self.peek()? == b'-';
@@ -88,7 +88,7 @@ impl<'a> Scanner<'a> {
         Some(if negative { -value } else { value })
     }
 
-    #[inline]
+    #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> bool {
         if self.bytes.get(self.at..self.at + word.len()) == Some(word) {
             self.at += word.len();
@@ -99,13 +99,35 @@ impl<'a> Scanner<'a> {
     }
 
     /// `null` (then `None`) or what `f` reads.
-    #[inline]
+    #[inline(always)]
     fn nullable<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
         self.skip_ws();
         if self.peek()? == b'n' {
             return self.literal(b"null").then_some(None);
         }
         f(self).map(Some)
+    }
+
+    /// `null` (leaving `slot` as it is: `None`) or a string, written straight into `slot`.
+    #[inline(always)]
+    fn text_into(&mut self, slot: &mut Option<Cow<'a, str>>) -> Option<()> {
+        self.skip_ws();
+        if self.peek()? == b'n' {
+            return self.literal(b"null").then_some(());
+        }
+        *slot = Some(Cow::Borrowed(self.string()?));
+        Some(())
+    }
+
+    /// `null` (leaving `slot` as it is: `None`) or an integer, written straight into `slot`.
+    #[inline(always)]
+    fn integer_into(&mut self, slot: &mut Option<i64>) -> Option<()> {
+        self.skip_ws();
+        if self.peek()? == b'n' {
+            return self.literal(b"null").then_some(());
+        }
+        *slot = Some(self.integer()?);
+        Some(())
     }
 
     /// `[ "a", "b" ]`, each string handed to `f`.
@@ -146,7 +168,7 @@ impl<'a> Scanner<'a> {
 
 /// Bytes before the first `"`, `\\` or control character, eight bytes at a time; `None` when
 /// there is none.
-#[inline]
+#[inline(always)]
 fn string_len(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -178,6 +200,26 @@ fn string_len(bytes: &[u8]) -> Option<usize> {
         .map(|i| offset + i)
 }
 
+/// The index of a known claim (the order of [`RawClaims`]' fields), 11 for others. A slice
+/// pattern compiles to a length switch and byte compares, with no `memcmp` call.
+#[inline(always)]
+fn claim_bit(key: &[u8]) -> u32 {
+    match *key {
+        [b'i', b's', b's'] => 0,
+        [b's', b'u', b'b'] => 1,
+        [b'a', b'u', b'd'] => 2,
+        [b'e', b'x', b'p'] => 3,
+        [b'i', b'a', b't'] => 4,
+        [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => 5,
+        [b'n', b'o', b'n', b'c', b'e'] => 6,
+        [b'n', b'a', b'm', b'e'] => 7,
+        [b'p', b'i', b'c', b't', b'u', b'r', b'e'] => 8,
+        [b'e', b'm', b'a', b'i', b'l'] => 9,
+        [b'a', b'm', b'r'] => 10,
+        _ => 11,
+    }
+}
+
 /// Parses the common claims shape, or returns `None` to let serde_json decide.
 #[cfg(test)]
 pub(crate) fn parse(payload: &[u8]) -> Option<RawClaims<'_>> {
@@ -203,30 +245,16 @@ pub(crate) fn parse_into<'a>(payload: &'a [u8], c: &mut RawClaims<'a>) -> Option
         loop {
             let key = s.string()?;
             s.eat(b':')?;
-            let bit = match key {
-                "iss" => 0,
-                "sub" => 1,
-                "aud" => 2,
-                "exp" => 3,
-                "iat" => 4,
-                "auth_time" => 5,
-                "nonce" => 6,
-                "name" => 7,
-                "picture" => 8,
-                "email" => 9,
-                "amr" => 10,
-                _ => 11,
-            };
+            let bit = claim_bit(key.as_bytes());
             if bit < 11 {
                 if seen & (1 << bit) != 0 {
                     return None;
                 }
                 seen |= 1 << bit;
             }
-            let text = |s: &mut Scanner<'a>| s.nullable(|s| s.string().map(Cow::Borrowed));
             match bit {
-                0 => c.iss = text(&mut s)?,
-                1 => c.sub = text(&mut s)?,
+                0 => s.text_into(&mut c.iss)?,
+                1 => s.text_into(&mut c.sub)?,
                 2 => {
                     s.skip_ws();
                     c.aud = match s.peek()? {
@@ -238,13 +266,13 @@ pub(crate) fn parse_into<'a>(payload: &'a [u8], c: &mut RawClaims<'a>) -> Option
                         _ => s.nullable(|s| s.string().map(|a| Audience::One(Cow::Borrowed(a))))?,
                     }
                 }
-                3 => c.exp = s.nullable(Scanner::integer)?,
-                4 => c.iat = s.nullable(Scanner::integer)?,
-                5 => c.auth_time = s.nullable(Scanner::integer)?,
-                6 => c.nonce = text(&mut s)?,
-                7 => c.name = text(&mut s)?,
-                8 => c.picture = text(&mut s)?,
-                9 => c.email = text(&mut s)?,
+                3 => s.integer_into(&mut c.exp)?,
+                4 => s.integer_into(&mut c.iat)?,
+                5 => s.integer_into(&mut c.auth_time)?,
+                6 => s.text_into(&mut c.nonce)?,
+                7 => s.text_into(&mut c.name)?,
+                8 => s.text_into(&mut c.picture)?,
+                9 => s.text_into(&mut c.email)?,
                 10 => {
                     c.amr = s.nullable(|s| {
                         let mut list = AmrList::Empty;
@@ -302,6 +330,29 @@ mod tests {
         );
         assert_eq!(c.extra["z"], -5);
         same(payload);
+    }
+
+    #[test]
+    fn claim_names_map_to_their_fields() {
+        let names = [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "name",
+            "picture",
+            "email",
+            "amr",
+        ];
+        for (bit, name) in names.iter().enumerate() {
+            assert_eq!(claim_bit(name.as_bytes()), bit as u32, "{name}");
+        }
+        for other in ["", "is", "issx", "auth_timex", "Iss", "picturex", "x"] {
+            assert_eq!(claim_bit(other.as_bytes()), 11, "{other}");
+        }
     }
 
     #[test]

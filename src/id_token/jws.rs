@@ -51,7 +51,7 @@ pub(crate) struct Allowed {
 }
 
 /// Payloads decoded on the stack up to this size (LINE's are ~300 bytes).
-const PAYLOAD_STACK_BYTES: usize = 1024;
+const PAYLOAD_STACK_BYTES: usize = 512;
 
 /// Room for a decoded payload: on the stack when small, on the heap otherwise.
 pub(crate) struct Scratch {

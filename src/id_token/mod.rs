@@ -21,8 +21,6 @@ mod verifier;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use time::OffsetDateTime;
-
 pub use claims::{Amr, VerifiedIdToken};
 pub use error::{IdTokenError, KeyFetchError};
 pub use expectations::{DEFAULT_CLOCK_SKEW, Es256Keys, IdTokenExpectations};
@@ -192,9 +190,9 @@ fn check_claims(
         email: c.email.as_deref(),
         nonce: c.nonce.as_deref(),
         amr: c.amr.take().unwrap_or_default(),
-        auth_time: c.auth_time.map(to_datetime).transpose()?,
-        iat: to_datetime(iat)?,
-        exp: to_datetime(exp)?,
+        auth_time: c.auth_time.map(check_date).transpose()?,
+        iat: check_date(iat)?,
+        exp: check_date(exp)?,
         extra: std::mem::take(&mut c.extra),
     }))
 }
@@ -237,9 +235,19 @@ pub(crate) fn check_nonce(found: Option<&str>, expected: Option<&str>) -> Result
     }
 }
 
-pub(crate) fn to_datetime(secs: i64) -> Result<OffsetDateTime, IdTokenError> {
-    OffsetDateTime::from_unix_timestamp(secs)
-        .map_err(|_| IdTokenError::InvalidClaims("a date claim is out of range".to_owned()))
+/// Earliest and latest UNIX seconds `OffsetDateTime` represents (years -9999 and 9999).
+const DATE_MIN_SECS: i64 = -377_705_116_800;
+const DATE_MAX_SECS: i64 = 253_402_300_799;
+
+/// Refuses a date `OffsetDateTime` cannot represent.
+pub(crate) fn check_date(secs: i64) -> Result<i64, IdTokenError> {
+    if (DATE_MIN_SECS..=DATE_MAX_SECS).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(IdTokenError::InvalidClaims(
+            "a date claim is out of range".to_owned(),
+        ))
+    }
 }
 
 /// Seconds since 1970 (0 for a clock before 1970).

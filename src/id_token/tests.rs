@@ -30,8 +30,8 @@ fn verified(sub: &str, exp: i64) -> VerifiedIdToken {
         nonce: None,
         amr: claims::AmrList::Empty,
         auth_time: None,
-        iat: OffsetDateTime::from_unix_timestamp(exp - 3600).unwrap(),
-        exp: OffsetDateTime::from_unix_timestamp(exp).unwrap(),
+        iat: exp - 3600,
+        exp,
         extra: serde_json::Map::new(),
     })
 }
@@ -124,8 +124,8 @@ fn text_claims_share_one_buffer_and_read_back() {
         nonce: Some("n"),
         amr: [Amr::Pwd, Amr::Mfa].into_iter().collect(),
         auth_time: None,
-        iat: OffsetDateTime::UNIX_EPOCH,
-        exp: OffsetDateTime::UNIX_EPOCH,
+        iat: 0,
+        exp: 0,
         extra: serde_json::Map::new(),
     });
     assert_eq!(token.sub(), "U1");
@@ -136,6 +136,19 @@ fn text_claims_share_one_buffer_and_read_back() {
     assert_eq!(token.amr(), [Amr::Pwd, Amr::Mfa]);
     let clone = token.clone();
     assert_eq!(clone.name(), Some("タロウ"));
+}
+
+#[test]
+fn date_bounds_are_those_of_offset_date_time() {
+    use time::OffsetDateTime;
+    for secs in [DATE_MIN_SECS, DATE_MAX_SECS, 0] {
+        assert_eq!(check_date(secs).unwrap(), secs);
+        assert!(OffsetDateTime::from_unix_timestamp(secs).is_ok());
+    }
+    for secs in [DATE_MIN_SECS - 1, DATE_MAX_SECS + 1] {
+        assert!(check_date(secs).is_err());
+        assert!(OffsetDateTime::from_unix_timestamp(secs).is_err());
+    }
 }
 
 #[test]

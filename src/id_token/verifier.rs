@@ -15,8 +15,7 @@ use super::jwks::{JWKS_REFETCH_COOLDOWN, JwksCache, JwksSource};
 use super::jws::{Allowed, Jws, Scratch, check_size};
 use super::{
     Amr, ClaimChecks, DEFAULT_CLOCK_SKEW, Es256Keys, IdTokenAlgorithm, IdTokenError,
-    VerifiedIdToken, check_nonce, check_times, duration_secs, to_datetime, unix_secs,
-    verify_claims,
+    VerifiedIdToken, check_date, check_nonce, check_times, duration_secs, unix_secs, verify_claims,
 };
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
@@ -242,11 +241,7 @@ impl IdTokenVerifier {
             && let Some((token, kid)) = cache.get(raw, checks.now_secs, checks.skew_secs)
             && self.inner.jwks.is_fresh_kid(&kid)
         {
-            check_times(
-                token.expires_at().unix_timestamp(),
-                token.issued_at().unix_timestamp(),
-                &checks,
-            )?;
+            check_times(token.exp_secs(), token.iat_secs(), &checks)?;
             check_nonce(token.nonce(), nonce)?;
             return Ok(VerifiedIdToken::clone(&token));
         }
@@ -263,7 +258,7 @@ impl IdTokenVerifier {
             .ok_or(IdTokenError::UnknownKey { kid: None })?;
         let keys = self.inner.jwks.keys_for(kid).await?;
         let key = keys.find(kid).ok_or_else(|| IdTokenError::UnknownKey {
-            kid: Some(kid.to_owned()),
+            kid: Some(echo(kid)),
         })?;
         jws.verify_es256(key)?;
         let token = verify_claims(&jws, &checks)?;
@@ -330,9 +325,9 @@ impl IdTokenVerifier {
             email: claims.email.as_deref(),
             nonce: claims.nonce.as_deref(),
             amr: claims.amr.iter().map(|a| Amr::parse(a)).collect(),
-            auth_time: claims.auth_time.map(to_datetime).transpose()?,
-            iat: to_datetime(claims.iat)?,
-            exp: to_datetime(claims.exp)?,
+            auth_time: claims.auth_time.map(check_date).transpose()?,
+            iat: check_date(claims.iat)?,
+            exp: check_date(claims.exp)?,
             extra: serde_json::Map::new(),
         }))
     }
@@ -364,7 +359,6 @@ impl IdTokenVerifier {
                 expected: self.inner.audience.to_string(),
             },
             "invalid idtoken nonce" => IdTokenError::NonceMismatch,
-            "invalid idtoken subject identifier" => IdTokenError::MissingSubject,
             _ => IdTokenError::Remote(error),
         }
     }
