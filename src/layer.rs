@@ -23,6 +23,25 @@
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! On hot paths, wrap the whole router instead: `Router::layer` boxes every route once more,
+//! wrapping does not (see BENCHMARKS.md).
+//!
+//! ```no_run
+//! use axum::{Router, ServiceExt as _, routing::get};
+//! use line_login::{Config, LineLoginLayer, LineUser, session::session_layer};
+//! use tower::Layer as _;
+//! use tower_sessions::MemoryStore;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_env()?;
+//! let router = Router::new().route("/me", get(|user: LineUser| async move { user.user_id }));
+//! let app = session_layer(MemoryStore::default(), &config)
+//!     .layer(LineLoginLayer::new(config.clone())?.layer(router));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app.into_make_service()).await?;
+//! # Ok(()) }
+//! ```
 
 use std::convert::Infallible;
 use std::future::Future;
