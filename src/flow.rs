@@ -352,8 +352,11 @@ pub(crate) async fn token_login(
     Ok(axum::Json(&user).into_response())
 }
 
-/// `POST {prefix}/link`: starts a LINE login that links the LINE user to the signed-in member.
-pub(crate) async fn link(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+/// Checks a link or unlink request (a same-origin POST, member links enabled) and returns the
+/// member signed in by the app's own sign-in.
+async fn member_post<'a>(
+    ctx: &RouteContext<'a>,
+) -> Result<(&'a std::sync::Arc<dyn crate::link::MemberAccess>, String), LoginError> {
     method_is(ctx.parts, &Method::POST)?;
     require_same_origin(ctx)?;
     let members = ctx.shared.members.as_ref().ok_or(LoginError::NotFound)?;
@@ -361,19 +364,19 @@ pub(crate) async fn link(ctx: &RouteContext<'_>) -> Result<Response, LoginError>
         .signed_in_member(ctx.parts, ctx.session)
         .await?
         .ok_or(LoginError::NoMember)?;
+    Ok((members, member_id))
+}
+
+/// `POST {prefix}/link`: starts a LINE login that links the LINE user to the signed-in member.
+pub(crate) async fn link(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    let (_, member_id) = member_post(ctx).await?;
     let return_to = sanitize_return_to(return_to_param(ctx.parts).as_deref());
     start_attempt(ctx, return_to, AttemptPurpose::Link { member_id }, false).await
 }
 
 /// `POST {prefix}/unlink`: removes the signed-in member's link, revokes and deauthorizes.
 pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
-    method_is(ctx.parts, &Method::POST)?;
-    require_same_origin(ctx)?;
-    let members = ctx.shared.members.as_ref().ok_or(LoginError::NotFound)?;
-    let member_id = members
-        .signed_in_member(ctx.parts, ctx.session)
-        .await?
-        .ok_or(LoginError::NoMember)?;
+    let (members, member_id) = member_post(ctx).await?;
     let tokens = session::tokens(ctx.session).await?;
     let user = session::user(ctx.session).await?;
     let line_user = user.as_ref().map(|u| u.user_id.as_str());

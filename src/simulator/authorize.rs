@@ -476,20 +476,7 @@ pub(crate) fn error_page(status: StatusCode, text: &str) -> Response {
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use crate::error::html_escape as escape;
 
 fn consent_page(sim: &SimState, pending_id: &str, pending: &PendingAuthorize) -> String {
     let app_host = Url::parse(&pending.redirect_uri)
