@@ -190,14 +190,10 @@ impl Walk {
         let png = self.client.screenshot().await.expect("screenshot");
         let path = self.shots.join(format!("{:02}-{name}.png", self.step));
         std::fs::write(&path, png).unwrap();
-        // The simulator's pages name no icon, so Chromium asks it for /favicon.ico and logs the
-        // 404 (possibly a step later). That is the simulator's page, not the site's.
-        let sim_favicon = format!("{}favicon.ico - ", self.sim.base_url());
         let errors: Vec<String> = self
             .severe_console_entries()
             .await
             .into_iter()
-            .filter(|m| !m.starts_with(&sim_favicon))
             .filter(|m| {
                 !expected.iter().any(|(path, status)| {
                     m.starts_with(&format!("{}{path}", self.base))

@@ -635,6 +635,11 @@ fn build_router(state: Arc<SimState>) -> Router {
         .route("/.well-known/openid-configuration", get(api::discovery))
         .route("/oauth2/v3/token", post(api::channel_token))
         .route("/user/v1/deauthorize", post(api::deauthorize))
+        // Browsers ask every site for an icon; an answer keeps their consoles free of 404s.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
         .merge(test_api::routes())
         .fallback(api::not_found)
         .layer(middleware::from_fn_with_state(
