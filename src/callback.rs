@@ -337,4 +337,24 @@ mod tests {
             CallbackError::SessionGone
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_query_is_parsed_or_refused_without_panicking(query in ".{0,2000}") {
+            let _ = parse_callback(Some(&query));
+        }
+
+        #[test]
+        fn any_callback_shaped_query_keeps_its_bounds(
+            code in "[ -~]{0,1200}",
+            state in "[ -~]{0,300}",
+            extra in "[ -~]{0,50}",
+        ) {
+            let query = serde_urlencoded::to_string([("code", &code), ("state", &state), ("x", &extra)]).unwrap();
+            if let Ok(Callback::Code { code, state, .. }) = parse_callback(Some(&query)) {
+                proptest::prop_assert!(code.expose_secret().len() <= CODE_MAX_BYTES);
+                proptest::prop_assert!(state.len() <= STATE_MAX_BYTES && !state.is_empty());
+            }
+        }
+    }
 }

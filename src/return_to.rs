@@ -94,4 +94,15 @@ mod tests {
         let long = format!("/{}", "a".repeat(RETURN_TO_MAX_BYTES));
         assert_eq!(sanitize_return_to(Some(&long)), "/");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn whatever_comes_in_the_result_stays_on_this_site(raw in ".{0,200}") {
+            let kept = sanitize_return_to(Some(&raw));
+            let base = url::Url::parse("https://shop.example/").unwrap();
+            let joined = base.join(&kept).unwrap();
+            proptest::prop_assert_eq!(joined.origin(), base.origin());
+            proptest::prop_assert!(kept == "/" || kept == raw);
+        }
+    }
 }

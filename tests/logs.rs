@@ -1,0 +1,124 @@
+//! What the crate logs during logins, failures, LINE calls and logout: the events LINE's
+//! guidelines ask for, and never a secret (channel secret, code, state, nonce, PKCE verifier,
+//! access, refresh or ID token).
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{Browser, start_app};
+use line_login::simulator::{Endpoint, Fault};
+use url::Url;
+
+/// Collects everything written by the tracing subscriber.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn logins_failures_and_logout_log_no_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = start_app().await;
+    let browser = Browser::new();
+    let user = app.first_user();
+    let mut secrets = vec![app.sim.channel_secret().to_owned()];
+
+    // A full login: collect its state, nonce, PKCE challenge and code.
+    let authorize = app.start_login(&browser, "").await;
+    let query: Vec<(String, String)> = Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    for name in ["state", "nonce", "code_challenge"] {
+        secrets.push(query.iter().find(|(k, _)| k == name).unwrap().1.clone());
+    }
+    let callback = app.consent(&authorize, app.choice(&user)).await;
+    let code = Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    secrets.push(code);
+    browser.get_cross_site(&callback).await;
+    assert_eq!(app.who(&browser).await, Some(user.clone()));
+
+    // Failures: a LINE error answer, a bad ID token, a forged callback.
+    for fault in [Fault::Status(400), Fault::BadSignature] {
+        app.sim.inject(Endpoint::Token, fault, Some(1));
+        let other = Browser::new();
+        app.login(&other, &user).await;
+    }
+    Browser::new()
+        .get_cross_site(&app.url("/auth/line/callback?code=forged-code&state=forged-state"))
+        .await;
+    // LINE calls on the user's behalf, then logout (revoke).
+    browser
+        .as_json()
+        .post(&app.url("/friendship/refresh"))
+        .await;
+    browser.as_json().post(&app.url("/line/refresh")).await;
+    browser.post(&app.url("/auth/line/logout")).await;
+    // A LIFF token login.
+    let liff = app.sim.issue_es256_id_token(&user, None);
+    secrets.push(liff.clone());
+    Browser::new()
+        .as_json()
+        .post_with(&app.url("/auth/line/token-login"), |r| {
+            r.json(&serde_json::json!({ "id_token": liff }))
+        })
+        .await;
+
+    let logs = captured.text();
+    // The events the guidelines ask for are there.
+    assert!(logs.contains("LINE login started"), "{logs}");
+    assert!(logs.contains("LINE login completed"), "{logs}");
+    assert!(logs.contains("LINE login request failed"), "{logs}");
+    assert!(
+        logs.contains("x-line-request-id") || logs.contains("request_id"),
+        "{logs}"
+    );
+    // No secret is.
+    for secret in &secrets {
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a secret reached the logs: {secret}"
+        );
+    }
+    assert!(
+        !logs.contains("forged-code"),
+        "a callback code reached the logs"
+    );
+    assert!(
+        !logs.contains("forged-state"),
+        "a callback state reached the logs"
+    );
+    // Tokens are JWS (`eyJ...`) in the simulator, as at LINE: none may appear.
+    assert!(!logs.contains("eyJ"), "a token reached the logs");
+}
