@@ -1274,3 +1274,41 @@ async fn jwt_response_mode_carries_the_code_in_a_signed_response() {
     let (status, _) = exchange(&sim, &[("code", code)]).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_can_run_on_spawned_tasks() {
+    let sim = Simulator::start().await.unwrap();
+    let config = sim
+        .config_builder("http://127.0.0.1:9/auth/line/callback")
+        .build()
+        .unwrap();
+    let user = sim.users()[0].user_id.clone();
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let sim = sim.clone();
+        let config = config.clone();
+        let user = user.clone();
+        // `tokio::spawn` needs a `Send` future: this compiles only if `consent` is one.
+        tasks.push(tokio::spawn(async move {
+            let attempt = line_login::authorize::LoginAttempt::new(
+                &config,
+                "/".into(),
+                line_login::authorize::AttemptPurpose::Login,
+                time::OffsetDateTime::now_utc(),
+            );
+            let url = attempt.authorization_url(&config, false);
+            let callback = sim
+                .consent(url.as_str(), ConsentChoice::allow(user))
+                .await
+                .expect("consent");
+            (i, callback)
+        }));
+    }
+    for task in tasks {
+        let (_, callback) = task.await.unwrap();
+        assert!(
+            callback.query().unwrap_or("").contains("code="),
+            "{callback}"
+        );
+    }
+}

@@ -406,21 +406,27 @@ impl Simulator {
             Some(id) if page.status == StatusCode::OK => id,
             _ => return Err(page.refusal()),
         };
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("pending", &pending);
-        form.append_pair("action", if choice.grant { "allow" } else { "cancel" });
-        if choice.grant {
-            form.append_pair("user_id", &choice.user_id);
-            if choice.add_friend {
-                form.append_pair("add_friend", "true");
+        drop(page);
+        // Built in a block so that nothing that is not `Send` lives across the next await, and
+        // callers can spawn `consent` on a multi-threaded runtime.
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("pending", &pending);
+            form.append_pair("action", if choice.grant { "allow" } else { "cancel" });
+            if choice.grant {
+                form.append_pair("user_id", &choice.user_id);
+                if choice.add_friend {
+                    form.append_pair("add_friend", "true");
+                }
+                if choice.grant_email {
+                    form.append_pair("grant_email", "true");
+                }
             }
-            if choice.grant_email {
-                form.append_pair("grant_email", "true");
-            }
-        }
+            form.finish()
+        };
         let request = Request::post("/oauth2/v2.1/authorize/consent")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form.finish()))
+            .body(Body::from(body))
             .map_err(|e| SimulatorRefusal::local(e.to_string()))?;
         let answer = self.call(request).await?;
         if answer.status == StatusCode::FOUND {
@@ -438,17 +444,18 @@ impl Simulator {
             .oneshot(request)
             .await
             .map_err(|e| SimulatorRefusal::local(e.to_string()))?;
-        let status = response.status();
+        let (parts, body) = response.into_parts();
+        let status = parts.status;
         let header_text = |name| {
-            response
-                .headers()
+            parts
+                .headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
         let location = header_text(header::LOCATION.as_str());
         let pending_id = header_text(authorize::PENDING_ID_HEADER);
-        let body = axum::body::to_bytes(response.into_body(), CONSENT_RESPONSE_MAX_BYTES)
+        let body = axum::body::to_bytes(body, CONSENT_RESPONSE_MAX_BYTES)
             .await
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
