@@ -291,6 +291,37 @@ impl LineApi {
     /// ([`AccessTokenError::WrongChannel`] otherwise) and `expires_in` > 0
     /// ([`AccessTokenError::Expired`] otherwise). Expired, revoked or malformed tokens are
     /// usually refused by LINE itself: [`AccessTokenError::Api`] with a 400.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use line_login::LineApi;
+    /// use line_login::simulator::{ConsentChoice, Simulator};
+    ///
+    /// // Against the built-in simulator; with real LINE only the configuration differs.
+    /// let sim = Simulator::start().await.unwrap();
+    /// let redirect_uri = "http://127.0.0.1:3000/callback";
+    /// let config = sim.config_builder(redirect_uri).build().unwrap();
+    /// let api = LineApi::new(&config).unwrap();
+    /// let authorize = format!(
+    ///     "{}oauth2/v2.1/authorize?response_type=code&client_id={}&redirect_uri={redirect_uri}\
+    ///      &state=s1&scope=profile%20openid",
+    ///     sim.base_url(),
+    ///     sim.channel_id(),
+    /// );
+    /// let user = sim.users()[0].user_id.clone();
+    /// let callback = sim.consent(&authorize, ConsentChoice::allow(user)).await.unwrap();
+    /// let code = callback.query_pairs().find(|(k, _)| k == "code").unwrap().1;
+    /// let tokens = api
+    ///     .exchange_code(&line_login::AuthorizationCode::new(code), redirect_uri, None)
+    ///     .await
+    ///     .unwrap();
+    ///
+    /// let info = api.verify_access_token(&tokens.access_token).await.unwrap();
+    /// assert_eq!(info.client_id, "1234567890");
+    /// assert!(info.expires_in > 0);
+    /// # }
+    /// ```
     pub async fn verify_access_token(
         &self,
         token: &AccessToken,
