@@ -31,6 +31,7 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::api::{ApiCallRecord, ApiLogSink};
+use crate::sql_migrations::{self, Migration};
 
 /// How long records are kept by default before [`SqlApiLogSink::purge`] removes them.
 pub const DEFAULT_API_LOG_RETENTION: Duration = Duration::from_secs(90 * 86_400);
@@ -45,13 +46,10 @@ const POOL_CONNECTIONS_MAX: u32 = 4;
 /// The advisory lock that serializes API-log migrations across PostgreSQL clients ("LINE_LOG").
 #[cfg(feature = "postgres")]
 const MIGRATION_LOCK_KEY: i64 = 0x4c49_4e45_5f4c_4f47;
-
-/// One embedded schema migration.
-struct Migration {
-    version: i64,
-    description: &'static str,
-    sql: &'static str,
-}
+/// Where applied API-log migrations are recorded.
+const MIGRATIONS_TABLE: &str = "line_login_api_log_migrations";
+/// Names the API-log migrations in the log ("API log migration applied").
+const MIGRATIONS_SUBJECT: &str = "API log";
 
 #[cfg(feature = "sqlite")]
 const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
@@ -471,73 +469,25 @@ impl Db {
         match self {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(pool) => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::raw_sql(
-                    "CREATE TABLE IF NOT EXISTS line_login_api_log_migrations (\
-                     version INTEGER PRIMARY KEY, description TEXT NOT NULL, \
-                     applied_at TEXT NOT NULL)",
+                sql_migrations::run_sqlite(
+                    pool,
+                    MIGRATIONS_TABLE,
+                    MIGRATIONS_SUBJECT,
+                    SQLITE_MIGRATIONS,
+                    sqlite_time,
                 )
-                .execute(&mut *tx)
-                .await?;
-                let applied: Vec<i64> = sqlx::query_scalar(
-                    "SELECT version FROM line_login_api_log_migrations ORDER BY version",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                for migration in SQLITE_MIGRATIONS {
-                    if applied.contains(&migration.version) {
-                        continue;
-                    }
-                    sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
-                    sqlx::query(
-                        "INSERT INTO line_login_api_log_migrations \
-                         (version, description, applied_at) VALUES ($1, $2, $3)",
-                    )
-                    .bind(migration.version)
-                    .bind(migration.description)
-                    .bind(sqlite_time(OffsetDateTime::now_utc()))
-                    .execute(&mut *tx)
-                    .await?;
-                    log_migration(migration);
-                }
-                tx.commit().await
+                .await
             }
             #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(MIGRATION_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::raw_sql(
-                    "CREATE TABLE IF NOT EXISTS line_login_api_log_migrations (\
-                     version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
-                     applied_at TIMESTAMPTZ NOT NULL)",
+                sql_migrations::run_postgres(
+                    pool,
+                    MIGRATIONS_TABLE,
+                    MIGRATIONS_SUBJECT,
+                    MIGRATION_LOCK_KEY,
+                    POSTGRES_MIGRATIONS,
                 )
-                .execute(&mut *tx)
-                .await?;
-                let applied: Vec<i64> = sqlx::query_scalar(
-                    "SELECT version FROM line_login_api_log_migrations ORDER BY version",
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                for migration in POSTGRES_MIGRATIONS {
-                    if applied.contains(&migration.version) {
-                        continue;
-                    }
-                    sqlx::raw_sql(migration.sql).execute(&mut *tx).await?;
-                    sqlx::query(
-                        "INSERT INTO line_login_api_log_migrations \
-                         (version, description, applied_at) VALUES ($1, $2, $3)",
-                    )
-                    .bind(migration.version)
-                    .bind(migration.description)
-                    .bind(OffsetDateTime::now_utc())
-                    .execute(&mut *tx)
-                    .await?;
-                    log_migration(migration);
-                }
-                tx.commit().await
+                .await
             }
         }
     }
@@ -640,14 +590,6 @@ impl Db {
             }
         }
     }
-}
-
-fn log_migration(migration: &Migration) {
-    tracing::info!(
-        version = migration.version,
-        description = migration.description,
-        "API log migration applied"
-    );
 }
 
 #[cfg(all(test, feature = "sqlite"))]

@@ -20,6 +20,8 @@ pub mod secret;
 pub mod session;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_migrations;
 pub mod state;
 pub mod store;
 pub mod user;

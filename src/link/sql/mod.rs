@@ -38,12 +38,10 @@ pub enum SqlLinksError {
     AuditAction,
 }
 
-/// One embedded schema migration.
-pub(crate) struct Migration {
-    pub(crate) version: i64,
-    pub(crate) description: &'static str,
-    pub(crate) sql: &'static str,
-}
+/// Where applied member-link migrations are recorded.
+const MIGRATIONS_TABLE: &str = "line_login_link_migrations";
+/// Names the member-link migrations in the log ("member-link migration applied").
+const MIGRATIONS_SUBJECT: &str = "member-link";
 
 macro_rules! link_columns {
     () => {
@@ -415,39 +413,6 @@ macro_rules! sql_member_links {
     };
 }
 pub(crate) use sql_member_links;
-
-/// Runs the pending migrations on one connection inside a transaction the caller has begun (and
-/// locked against other instances), recording each in `line_login_link_migrations`.
-macro_rules! run_migrations {
-    ($tx:expr, $migrations:expr, $create_table:expr) => {{
-        sqlx::raw_sql($create_table).execute(&mut *$tx).await?;
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM line_login_link_migrations ORDER BY version")
-                .fetch_all(&mut *$tx)
-                .await?;
-        for migration in $migrations {
-            if applied.contains(&migration.version) {
-                continue;
-            }
-            sqlx::raw_sql(migration.sql).execute(&mut *$tx).await?;
-            sqlx::query(
-                "INSERT INTO line_login_link_migrations (version, description, applied_at) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(migration.version)
-            .bind(migration.description)
-            .bind(OffsetDateTime::now_utc())
-            .execute(&mut *$tx)
-            .await?;
-            tracing::info!(
-                version = migration.version,
-                description = migration.description,
-                "member-link migration applied"
-            );
-        }
-    }};
-}
-pub(crate) use run_migrations;
 
 #[cfg(test)]
 mod tests {

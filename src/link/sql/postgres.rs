@@ -10,10 +10,11 @@ use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 use sqlx::{Row, Transaction};
 use time::OffsetDateTime;
 
-use super::{Migration, SqlLinksError, run_migrations, sql_member_links};
+use super::{MIGRATIONS_SUBJECT, MIGRATIONS_TABLE, SqlLinksError, sql_member_links};
 use crate::link::{
     AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
 };
+use crate::sql_migrations::{self, Migration};
 
 /// Connections kept by [`PostgresLinks::connect`].
 const POOL_CONNECTIONS_MAX: u32 = 8;
@@ -25,9 +26,6 @@ const MIGRATIONS: &[Migration] = &[Migration {
     description: "member links and audit",
     sql: include_str!("../../../migrations/link/postgres/0001_member_links.sql"),
 }];
-
-const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS line_login_link_migrations (\
-     version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)";
 
 async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin().await
@@ -92,13 +90,14 @@ impl<M> PostgresLinks<M> {
     /// together queue on an advisory lock). Applied versions are kept in
     /// `line_login_link_migrations`.
     pub async fn migrate(&self) -> Result<(), SqlLinksError> {
-        let mut tx = begin_write(&self.pool).await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *tx)
-            .await?;
-        run_migrations!(tx, MIGRATIONS, CREATE_MIGRATIONS_TABLE);
-        tx.commit().await?;
+        sql_migrations::run_postgres(
+            &self.pool,
+            MIGRATIONS_TABLE,
+            MIGRATIONS_SUBJECT,
+            MIGRATION_LOCK_KEY,
+            MIGRATIONS,
+        )
+        .await?;
         Ok(())
     }
 

@@ -11,10 +11,11 @@ use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{Row, Transaction};
 use time::OffsetDateTime;
 
-use super::{Migration, SqlLinksError, run_migrations, sql_member_links};
+use super::{MIGRATIONS_SUBJECT, MIGRATIONS_TABLE, SqlLinksError, sql_member_links};
 use crate::link::{
     AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
 };
+use crate::sql_migrations::{self, Migration};
 
 /// Connections kept by [`SqliteLinks::connect`] for a database file.
 const FILE_POOL_CONNECTIONS_MAX: u32 = 4;
@@ -24,9 +25,6 @@ const MIGRATIONS: &[Migration] = &[Migration {
     description: "member links and audit",
     sql: include_str!("../../../migrations/link/sqlite/0001_member_links.sql"),
 }];
-
-const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS line_login_link_migrations (\
-     version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
 async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
@@ -106,9 +104,14 @@ impl<M> SqliteLinks<M> {
     /// Creates or upgrades the tables (idempotent; safe to run from several processes, which
     /// queue on SQLite's write lock). Applied versions are kept in `line_login_link_migrations`.
     pub async fn migrate(&self) -> Result<(), SqlLinksError> {
-        let mut tx = begin_write(&self.pool).await?;
-        run_migrations!(tx, MIGRATIONS, CREATE_MIGRATIONS_TABLE);
-        tx.commit().await?;
+        sql_migrations::run_sqlite(
+            &self.pool,
+            MIGRATIONS_TABLE,
+            MIGRATIONS_SUBJECT,
+            MIGRATIONS,
+            std::convert::identity,
+        )
+        .await?;
         Ok(())
     }
 
