@@ -24,7 +24,7 @@ use tower_sessions::Session;
 use crate::api::{ApiError, Profile};
 use crate::error::LoginError;
 use crate::layer::{FriendshipFetch, LoginContext, Unauthenticated};
-use crate::session::{self, USER_KEY};
+use crate::session::{self, StoredTokens, USER_KEY};
 use crate::user::{Friendship, LineUser};
 
 fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
@@ -223,12 +223,7 @@ impl LineSession {
             Ok(fresh) => fresh,
             Err(error) => return Err(self.on_api_error(error).await),
         };
-        tokens.expires_at = OffsetDateTime::now_utc()
-            + time::Duration::seconds(
-                i64::try_from(fresh.expires_in)
-                    .unwrap_or(0)
-                    .min(90 * 86_400),
-            );
+        tokens.expires_at = StoredTokens::expiry(fresh.expires_in);
         tokens.access_token = fresh.access_token;
         if let Some(refresh) = fresh.refresh_token {
             tokens.refresh_token = Some(refresh);

@@ -205,12 +205,7 @@ async fn finish_login(
         .await?;
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
     let stored = StoredTokens {
-        expires_at: OffsetDateTime::now_utc()
-            + time::Duration::seconds(
-                i64::try_from(tokens.expires_in)
-                    .unwrap_or(i64::MAX / 2)
-                    .min(90 * 86_400),
-            ),
+        expires_at: StoredTokens::expiry(tokens.expires_in),
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
         scope: tokens.scope,
@@ -235,20 +230,7 @@ async fn finish_login(
         fetch_friendship(shared, &stored.access_token, &mut user).await;
     }
 
-    // A fresh session id: whatever id the browser had before cannot ride into the login.
-    ctx.session.cycle_id().await?;
-    ctx.session.insert(USER_KEY, &user).await?;
-    ctx.session.insert(TOKENS_KEY, &stored).await?;
-    ctx.session.save().await?;
-    tracing::info!(
-        amr = ?user.amr,
-        friendship_status_changed = ?user.friendship.changed_at_login,
-        linked = user.member_id.is_some(),
-        "LINE login completed"
-    );
-    if let Some(hook) = &shared.on_login {
-        hook(&user).await;
-    }
+    sign_in(ctx, &user, Some(&stored)).await?;
     let mut response = see_other(&attempt.return_to);
     set_probe_cookie(ctx, &mut response, None);
     Ok(response)
@@ -342,14 +324,38 @@ pub(crate) async fn token_login(
     if let Some(members) = &ctx.shared.members {
         user.member_id = members.member_for(&user.user_id).await?;
     }
-    ctx.session.cycle_id().await?;
-    ctx.session.remove_value(TOKENS_KEY).await?;
-    ctx.session.insert(USER_KEY, &user).await?;
-    ctx.session.save().await?;
-    if let Some(hook) = &ctx.shared.on_login {
-        hook(&user).await;
-    }
+    sign_in(ctx, &user, None).await?;
     Ok(axum::Json(&user).into_response())
+}
+
+/// Logs the session in as `user`, the same way for the callback and for token login: a fresh
+/// session id (whatever id the browser had before cannot ride into the login), the user and
+/// their tokens (none for a token login) stored and saved, then the app's login hook.
+async fn sign_in(
+    ctx: &RouteContext<'_>,
+    user: &LineUser,
+    tokens: Option<&StoredTokens>,
+) -> Result<(), LoginError> {
+    ctx.session.cycle_id().await?;
+    match tokens {
+        Some(tokens) => ctx.session.insert(TOKENS_KEY, tokens).await?,
+        None => {
+            ctx.session.remove_value(TOKENS_KEY).await?;
+        }
+    }
+    ctx.session.insert(USER_KEY, user).await?;
+    ctx.session.save().await?;
+    tracing::info!(
+        amr = ?user.amr,
+        friendship_status_changed = ?user.friendship.changed_at_login,
+        linked = user.member_id.is_some(),
+        with_line_tokens = tokens.is_some(),
+        "LINE login completed"
+    );
+    if let Some(hook) = &ctx.shared.on_login {
+        hook(user).await;
+    }
+    Ok(())
 }
 
 /// Checks a link or unlink request (a same-origin POST, member links enabled) and returns the

@@ -99,6 +99,7 @@ pub type LoginHook =
     Arc<dyn Fn(&LineUser) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Everything the layer's routes and the extractors share.
+#[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) api: LineApi,
@@ -121,6 +122,7 @@ pub(crate) type Clock = Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct LoginContext(pub(crate) Arc<Shared>);
 
+#[derive(Clone)]
 pub(crate) struct Routes {
     pub(crate) prefix: String,
     pub(crate) login: String,
@@ -210,29 +212,8 @@ impl LineLoginLayer {
     }
 
     fn update(mut self, f: impl FnOnce(&mut Shared)) -> Self {
-        match Arc::get_mut(&mut self.shared) {
-            Some(shared) => f(shared),
-            None => {
-                // Cloned before configuration finished: configure a copy.
-                let s = &self.shared;
-                let mut copy = Shared {
-                    config: s.config.clone(),
-                    api: s.api.clone(),
-                    verifier: s.verifier.clone(),
-                    routes: Routes::new(&s.routes.prefix),
-                    after_logout: s.after_logout.clone(),
-                    cancel_redirect: s.cancel_redirect.clone(),
-                    error_handler: s.error_handler.clone(),
-                    unauthenticated: s.unauthenticated,
-                    friendship_fetch: s.friendship_fetch,
-                    on_login: s.on_login.clone(),
-                    members: s.members.clone(),
-                    clock: s.clock.clone(),
-                };
-                f(&mut copy);
-                self.shared = Arc::new(copy);
-            }
-        }
+        // Copies the shared state only if the layer was cloned before configuration finished.
+        f(Arc::make_mut(&mut self.shared));
         self
     }
 

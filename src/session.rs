@@ -35,6 +35,17 @@ pub struct StoredTokens {
     pub scope: String,
 }
 
+/// Longest access-token life believed from LINE's `expires_in` (its tokens live 30 days).
+const ACCESS_TOKEN_LIFE_MAX_SECS: u64 = 90 * 86_400;
+
+impl StoredTokens {
+    /// When a token with LINE's `expires_in` (seconds) expires, counted from now and bounded.
+    pub(crate) fn expiry(expires_in: u64) -> OffsetDateTime {
+        let secs = expires_in.min(ACCESS_TOKEN_LIFE_MAX_SECS);
+        OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64)
+    }
+}
+
 /// Builds a [`SessionManagerLayer`] configured for LINE Login: cookie `HttpOnly`,
 /// `SameSite=Lax` (tower-sessions' `Strict` default drops the cookie on LINE's redirect back, and
 /// every login would then fail), `Secure` whenever the redirect URI is https, and an idle expiry
