@@ -69,11 +69,20 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
     }
 }
 
-async fn load_user(parts: &Parts) -> Result<Option<(LineUser, LoginContext)>, Response> {
+async fn load_user(parts: &Parts) -> Result<Option<LineUser>, Response> {
+    let (_, session) = context(parts)?;
+    session::user(&session)
+        .await
+        .map_err(|error| store_failure(parts, error))
+}
+
+/// The logged-in user with the layer's context and the session, or the answer to an anonymous
+/// request (see [`Unauthenticated`]) or to a store failure.
+async fn require_user(parts: &Parts) -> Result<LineSession, Response> {
     let (ctx, session) = context(parts)?;
     match session::user(&session).await {
-        Ok(Some(user)) => Ok(Some((user, ctx))),
-        Ok(None) => Ok(None),
+        Ok(Some(user)) => Ok(LineSession { user, ctx, session }),
+        Ok(None) => Err(unauthenticated(parts, &ctx)),
         Err(error) => Err(store_failure(parts, error)),
     }
 }
@@ -84,13 +93,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LineUser {
     /// The logged-in user. Anonymous: a redirect to the login for browsers, 401 JSON otherwise
     /// (see [`Unauthenticated`]). Session store down: 503.
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match load_user(parts).await? {
-            Some((user, _)) => Ok(user),
-            None => {
-                let (ctx, _) = context(parts)?;
-                Err(unauthenticated(parts, &ctx))
-            }
-        }
+        Ok(require_user(parts).await?.user)
     }
 }
 
@@ -102,7 +105,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for LineUser {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(load_user(parts).await?.map(|(user, _)| user))
+        load_user(parts).await
     }
 }
 
@@ -143,16 +146,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LineSession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match load_user(parts).await? {
-            Some((user, ctx)) => {
-                let (_, session) = context(parts)?;
-                Ok(Self { user, ctx, session })
-            }
-            None => {
-                let (ctx, _) = context(parts)?;
-                Err(unauthenticated(parts, &ctx))
-            }
-        }
+        require_user(parts).await
     }
 }
 
@@ -323,12 +317,8 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            match load_user(&parts).await {
-                Ok(Some(_)) => inner.call(Request::from_parts(parts, body)).await,
-                Ok(None) => match context(&parts) {
-                    Ok((ctx, _)) => Ok(unauthenticated(&parts, &ctx)),
-                    Err(response) => Ok(response),
-                },
+            match require_user(&parts).await {
+                Ok(_) => inner.call(Request::from_parts(parts, body)).await,
                 Err(response) => Ok(response),
             }
         })
