@@ -15,7 +15,7 @@ use crate::config::Config;
 
 /// How long an attempt may wait for LINE's callback (LINE's codes live as long).
 pub const ATTEMPT_TTL: Duration = Duration::from_secs(10 * 60);
-/// Attempts kept pending in one session (several tabs); the oldest is evicted past this.
+/// Attempts kept pending for one browser (several tabs); the oldest is evicted past this.
 pub const PENDING_ATTEMPTS_MAX: usize = 5;
 /// Random bytes in a `state` or `nonce` (256 bits; LINE's own starter uses 32 bytes too).
 const RANDOM_TOKEN_BYTES: usize = 32;
@@ -80,7 +80,7 @@ pub enum AttemptPurpose {
     },
 }
 
-/// One pending authorization request, stored server-side in the session.
+/// One pending authorization request, stored server-side, sealed, in the attempt store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginAttempt {
     pub(crate) state: State,
@@ -92,6 +92,10 @@ pub struct LoginAttempt {
     #[serde(with = "time::serde::timestamp")]
     pub(crate) created_at: OffsetDateTime,
     pub(crate) purpose: AttemptPurpose,
+    /// Whether the browser had a session cookie when the attempt started: if it then does not
+    /// come back on the callback, the cookie is misconfigured (e.g. `SameSite=Strict`).
+    #[serde(default)]
+    pub(crate) session_bound: bool,
 }
 
 impl LoginAttempt {
@@ -110,6 +114,7 @@ impl LoginAttempt {
             return_to,
             created_at: now,
             purpose,
+            session_bound: false,
         }
     }
 

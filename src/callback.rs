@@ -1,11 +1,7 @@
 //! LINE's redirect back to us: parsing the callback query (success, error,
-//! `friendship_status_changed`) with bounds, and finding its pending attempt by `state` in
-//! constant time, once. Exchanging the code is the layer's job.
+//! `friendship_status_changed`) with bounds. Taking its pending attempt is
+//! [`crate::store::attempts`]'s job, exchanging the code the layer's.
 
-use subtle::ConstantTimeEq as _;
-use time::OffsetDateTime;
-
-use crate::authorize::{LoginAttempt, State};
 use crate::secret::AuthorizationCode;
 
 /// Longest callback query accepted; LINE's are a few hundred bytes.
@@ -198,46 +194,9 @@ pub fn parse_callback(query: Option<&str>) -> Result<Callback, CallbackError> {
     })
 }
 
-/// Removes and returns the attempt whose state equals `received`.
-///
-/// Every stored state is compared in constant time (no early exit), so timing tells nothing about
-/// how much of a guess matched. The matching attempt is removed whatever happens next, and expired
-/// attempts are dropped on the way.
-pub fn take_attempt(
-    attempts: &mut Vec<LoginAttempt>,
-    received: &str,
-    now: OffsetDateTime,
-) -> Result<LoginAttempt, CallbackError> {
-    if attempts.is_empty() {
-        return Err(CallbackError::SessionGone);
-    }
-    let mut found = None;
-    for (index, attempt) in attempts.iter().enumerate() {
-        if states_equal(attempt.state(), received) {
-            found = Some(index);
-        }
-    }
-    let taken = found.map(|index| attempts.remove(index));
-    attempts.retain(|a| !a.is_expired(now));
-    match taken {
-        Some(attempt) if attempt.is_expired(now) => Err(CallbackError::ExpiredAttempt),
-        Some(attempt) => Ok(attempt),
-        None => Err(CallbackError::UnknownState),
-    }
-}
-
-fn states_equal(expected: &State, received: &str) -> bool {
-    let expected = expected.expose_secret().as_bytes();
-    let received = received.as_bytes();
-    // Lengths are public (ours are always 43); contents are compared in constant time.
-    expected.len() == received.len() && bool::from(expected.ct_eq(received))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authorize::AttemptPurpose;
-    use crate::config::Config;
 
     #[test]
     fn error_codes_compare_case_insensitively() {
@@ -303,39 +262,6 @@ mod tests {
             Some(false)
         );
         assert_eq!(get("code=a&state=b"), None);
-    }
-
-    #[test]
-    fn an_attempt_is_taken_once() {
-        let config = Config::builder("1", "s", "https://e.com/cb")
-            .build()
-            .unwrap();
-        let first = LoginAttempt::new(
-            &config,
-            "/".into(),
-            AttemptPurpose::Login,
-            OffsetDateTime::now_utc(),
-        );
-        let second = LoginAttempt::new(
-            &config,
-            "/".into(),
-            AttemptPurpose::Login,
-            OffsetDateTime::now_utc(),
-        );
-        let state = first.state().expose_secret().to_owned();
-        let mut attempts = vec![first, second];
-        let now = OffsetDateTime::now_utc();
-        assert!(take_attempt(&mut attempts, &state, now).is_ok());
-        assert_eq!(attempts.len(), 1);
-        assert_eq!(
-            take_attempt(&mut attempts, &state, now).unwrap_err(),
-            CallbackError::UnknownState
-        );
-        attempts.clear();
-        assert_eq!(
-            take_attempt(&mut attempts, &state, now).unwrap_err(),
-            CallbackError::SessionGone
-        );
     }
 
     proptest::proptest! {

@@ -16,12 +16,12 @@ pub enum LoginError {
     /// The callback was rejected before any token request (forged, replayed, expired, ...).
     #[error("the login callback was rejected: {0}")]
     Callback(#[from] CallbackError),
-    /// The session cookie did not come back with LINE's redirect although this attempt's
-    /// `SameSite=Lax` probe cookie did: the session cookie is most likely misconfigured
-    /// (`SameSite=Strict`, a wrong path or domain, or `Secure` over http). It can also be a
-    /// session lost by the store mid-login, so the user is offered a retry.
+    /// The browser had a session cookie when the login started, and LINE's redirect back
+    /// brought this attempt's `SameSite=Lax` attempt cookie but not the session cookie: the
+    /// session cookie is most likely misconfigured (`SameSite=Strict`, a wrong path or domain,
+    /// or `Secure` over http). The user is offered a retry.
     #[error(
-        "the session cookie was not sent back on LINE's redirect although the login's probe cookie was: configure it SameSite=Lax (line_login::session::session_layer does), or the session store lost the session"
+        "the session cookie was not sent back on LINE's redirect although the login's attempt cookie was: configure it SameSite=Lax (line_login::session::session_layer does)"
     )]
     SessionCookieMisconfigured,
     /// LINE redirected back with an error (the user cancelled, or LINE refused the request).
@@ -47,6 +47,9 @@ pub enum LoginError {
     /// The session store failed; nobody is logged in.
     #[error("the session store is unavailable: {0}")]
     SessionStore(#[from] tower_sessions::session::Error),
+    /// The attempt store failed; nothing changed and LINE was not called.
+    #[error("the login attempt store is unavailable: {0}")]
+    AttemptStore(#[from] crate::store::attempts::AttemptStoreError),
     /// The layer needs tower-sessions' `SessionManagerLayer` outside it.
     #[error("no session on the request: add a SessionManagerLayer outside LineLoginLayer")]
     NoSessionLayer,
@@ -94,7 +97,7 @@ impl LoginError {
             LineApi(err) if err.is_rate_limited() => StatusCode::SERVICE_UNAVAILABLE,
             LineApi(_) => StatusCode::BAD_GATEWAY,
             InvalidIdToken(_) | NotLoggedIn => StatusCode::UNAUTHORIZED,
-            SessionStore(_) | LinkStore(_) => StatusCode::SERVICE_UNAVAILABLE,
+            SessionStore(_) | AttemptStore(_) | LinkStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             LinkConflict(_) => StatusCode::CONFLICT,
             NotFound => StatusCode::NOT_FOUND,
@@ -120,6 +123,7 @@ impl LoginError {
             LineApi(_) => "line_api_failed",
             InvalidIdToken(_) => "invalid_id_token",
             SessionStore(_) => "session_store_unavailable",
+            AttemptStore(_) => "attempt_store_unavailable",
             NoSessionLayer => "no_session_layer",
             MethodNotAllowed => "method_not_allowed",
             NotLoggedIn => "not_logged_in",
@@ -146,6 +150,7 @@ impl LoginError {
                 | LoginError::MissingIdToken
                 | LoginError::InvalidIdToken(_)
                 | LoginError::SessionStore(_)
+                | LoginError::AttemptStore(_)
         )
     }
 
@@ -179,7 +184,7 @@ impl LoginError {
                 "LINE did not complete the login. Please try again."
             }
             InvalidIdToken(_) => "LINE's answer could not be verified. Please try again.",
-            SessionStore(_) | LinkStore(_) => {
+            SessionStore(_) | AttemptStore(_) | LinkStore(_) => {
                 "The service is temporarily unavailable. Nobody was logged in; please try again shortly."
             }
             NoSessionLayer => "This site is misconfigured.",

@@ -9,21 +9,16 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use crate::authorize::{AttemptPurpose, LoginAttempt};
-use crate::callback::{
-    AuthorizationErrorCode, Callback, CallbackError, parse_callback, take_attempt,
-};
+use crate::authorize::{ATTEMPT_TTL, AttemptPurpose, LoginAttempt};
+use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_callback};
 use crate::error::LoginError;
 use crate::layer::{FriendshipFetch, Shared, method_is, see_other};
+use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, TakeError};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
 use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};
 use crate::user::{FriendFlag, LineUser};
 
-/// Cookie set on the redirect to LINE, `SameSite=Lax` like the session cookie must be, holding a
-/// digest of the attempt's state: if it comes back on that attempt's callback and the session
-/// cookie does not, the browser dropped the session cookie (most likely `SameSite=Strict`).
-const PROBE_COOKIE: &str = "line_login_probe";
 /// Longest query accepted on `/login`.
 const LOGIN_QUERY_MAX_BYTES: usize = 2048;
 /// Largest body accepted on `/token-login` (an ID token is at most 16 KB).
@@ -55,7 +50,9 @@ pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError
     start_attempt(ctx, return_to, AttemptPurpose::Login, disable_auto_login).await
 }
 
-/// Stores a new attempt in the session and answers with the redirect to LINE.
+/// Stores a new attempt in the attempt store, bound to this browser's attempt cookie, and answers
+/// with the redirect to LINE. Nothing is written to the session: an anonymous login start leaves
+/// one small record that expires with the attempt.
 pub(crate) async fn start_attempt(
     ctx: &RouteContext<'_>,
     return_to: String,
@@ -64,15 +61,11 @@ pub(crate) async fn start_attempt(
 ) -> Result<Response, LoginError> {
     let config = &ctx.shared.config;
     let now = (ctx.shared.clock)();
-    let attempt = LoginAttempt::new(config, return_to, purpose, now);
-    let state = attempt.state().expose_secret().to_owned();
+    let mut attempt = LoginAttempt::new(config, return_to, purpose, now);
+    attempt.session_bound = ctx.session.id().is_some();
     let url = attempt.authorization_url(config, disable_auto_login);
-    let mut attempts = session::attempts(ctx.session).await?;
-    attempts.push(attempt);
-    session::store_attempts(ctx.session, attempts, now).await?;
-    // Saved here, not only by the session layer on the way out, so a store outage answers 503
-    // with a clear page instead of the session layer's bare 500.
-    ctx.session.save().await?;
+    let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
+    pending::put(ctx.shared.attempts.as_ref(), &browser, &attempt, now).await?;
     // LINE's guidelines ask for the authorize request in the logs; state, nonce and the PKCE
     // challenge are left out.
     tracing::info!(
@@ -84,39 +77,26 @@ pub(crate) async fn start_attempt(
         "LINE login started"
     );
     let mut response = see_other(url.as_str());
-    set_probe_cookie(ctx, &mut response, Some(&probe_value(&state)));
+    set_attempt_cookie(ctx, &mut response, &browser);
     Ok(response)
 }
 
-/// A short digest of the state (the state itself stays out of cookies).
-fn probe_value(state: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, state.as_bytes());
-    digest.as_ref()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Sets the probe cookie to `value`, or removes it with `None`.
-fn set_probe_cookie(ctx: &RouteContext<'_>, response: &mut Response, value: Option<&str>) {
-    let cookie = cookie::Cookie::build((PROBE_COOKIE, value.unwrap_or("").to_owned()))
+/// Sets the attempt cookie: `SameSite=Lax` (it must come back on LINE's cross-site redirect),
+/// `HttpOnly`, on the layer's routes only, living as long as an attempt.
+fn set_attempt_cookie(ctx: &RouteContext<'_>, response: &mut Response, browser: &BrowserKey) {
+    let cookie = cookie::Cookie::build((ATTEMPT_COOKIE, browser.expose_secret().to_owned()))
         .path(ctx.shared.routes.prefix.clone())
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
         .secure(ctx.shared.config.is_https())
-        .max_age(if value.is_some() {
-            cookie::time::Duration::minutes(10)
-        } else {
-            cookie::time::Duration::ZERO
-        });
+        .max_age(cookie::time::Duration::seconds(ATTEMPT_TTL.as_secs() as i64));
     if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-/// Whether the probe cookie of the attempt with this `state` came back.
-fn probe_matches(parts: &Parts, state: &str) -> bool {
-    let expected = probe_value(state);
+/// The browser key in the request's attempt cookie, if it has one of ours.
+fn browser_key(parts: &Parts) -> Option<BrowserKey> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -124,7 +104,24 @@ fn probe_matches(parts: &Parts, state: &str) -> bool {
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .flatten()
-        .any(|c| c.name() == PROBE_COOKIE && c.value() == expected)
+        .filter(|c| c.name() == ATTEMPT_COOKIE)
+        .find_map(|c| BrowserKey::parse(c.value()))
+}
+
+/// Takes the callback's attempt, once, from the attempt store.
+async fn take_attempt(
+    ctx: &RouteContext<'_>,
+    state: &str,
+    now: OffsetDateTime,
+) -> Result<LoginAttempt, LoginError> {
+    // No attempt cookie: the browser changed on the way (LINE's auto login returns to the
+    // default browser), or cookies are off.
+    let browser = browser_key(ctx.parts).ok_or(CallbackError::SessionGone)?;
+    match pending::take(ctx.shared.attempts.as_ref(), &browser, state, now).await {
+        Ok(attempt) => Ok(attempt),
+        Err(TakeError::Callback(error)) => Err(error.into()),
+        Err(TakeError::Store(error)) => Err(error.into()),
+    }
 }
 
 /// `GET {prefix}/callback`: LINE's redirect back.
@@ -132,21 +129,18 @@ pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginEr
     method_is(ctx.parts, &Method::GET)?;
     let callback = parse_callback(ctx.parts.uri.query())?;
     let now = (ctx.shared.clock)();
-    // Before the first read: tower-sessions forgets the cookie's id once the store says it has
-    // no such session, and we need to know whether a session cookie came back at all.
-    let session_cookie_came_back = ctx.session.id().is_some();
-    let mut attempts = session::attempts(ctx.session).await?;
     match callback {
         Callback::Error {
             code,
             description,
             state,
         } => {
-            // The attempt ends here whatever it was; nothing else in the session changes.
-            if let Some(state) = state
-                && take_attempt(&mut attempts, &state, now).is_ok()
-            {
-                session::store_attempts(ctx.session, attempts, now).await?;
+            // The attempt ends here whatever it was: taking it spends it in the store.
+            if let Some(state) = state {
+                match take_attempt(ctx, &state, now).await {
+                    Err(LoginError::AttemptStore(error)) => return Err(error.into()),
+                    Ok(_) | Err(_) => {}
+                }
             }
             tracing::info!(error = code.as_str(), "LINE redirected back with an error");
             if code == AuthorizationErrorCode::AccessDenied
@@ -161,18 +155,12 @@ pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginEr
             state,
             friendship_status_changed,
         } => {
-            if attempts.is_empty() {
-                if !session_cookie_came_back && probe_matches(ctx.parts, &state) {
-                    return Err(LoginError::SessionCookieMisconfigured);
-                }
-                return Err(CallbackError::SessionGone.into());
+            // Taken atomically before talking to LINE: of any number of copies of this callback,
+            // only one reaches the token request, whatever happens next.
+            let attempt = take_attempt(ctx, &state, now).await?;
+            if attempt.session_bound && ctx.session.id().is_none() {
+                return Err(LoginError::SessionCookieMisconfigured);
             }
-            let taken = take_attempt(&mut attempts, &state, now);
-            // Persist the removal before talking to LINE: the attempt is single use even if
-            // what follows fails, and a store outage stops here, before any token request.
-            session::store_attempts(ctx.session, attempts, now).await?;
-            ctx.session.save().await?;
-            let attempt = taken?;
             finish_login(ctx, attempt, code, friendship_status_changed).await
         }
     }
@@ -231,9 +219,7 @@ async fn finish_login(
     }
 
     sign_in(ctx, &user, Some(&stored)).await?;
-    let mut response = see_other(&attempt.return_to);
-    set_probe_cookie(ctx, &mut response, None);
-    Ok(response)
+    Ok(see_other(&attempt.return_to))
 }
 
 /// Fetches `friendFlag`; on failure leaves it unknown and logs why.
@@ -329,14 +315,18 @@ pub(crate) async fn token_login(
 }
 
 /// Logs the session in as `user`, the same way for the callback and for token login: a fresh
-/// session id (whatever id the browser had before cannot ride into the login), the user and
-/// their tokens (none for a token login) stored and saved, then the app's login hook.
+/// session id (whatever id the browser had before cannot ride into the login, and is deleted),
+/// the user and their tokens (none for a token login) stored and saved in one write, then the
+/// app's login hook.
 async fn sign_in(
     ctx: &RouteContext<'_>,
     user: &LineUser,
     tokens: Option<&StoredTokens>,
 ) -> Result<(), LoginError> {
-    ctx.session.cycle_id().await?;
+    // Without a session cookie there is no old id: the save below creates a fresh record.
+    if ctx.session.id().is_some() {
+        ctx.session.cycle_id().await?;
+    }
     match tokens {
         Some(tokens) => ctx.session.insert(TOKENS_KEY, tokens).await?,
         None => {
@@ -410,25 +400,4 @@ fn return_to_param(parts: &Parts) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == "return_to")
         .map(|(_, v)| v)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn probe_cookie_matches_only_its_own_attempt() {
-        let value = probe_value("state-one");
-        let request = axum::http::Request::builder()
-            .header(
-                header::COOKIE,
-                format!("a=1; line_login_probe={value}; b=2"),
-            )
-            .body(())
-            .unwrap();
-        let (parts, _) = request.into_parts();
-        assert!(probe_matches(&parts, "state-one"));
-        assert!(!probe_matches(&parts, "state-two"));
-        assert!(!value.contains("state"));
-    }
 }

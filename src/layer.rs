@@ -62,6 +62,7 @@ use crate::config::Config;
 use crate::error::LoginError;
 use crate::flow;
 use crate::id_token::IdTokenVerifier;
+use crate::store::attempts::{AttemptStore, MemoryAttempts};
 use crate::user::LineUser;
 
 /// When the friendship status (`friendFlag`) is fetched from LINE.
@@ -112,6 +113,7 @@ pub(crate) struct Shared {
     pub(crate) friendship_fetch: FriendshipFetch,
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
+    pub(crate) attempts: Arc<dyn AttemptStore>,
     pub(crate) clock: Clock,
 }
 
@@ -204,6 +206,7 @@ impl LineLoginLayer {
                 friendship_fetch: FriendshipFetch::default(),
                 on_login: None,
                 members: None,
+                attempts: Arc::new(MemoryAttempts::default()),
                 clock: Arc::new(time::OffsetDateTime::now_utc),
             }),
         };
@@ -289,6 +292,15 @@ impl LineLoginLayer {
             self.shared.api.clone(),
         ));
         self.update(|s| s.members = Some(access))
+    }
+
+    /// Where pending login and link attempts wait for LINE's callback (default: this process's
+    /// memory, for one instance). Sites with several instances give every instance the same
+    /// shared store, usually [`crate::store::AnySessionStore::attempts`] of their session store,
+    /// so a login started on one instance finishes on another and its code is spent once.
+    #[must_use]
+    pub fn attempt_store(self, store: Arc<dyn AttemptStore>) -> Self {
+        self.update(|s| s.attempts = store)
     }
 
     /// Replaces the clock that dates login attempts (for tests that need to travel in time).
@@ -440,11 +452,13 @@ pub(crate) fn see_other(location: &str) -> Response {
     response
 }
 
+/// The request's method must be exactly `method`: `HEAD` is refused too, since the layer's `GET`
+/// routes have side effects (a `HEAD` of the callback would spend the attempt).
 pub(crate) fn method_is(
     parts: &axum::http::request::Parts,
     method: &Method,
 ) -> Result<(), LoginError> {
-    if parts.method == *method || (*method == Method::GET && parts.method == Method::HEAD) {
+    if parts.method == *method {
         Ok(())
     } else {
         Err(LoginError::MethodNotAllowed)

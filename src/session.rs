@@ -1,18 +1,17 @@
-//! What a session holds for LINE Login - the pending attempts, the logged-in user and the user's
-//! tokens - under which keys, and a correctly configured tower-sessions layer. tower-sessions does
-//! the storing; tokens never leave the server.
+//! What a session holds for LINE Login - the logged-in user and the user's tokens - under which
+//! keys, and a correctly configured tower-sessions layer. tower-sessions does the storing (through
+//! a store of [`crate::store`], whose deleted sessions stay deleted); tokens never leave the
+//! server. Pending login attempts are not in the session: see [`crate::store::attempts`].
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
-use crate::authorize::{LoginAttempt, PENDING_ATTEMPTS_MAX};
 use crate::config::Config;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::user::LineUser;
 
-pub(crate) const ATTEMPTS_KEY: &str = "line_login.attempts";
 pub(crate) const USER_KEY: &str = "line_login.user";
 pub(crate) const TOKENS_KEY: &str = "line_login.tokens";
 
@@ -68,35 +67,6 @@ pub fn session_layer<S: SessionStore + Clone>(store: S, config: &Config) -> Sess
         .with_secure(config.is_https())
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_TTL))
-}
-
-/// Reads the pending attempts.
-pub(crate) async fn attempts(
-    session: &Session,
-) -> Result<Vec<LoginAttempt>, tower_sessions::session::Error> {
-    Ok(session
-        .get::<Vec<LoginAttempt>>(ATTEMPTS_KEY)
-        .await?
-        .unwrap_or_default())
-}
-
-/// Stores the pending attempts, dropping expired ones and the oldest past the maximum.
-pub(crate) async fn store_attempts(
-    session: &Session,
-    mut attempts: Vec<LoginAttempt>,
-    now: OffsetDateTime,
-) -> Result<(), tower_sessions::session::Error> {
-    attempts.retain(|a| !a.is_expired(now));
-    if attempts.len() > PENDING_ATTEMPTS_MAX {
-        let excess = attempts.len() - PENDING_ATTEMPTS_MAX;
-        attempts.drain(..excess);
-    }
-    if attempts.is_empty() {
-        session.remove_value(ATTEMPTS_KEY).await?;
-    } else {
-        session.insert(ATTEMPTS_KEY, attempts).await?;
-    }
-    Ok(())
 }
 
 /// The logged-in user, if any.

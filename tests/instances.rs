@@ -42,8 +42,8 @@ fn port_of(app: &TestApp) -> u16 {
 /// Two instances of the site on different ports, one simulator, the given stores.
 async fn two_instances(a: AnySessionStore, b: AnySessionStore) -> (TestApp, TestApp) {
     let sim = Simulator::start().await.expect("simulator starts");
-    let app_a = start_app_on(sim.clone(), AppOptions::default().store(a)).await;
-    let app_b = start_app_on(sim, AppOptions::default().store(b)).await;
+    let app_a = start_app_on(sim.clone(), AppOptions::default().shared(a)).await;
+    let app_b = start_app_on(sim, AppOptions::default().shared(b)).await;
     assert_ne!(app_a.base, app_b.base);
     (app_a, app_b)
 }

@@ -13,9 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use line_login::simulator::{ConsentChoice, Simulator};
+use line_login::store::AnySessionStore;
 use line_login::{LineLoginLayer, LineUser};
 use tokio::sync::Semaphore;
-use tower_sessions::{Session, SessionStore};
+use tower_sessions::Session;
 use url::Url;
 
 /// The session key of the per-login tag the driver plants at login start.
@@ -94,10 +95,7 @@ async fn me(user: LineUser, session: Session) -> Response {
 
 /// Starts an app instance for `sim` on a free loopback port, with its sessions in `store`.
 /// Its redirect URI is its own `/auth/line/callback`.
-pub async fn start_instance<S>(sim: &Simulator, store: S) -> Instance
-where
-    S: SessionStore + Clone,
-{
+pub async fn start_instance(sim: &Simulator, store: AnySessionStore) -> Instance {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free loopback port");
@@ -110,7 +108,11 @@ where
     let app = Router::new()
         .route("/me", get(me))
         .route("/done/{n}", get(|| async { "done" }))
-        .layer(LineLoginLayer::new(config.clone()).expect("layer builds"))
+        .layer(
+            LineLoginLayer::new(config.clone())
+                .expect("layer builds")
+                .attempt_store(store.attempts()),
+        )
         .layer(axum::middleware::from_fn(plant_tag))
         .layer(line_login::session::session_layer(store, &config))
         .layer(axum::middleware::from_fn(server_timing));

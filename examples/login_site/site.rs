@@ -140,6 +140,7 @@ pub async fn router(
 
     let error_pages = state.clone();
     let layer = LineLoginLayer::new(options.config.clone())?
+        .attempt_store(sessions.attempts())
         .after_logout("/?notice=logged_out")
         .on_error(move |error, parts| failure_page(&error_pages, error, parts));
     let layer = links.attach(layer);

@@ -16,7 +16,9 @@ use line_login::{Config, ConfigBuilder, Friendship, LineLoginLayer, LineUser};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{MemoryStore, Session, SessionStore};
+use line_login::store::AnySessionStore;
+use line_login::store::attempts::AttemptStore;
+use tower_sessions::{Session, SessionStore};
 use url::Url;
 
 #[derive(Clone, Debug)]
@@ -216,8 +218,9 @@ type LayerHook = Box<dyn FnOnce(LineLoginLayer) -> LineLoginLayer + Send>;
 type ConfigHook = Box<dyn FnOnce(ConfigBuilder) -> ConfigBuilder + Send>;
 
 /// How to build the app under test.
-pub struct AppOptions<S = MemoryStore> {
+pub struct AppOptions<S = AnySessionStore> {
     pub store: S,
+    pub attempts: Option<Arc<dyn AttemptStore>>,
     pub same_site: SameSite,
     pub https_redirect: bool,
     pub redirect_suffix: &'static str,
@@ -226,10 +229,11 @@ pub struct AppOptions<S = MemoryStore> {
     pub links: Option<MemoryLinks<String>>,
 }
 
-impl Default for AppOptions<MemoryStore> {
+impl Default for AppOptions<AnySessionStore> {
     fn default() -> Self {
         Self {
-            store: MemoryStore::default(),
+            store: AnySessionStore::memory(),
+            attempts: None,
             same_site: SameSite::Lax,
             https_redirect: false,
             redirect_suffix: "",
@@ -244,6 +248,7 @@ impl<S> AppOptions<S> {
     pub fn store<T>(self, store: T) -> AppOptions<T> {
         AppOptions {
             store,
+            attempts: self.attempts,
             same_site: self.same_site,
             https_redirect: self.https_redirect,
             redirect_suffix: self.redirect_suffix,
@@ -265,6 +270,12 @@ impl<S> AppOptions<S> {
     ) -> Self {
         self.layer = Some(Box::new(f));
         self
+    }
+    /// Shares `store`'s sessions and attempts (several instances of one site).
+    pub fn shared(self, store: AnySessionStore) -> AppOptions<AnySessionStore> {
+        let mut options = self.store(store.clone());
+        options.attempts = Some(store.attempts());
+        options
     }
     pub fn links(mut self, links: MemoryLinks<String>) -> Self {
         self.links = Some(links);
@@ -317,6 +328,9 @@ where
     }
     let config = builder.build().expect("valid test configuration");
     let mut layer = LineLoginLayer::new(config.clone()).expect("layer builds");
+    if let Some(attempts) = options.attempts {
+        layer = layer.attempt_store(attempts);
+    }
     if let Some(links) = options.links {
         layer = layer.member_links(links, MemberInSession("member_id"));
     }

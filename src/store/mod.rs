@@ -1,7 +1,12 @@
-//! Choosing the tower-sessions store at start-up from one URL (`SESSION_STORE_URL`): in memory,
-//! Redis or PostgreSQL behind one [`AnySessionStore`], so several instances of a site can share
-//! sessions. The storing itself is tower-sessions' (memory), tower-sessions-redis-store's and
-//! tower-sessions-sqlx-store's; this module only picks, connects and bounds them in time.
+//! Choosing the stores at start-up from one URL (`SESSION_STORE_URL`): in memory, Redis or
+//! PostgreSQL behind one [`AnySessionStore`], so several instances of a site share sessions, and
+//! the [attempt store](attempts) on the same connection ([`AnySessionStore::attempts`]), so a
+//! login started on one instance finishes on another and its code is spent once.
+//!
+//! Whatever the backend, a session deleted by a logout (or replaced when a login cycles its id)
+//! stays deleted: `save` only updates an existing record and only `create` inserts, so a request
+//! that loaded the session before the delete cannot write it back. A second `save` of a record
+//! this process has just written unchanged is skipped, so one login step is one write.
 //!
 //! ```no_run
 //! use line_login::{Config, LineLoginLayer, session::session_layer, store};
@@ -12,19 +17,28 @@
 //! let sessions = store::session_store_from_env().await?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/", axum::routing::get(|| async { "home" }))
-//!     .layer(LineLoginLayer::new(config.clone())?)
+//!     .layer(LineLoginLayer::new(config.clone())?.attempt_store(sessions.attempts()))
 //!     .layer(session_layer(sessions, &config));
 //! # let _ = app;
 //! # Ok(()) }
 //! ```
 
+pub mod attempts;
+mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "redis-store")]
+mod redis;
+
+use std::collections::HashMap;
 use std::fmt;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
-use tower_sessions::{MemoryStore, SessionStore};
+use tower_sessions::SessionStore;
 use url::Url;
 
 #[cfg(feature = "redis-store")]
@@ -34,6 +48,9 @@ use tower_sessions_redis_store::{
 };
 #[cfg(feature = "postgres")]
 use tower_sessions_sqlx_store::PostgresStore;
+
+use attempts::{AttemptStore, MemoryAttempts};
+use memory::MemorySessions;
 
 /// The environment variable [`session_store_from_env`] reads.
 pub const SESSION_STORE_URL_VAR: &str = "SESSION_STORE_URL";
@@ -214,7 +231,10 @@ impl StoreOptions {
 }
 
 /// A tower-sessions store chosen at run time: in memory, Redis or PostgreSQL. Clones share the
-/// same store (the same memory, the same connection pool).
+/// same store (the same memory, the same connection pool), and [`AnySessionStore::attempts`] the
+/// attempt store on the same backend.
+///
+/// A deleted session is never recreated by a later `save` (see the [module docs](self)).
 ///
 /// Every operation is bounded by the command timeout, so a store outage answers 503 quickly
 /// instead of hanging; the Redis pool reconnects by itself, so service resumes when Redis is
@@ -225,17 +245,72 @@ impl StoreOptions {
 #[derive(Clone)]
 pub struct AnySessionStore {
     inner: Inner,
+    attempts: Arc<dyn AttemptStore>,
     location: String,
     command_timeout: Duration,
+    recent: Arc<RecentWrites>,
 }
 
 #[derive(Clone)]
 enum Inner {
-    Memory(MemoryStore),
+    Memory(MemorySessions),
     #[cfg(feature = "redis-store")]
     Redis(RedisStore<WithOptions<Pool>>),
     #[cfg(feature = "postgres")]
-    Postgres(PostgresStore),
+    Postgres(postgres::PgSessions),
+}
+
+/// How long a record this process wrote stays "just written": a `save` of it unchanged within
+/// this window is skipped (tower-sessions saves again on the way out what the layer already
+/// saved). Skipping only delays the idle-expiry extension by at most this much.
+pub const SESSION_REWRITE_SKIP_WINDOW: Duration = Duration::from_secs(30);
+/// Records remembered as just written, at most; past it the memory is cleared.
+const RECENT_WRITES_MAX: usize = 10_000;
+
+/// Digests of the records this process wrote last, to skip saving them again unchanged.
+#[derive(Default)]
+struct RecentWrites(Mutex<HashMap<Id, (u64, Instant)>>);
+
+impl RecentWrites {
+    fn digest(record: &Record) -> u64 {
+        use std::hash::{BuildHasher as _, Hasher as _};
+        // Keyed per process: the digest only has to tell this process's own writes apart.
+        static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+            std::sync::OnceLock::new();
+        let mut hasher = KEYS.get_or_init(Default::default).build_hasher();
+        let mut entries: Vec<_> = record.data.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        for (key, value) in entries {
+            hasher.write(key.as_bytes());
+            hasher.write(value.to_string().as_bytes());
+            hasher.write_u8(0);
+        }
+        hasher.finish()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, (u64, Instant)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn wrote(&self, record: &Record) {
+        let digest = Self::digest(record);
+        let mut recent = self.lock();
+        if recent.len() >= RECENT_WRITES_MAX {
+            recent.clear();
+        }
+        recent.insert(record.id, (digest, Instant::now()));
+    }
+
+    fn is_unchanged(&self, record: &Record) -> bool {
+        let digest = Self::digest(record);
+        self.lock().get(&record.id).is_some_and(|(written, at)| {
+            *written == digest && at.elapsed() < SESSION_REWRITE_SKIP_WINDOW
+        })
+    }
+
+    fn forget(&self, id: &Id) {
+        self.lock().remove(id);
+    }
 }
 
 impl fmt::Debug for AnySessionStore {
@@ -255,12 +330,31 @@ impl Default for AnySessionStore {
 }
 
 impl AnySessionStore {
-    /// A new, empty in-memory store.
+    /// A new, empty in-memory store (sessions and attempts), for one instance.
     pub fn memory() -> Self {
         Self {
-            inner: Inner::Memory(MemoryStore::default()),
+            inner: Inner::Memory(MemorySessions::default()),
+            attempts: Arc::new(MemoryAttempts::default()),
             location: "memory".to_owned(),
             command_timeout: STORE_COMMAND_TIMEOUT,
+            recent: Arc::default(),
+        }
+    }
+
+    /// The attempt store on the same backend and connection: give it to
+    /// [`crate::LineLoginLayer::attempt_store`]. Every instance of a site must use the same one,
+    /// or a login started on one instance cannot finish on another.
+    pub fn attempts(&self) -> Arc<dyn AttemptStore> {
+        self.attempts.clone()
+    }
+
+    /// How many session records the in-memory store holds (expired ones not yet swept
+    /// included); `None` for a shared store.
+    pub async fn memory_len(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Memory(store) => Some(store.len().await),
+            #[cfg(any(feature = "redis-store", feature = "postgres"))]
+            _ => None,
         }
     }
 
@@ -281,16 +375,22 @@ impl AnySessionStore {
         &self.location
     }
 
-    /// Deletes expired sessions. Only PostgreSQL keeps them (Redis expires keys itself; the
-    /// memory store drops them when read); run this now and then, e.g. hourly, with PostgreSQL.
+    /// Deletes expired sessions. PostgreSQL keeps them until this runs (Redis expires keys
+    /// itself; the memory store also sweeps every few hundred writes); run it now and then,
+    /// e.g. hourly, with PostgreSQL. Expired attempts are purged by the attempt store itself.
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match &self.inner {
+            Inner::Memory(store) => {
+                store.delete_expired().await;
+                Ok(())
+            }
             #[cfg(feature = "postgres")]
             Inner::Postgres(store) => {
                 use tower_sessions::ExpiredDeletion;
-                self.bounded(store.delete_expired()).await
+                self.bounded(store.inner().delete_expired()).await
             }
-            _ => Ok(()),
+            #[cfg(feature = "redis-store")]
+            Inner::Redis(_) => Ok(()),
         }
     }
 
@@ -322,17 +422,24 @@ impl SessionStore for AnySessionStore {
             Inner::Redis(store) => self.bounded(store.create(record)).await,
             #[cfg(feature = "postgres")]
             Inner::Postgres(store) => self.bounded(store.create(record)).await,
-        }
+        }?;
+        self.recent.wrote(record);
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        if self.recent.is_unchanged(record) {
+            return Ok(());
+        }
         match &self.inner {
             Inner::Memory(store) => store.save(record).await,
             #[cfg(feature = "redis-store")]
             Inner::Redis(store) => self.bounded(store.save(record)).await,
             #[cfg(feature = "postgres")]
             Inner::Postgres(store) => self.bounded(store.save(record)).await,
-        }
+        }?;
+        self.recent.wrote(record);
+        Ok(())
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
@@ -346,6 +453,7 @@ impl SessionStore for AnySessionStore {
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
+        self.recent.forget(session_id);
         match &self.inner {
             Inner::Memory(store) => store.delete(session_id).await,
             #[cfg(feature = "redis-store")]
@@ -407,7 +515,7 @@ pub async fn session_store_from_url_with(
     })?;
     let secrets = Secrets::of(&parsed);
     let location = redact_url(&parsed);
-    let inner = match parsed.scheme() {
+    let (inner, attempts) = match parsed.scheme() {
         "redis" => connect_redis(raw, &location, &secrets, options).await?,
         "postgres" | "postgresql" => connect_postgres(raw, &location, &secrets, options).await?,
         other => {
@@ -418,8 +526,10 @@ pub async fn session_store_from_url_with(
     };
     let store = AnySessionStore {
         inner,
+        attempts,
         location,
         command_timeout: options.command_timeout,
+        recent: Arc::default(),
     };
     tracing::info!(store = %store.kind(), location = %store.location, "session store ready");
     Ok(store)
@@ -431,7 +541,7 @@ async fn connect_redis(
     location: &str,
     secrets: &Secrets,
     options: &StoreOptions,
-) -> Result<Inner, StoreError> {
+) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, ReconnectPolicy};
     use tower_sessions_redis_store::fred::types::Builder;
     use tower_sessions_redis_store::fred::types::config::Options;
@@ -470,13 +580,17 @@ async fn connect_redis(
         let _ = tokio::time::timeout(options.command_timeout, pool.quit()).await;
         return Err(failed(reason));
     }
+    let attempts = Arc::new(redis::RedisAttempts::new(
+        pool.clone(),
+        options.command_timeout,
+    ));
     // While Redis is down, commands fail at once instead of queueing until it is back.
     let client = pool.with_options(&Options {
         fail_fast: true,
         timeout: Some(options.command_timeout),
         ..Options::default()
     });
-    Ok(Inner::Redis(RedisStore::new(client)))
+    Ok((Inner::Redis(RedisStore::new(client)), attempts))
 }
 
 #[cfg(not(feature = "redis-store"))]
@@ -498,7 +612,7 @@ async fn connect_postgres(
     location: &str,
     secrets: &Secrets,
     options: &StoreOptions,
-) -> Result<Inner, StoreError> {
+) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     use std::str::FromStr;
 
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -534,13 +648,37 @@ async fn connect_postgres(
         reason: secrets.scrub(&reason),
     };
     match migrated {
-        Ok(Ok(())) => Ok(Inner::Postgres(store)),
-        Ok(Err(error)) => Err(migrate_failed(error.to_string())),
-        Err(_) => Err(migrate_failed(format!(
-            "no answer within {} ms",
-            options.connect_timeout.as_millis()
-        ))),
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(migrate_failed(error.to_string())),
+        Err(_) => {
+            return Err(migrate_failed(format!(
+                "no answer within {} ms",
+                options.connect_timeout.as_millis()
+            )));
+        }
     }
+    let attempts = tokio::time::timeout(
+        options.connect_timeout,
+        postgres::PgAttempts::migrate(pool.clone(), &options.postgres_schema),
+    )
+    .await;
+    let attempts = match attempts {
+        Ok(Ok(attempts)) => attempts,
+        Ok(Err(error)) => return Err(migrate_failed(error.to_string())),
+        Err(_) => {
+            return Err(migrate_failed(format!(
+                "no answer within {} ms",
+                options.connect_timeout.as_millis()
+            )));
+        }
+    };
+    let sessions = postgres::PgSessions::new(
+        store,
+        pool,
+        &options.postgres_schema,
+        &options.postgres_table,
+    );
+    Ok((Inner::Postgres(sessions), Arc::new(attempts)))
 }
 
 #[cfg(not(feature = "postgres"))]

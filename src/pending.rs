@@ -1,0 +1,227 @@
+//! Pending attempts between the redirect to LINE and its callback: the browser cookie that binds
+//! them to the browser that started them, and their sealing for the [attempt store](AttemptStore).
+//!
+//! A browser gets a random 256-bit key in a `SameSite=Lax` cookie. An attempt is stored under
+//! digests of that key and its `state`, and encrypted (AES-256-GCM) with a key derived from both,
+//! so only a callback that brings the same cookie *and* the attempt's state can find and open it,
+//! and a copy of the store reveals no nonce, PKCE verifier or return path. Taking is the store's
+//! atomic single-use take. No session is written before the callback succeeds.
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce as AeadNonce, UnboundKey};
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::hkdf::{HKDF_SHA256, KeyType, Salt};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use time::OffsetDateTime;
+
+use crate::authorize::{ATTEMPT_TTL, LoginAttempt};
+use crate::callback::CallbackError;
+use crate::state::verify_state;
+use crate::store::attempts::{AttemptKey, AttemptStore, AttemptStoreError};
+
+/// The cookie that binds pending attempts to the browser that started them.
+pub const ATTEMPT_COOKIE: &str = "line_login_attempt";
+/// Random bytes in a browser key.
+const BROWSER_KEY_BYTES: usize = 32;
+/// Domain separation for the derivations below.
+const HKDF_SALT: &[u8] = b"line-login pending attempt v1";
+
+/// A browser's attempt-cookie value. Secret: with a `state` it opens that browser's attempts.
+#[derive(Clone)]
+pub(crate) struct BrowserKey(String);
+
+impl std::fmt::Debug for BrowserKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BrowserKey([redacted])")
+    }
+}
+
+impl BrowserKey {
+    pub(crate) fn random() -> Self {
+        let mut bytes = [0u8; BROWSER_KEY_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// The key in a cookie value, if it has the shape of one of ours.
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        let decoded = URL_SAFE_NO_PAD.decode(value).ok()?;
+        (decoded.len() == BROWSER_KEY_BYTES).then(|| Self(value.to_owned()))
+    }
+
+    pub(crate) fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The store key of the attempt with `state`, and the AEAD key that seals it.
+    /// `None` only if the crypto library refuses its own parameters.
+    fn derive(&self, state: &str) -> Option<(AttemptKey, LessSafeKey)> {
+        let browser_digest = digest(
+            &SHA256,
+            [HKDF_SALT, b"/browser/", self.0.as_bytes()].concat().as_slice(),
+        );
+        let prk = Salt::new(HKDF_SHA256, HKDF_SALT).extract(
+            [self.0.as_bytes(), b"\0", state.as_bytes()]
+                .concat()
+                .as_slice(),
+        );
+        let mut id = [0u8; 32];
+        let mut key = [0u8; 32];
+        prk.expand(&[b"attempt id"], Len32).ok()?.fill(&mut id).ok()?;
+        prk.expand(&[b"attempt key"], Len32).ok()?.fill(&mut key).ok()?;
+        let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).ok()?);
+        Some((AttemptKey::new(hex(browser_digest.as_ref()), hex(&id)), sealing))
+    }
+}
+
+struct Len32;
+
+impl KeyType for Len32 {
+    fn len(&self) -> usize {
+        32
+    }
+}
+
+fn codec_error(error: impl std::error::Error + Send + Sync + 'static) -> AttemptStoreError {
+    AttemptStoreError::Backend {
+        kind: "codec",
+        source: Box::new(error),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a callback's attempt could not be taken.
+#[derive(Debug)]
+pub(crate) enum TakeError {
+    /// Refused as a callback: unknown state, expired attempt, no cookie.
+    Callback(CallbackError),
+    /// The store failed: 503, nothing changed.
+    Store(AttemptStoreError),
+}
+
+/// Seals `attempt` and stores it for `browser`, expiring with the attempt.
+pub(crate) async fn put(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    attempt: &LoginAttempt,
+    now: OffsetDateTime,
+) -> Result<(), AttemptStoreError> {
+    let (key, sealing) = browser
+        .derive(attempt.state().expose_secret())
+        .ok_or_else(|| codec_error(aws_lc_rs::error::Unspecified))?;
+    let mut sealed = serde_json::to_vec(attempt).map_err(codec_error)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    sealing
+        .seal_in_place_append_tag(
+            AeadNonce::assume_unique_for_key(nonce),
+            Aad::from(key.attempt().as_bytes()),
+            &mut sealed,
+        )
+        .map_err(codec_error)?;
+    let mut record = nonce.to_vec();
+    record.append(&mut sealed);
+    let expires_at = attempt.created_at + ATTEMPT_TTL;
+    store.put(&key, &record, expires_at, now).await
+}
+
+/// Takes, once, the attempt of `browser` whose state is `state`, and opens it. Exactly one of any
+/// number of concurrent callbacks with the same cookie and state gets it.
+pub(crate) async fn take(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    state: &str,
+    now: OffsetDateTime,
+) -> Result<LoginAttempt, TakeError> {
+    let unknown = || TakeError::Callback(CallbackError::UnknownState);
+    let (key, sealing) = browser.derive(state).ok_or_else(unknown)?;
+    let record = store
+        .take(&key, now)
+        .await
+        .map_err(TakeError::Store)?
+        .ok_or_else(unknown)?;
+    if record.len() < NONCE_LEN {
+        return Err(unknown());
+    }
+    let (nonce, sealed) = record.split_at(NONCE_LEN);
+    let nonce = AeadNonce::try_assume_unique_for_key(nonce).map_err(|_| unknown())?;
+    let mut sealed = sealed.to_vec();
+    let plain = sealing
+        .open_in_place(nonce, Aad::from(key.attempt().as_bytes()), &mut sealed)
+        .map_err(|_| unknown())?;
+    let attempt: LoginAttempt = serde_json::from_slice(plain).map_err(|_| unknown())?;
+    // The digest lookup already matched; the state check itself is the crate's one check.
+    verify_state(attempt.state().expose_secret(), state).map_err(|_| unknown())?;
+    if attempt.is_expired(now) {
+        return Err(TakeError::Callback(CallbackError::ExpiredAttempt));
+    }
+    Ok(attempt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authorize::AttemptPurpose;
+    use crate::config::Config;
+    use crate::store::attempts::MemoryAttempts;
+
+    fn attempt(now: OffsetDateTime) -> LoginAttempt {
+        let config = Config::builder("1234567890", "secret", "https://example.com/cb")
+            .build()
+            .unwrap();
+        LoginAttempt::new(&config, "/".to_owned(), AttemptPurpose::Login, now)
+    }
+
+    #[tokio::test]
+    async fn only_the_same_browser_with_the_same_state_takes_an_attempt_once() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        let a = attempt(now);
+        let state = a.state().expose_secret().to_owned();
+        put(&store, &browser, &a, now).await.unwrap();
+        let other = BrowserKey::random();
+        assert!(matches!(
+            take(&store, &other, &state, now).await,
+            Err(TakeError::Callback(CallbackError::UnknownState))
+        ));
+        assert!(take(&store, &browser, "another-state", now).await.is_err());
+        let taken = take(&store, &browser, &state, now).await.unwrap();
+        assert_eq!(taken.return_to(), "/");
+        assert!(take(&store, &browser, &state, now).await.is_err(), "single use");
+    }
+
+    #[tokio::test]
+    async fn the_stored_record_reveals_no_secret_of_the_attempt() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        let a = attempt(now);
+        put(&store, &browser, &a, now).await.unwrap();
+        let (key, _) = browser.derive(a.state().expose_secret()).unwrap();
+        let raw = store.take(&key, now).await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        for secret in [
+            a.state().expose_secret(),
+            a.nonce().expose_secret(),
+            a.pkce_verifier.expose_secret(),
+            browser.expose_secret(),
+        ] {
+            assert!(!text.contains(secret));
+        }
+        assert!(!key.browser().contains(browser.expose_secret()));
+    }
+
+    #[test]
+    fn a_browser_key_must_have_the_right_shape() {
+        let key = BrowserKey::random();
+        assert!(BrowserKey::parse(key.expose_secret()).is_some());
+        assert!(BrowserKey::parse("short").is_none());
+        assert!(BrowserKey::parse(&"a".repeat(200)).is_none());
+        assert!(BrowserKey::parse("").is_none());
+    }
+}

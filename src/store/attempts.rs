@@ -1,0 +1,274 @@
+//! The attempt store: where pending login and link attempts wait for LINE's callback, apart from
+//! sessions. It holds opaque sealed records (see [`crate::pending`]) under a key derived from the
+//! browser's attempt cookie and the attempt's `state`, expires them with the attempt, keeps at
+//! most [`PENDING_ATTEMPTS_MAX`] per browser, and hands each one out once: of any number of
+//! concurrent [`AttemptStore::take`]s of one key, exactly one gets the record.
+//!
+//! Implementations: [`MemoryAttempts`] (one process), Redis (one Lua script per operation) and
+//! PostgreSQL (`DELETE ... RETURNING`), the last two reached through
+//! [`crate::store::AnySessionStore::attempts`] so one URL configures both stores.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+pub use crate::authorize::PENDING_ATTEMPTS_MAX;
+
+/// How many browsers the in-memory store tracks at most; past it, the browser whose newest
+/// attempt is oldest is dropped (after expired ones), so a flood cannot grow memory without bound.
+pub const MEMORY_ATTEMPT_BROWSERS_MAX: usize = 100_000;
+
+/// Where one sealed attempt lives: the browser it belongs to and the attempt itself, both
+/// one-way digests (neither the cookie nor the `state` can be recovered from them).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AttemptKey {
+    browser: String,
+    attempt: String,
+}
+
+impl AttemptKey {
+    pub(crate) fn new(browser: String, attempt: String) -> Self {
+        Self { browser, attempt }
+    }
+
+    /// The browser's digest (hex): every attempt of one browser shares it.
+    pub fn browser(&self) -> &str {
+        &self.browser
+    }
+
+    /// The attempt's digest (hex), unique per browser and `state`.
+    pub fn attempt(&self) -> &str {
+        &self.attempt
+    }
+}
+
+impl fmt::Debug for AttemptKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Digests, but still a handle on a pending login: show only a prefix.
+        write!(f, "AttemptKey({}…)", &self.attempt[..8.min(self.attempt.len())])
+    }
+}
+
+/// Why the attempt store failed. The layer answers 503 and changes nothing.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AttemptStoreError {
+    /// The backend refused or failed the operation.
+    #[error("the {kind} attempt store failed")]
+    Backend {
+        /// `memory`, `redis` or `postgres`.
+        kind: &'static str,
+        /// The backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The backend did not answer in time.
+    #[error("the {kind} attempt store did not answer within {millis} ms")]
+    Timeout {
+        /// `memory`, `redis` or `postgres`.
+        kind: &'static str,
+        /// The command timeout.
+        millis: u128,
+    },
+}
+
+/// A store of pending attempts. Implement the two methods; both must be atomic per key.
+///
+/// ```
+/// use line_login::store::attempts::{AttemptStore, MemoryAttempts};
+/// let store = MemoryAttempts::default();
+/// # let _: &dyn AttemptStore = &store;
+/// ```
+#[async_trait]
+pub trait AttemptStore: Send + Sync + 'static {
+    /// Stores `sealed` under `key` until `expires_at`, then keeps only the
+    /// [`PENDING_ATTEMPTS_MAX`] newest attempts of `key`'s browser. `now` is the layer's clock.
+    async fn put(
+        &self,
+        key: &AttemptKey,
+        sealed: &[u8],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), AttemptStoreError>;
+
+    /// Removes and returns the record under `key` if it has not expired at `now`. Atomic: of any
+    /// number of concurrent calls with one key, across processes, at most one gets `Some`.
+    async fn take(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>, AttemptStoreError>;
+}
+
+#[async_trait]
+impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
+    async fn put(
+        &self,
+        key: &AttemptKey,
+        sealed: &[u8],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), AttemptStoreError> {
+        (**self).put(key, sealed, expires_at, now).await
+    }
+
+    async fn take(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+        (**self).take(key, now).await
+    }
+}
+
+/// Attempts in this process's memory: for one instance. Expired attempts are swept on every
+/// [`AttemptStore::put`], and at most [`MEMORY_ATTEMPT_BROWSERS_MAX`] browsers are tracked.
+/// Clones share the same memory.
+#[derive(Clone, Default)]
+pub struct MemoryAttempts {
+    browsers: Arc<Mutex<HashMap<String, Vec<MemoryAttempt>>>>,
+}
+
+struct MemoryAttempt {
+    attempt: String,
+    sealed: Vec<u8>,
+    expires_at: OffsetDateTime,
+}
+
+impl fmt::Debug for MemoryAttempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryAttempts")
+            .field("pending", &self.len())
+            .finish()
+    }
+}
+
+impl MemoryAttempts {
+    /// How many attempts are stored, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    /// Whether no attempt is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<MemoryAttempt>>> {
+        // A panic while holding the lock leaves a consistent map: every change is one call.
+        self.browsers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl AttemptStore for MemoryAttempts {
+    async fn put(
+        &self,
+        key: &AttemptKey,
+        sealed: &[u8],
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), AttemptStoreError> {
+        let mut browsers = self.lock();
+        browsers.retain(|_, attempts| {
+            attempts.retain(|a| a.expires_at > now);
+            !attempts.is_empty()
+        });
+        if browsers.len() >= MEMORY_ATTEMPT_BROWSERS_MAX && !browsers.contains_key(&key.browser) {
+            let oldest = browsers
+                .iter()
+                .min_by_key(|(_, attempts)| attempts.iter().map(|a| a.expires_at).max())
+                .map(|(browser, _)| browser.clone());
+            if let Some(oldest) = oldest {
+                browsers.remove(&oldest);
+            }
+        }
+        let attempts = browsers.entry(key.browser.clone()).or_default();
+        attempts.retain(|a| a.attempt != key.attempt);
+        attempts.push(MemoryAttempt {
+            attempt: key.attempt.clone(),
+            sealed: sealed.to_vec(),
+            expires_at,
+        });
+        if attempts.len() > PENDING_ATTEMPTS_MAX {
+            let excess = attempts.len() - PENDING_ATTEMPTS_MAX;
+            attempts.drain(..excess);
+        }
+        Ok(())
+    }
+
+    async fn take(
+        &self,
+        key: &AttemptKey,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+        let mut browsers = self.lock();
+        let Some(attempts) = browsers.get_mut(&key.browser) else {
+            return Ok(None);
+        };
+        let taken = attempts
+            .iter()
+            .position(|a| a.attempt == key.attempt)
+            .map(|index| attempts.remove(index));
+        if attempts.is_empty() {
+            browsers.remove(&key.browser);
+        }
+        Ok(taken.filter(|a| a.expires_at > now).map(|a| a.sealed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(browser: &str, attempt: &str) -> AttemptKey {
+        AttemptKey::new(browser.to_owned(), attempt.to_owned())
+    }
+
+    fn at(minutes: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000) + time::Duration::minutes(minutes)
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_taken_once() {
+        let store = MemoryAttempts::default();
+        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
+        assert_eq!(store.take(&key("b", "a"), at(1)).await.unwrap(), Some(b"x".to_vec()));
+        assert_eq!(store.take(&key("b", "a"), at(1)).await.unwrap(), None);
+        assert!(store.is_empty());
+    }
+
+    #[tokio::test]
+    async fn another_browser_cannot_take_it() {
+        let store = MemoryAttempts::default();
+        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
+        assert_eq!(store.take(&key("c", "a"), at(1)).await.unwrap(), None);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_expired_attempt_is_not_handed_out_and_is_swept() {
+        let store = MemoryAttempts::default();
+        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
+        assert_eq!(store.take(&key("b", "a"), at(10)).await.unwrap(), None);
+        store.put(&key("b", "c"), b"x", at(10), at(0)).await.unwrap();
+        store.put(&key("d", "e"), b"x", at(21), at(11)).await.unwrap();
+        assert_eq!(store.len(), 1, "the expired attempt was swept");
+    }
+
+    #[tokio::test]
+    async fn a_browser_keeps_only_its_newest_attempts() {
+        let store = MemoryAttempts::default();
+        for i in 0..=PENDING_ATTEMPTS_MAX {
+            store.put(&key("b", &i.to_string()), b"x", at(10), at(0)).await.unwrap();
+        }
+        assert_eq!(store.len(), PENDING_ATTEMPTS_MAX);
+        assert_eq!(store.take(&key("b", "0"), at(1)).await.unwrap(), None);
+        assert!(store.take(&key("b", "1"), at(1)).await.unwrap().is_some());
+    }
+}
