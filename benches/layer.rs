@@ -109,7 +109,7 @@ async fn fixture() -> Fixture {
         )
         .await
         .unwrap();
-    let cookie = set_cookie(&response, "line_login_session").expect("session cookie");
+    let cookie = set_cookie(&response, "line_login_attempt").expect("attempt cookie");
     let authorize = response.headers()[header::LOCATION]
         .to_str()
         .unwrap()

@@ -51,6 +51,8 @@ struct Row {
     store: &'static str,
     in_flight: usize,
     report: LoadReport,
+    /// Session and attempt store operations per full login (start, callback, `/me`).
+    ops_per_login: f64,
 }
 
 async fn run_store(
@@ -98,11 +100,15 @@ async fn run_store(
         );
     }
     let mut rows = Vec::new();
+    let shared = name == "memory";
     for &in_flight in in_flights {
+        let before = driver::store_operations(&a, &b, shared);
         let report = driver::run_load(&sim, &a, &b, logins, in_flight, RUN_DEADLINE).await;
+        let ops = driver::store_operations(&a, &b, shared) - before;
         rows.push(Row {
             store: name,
             in_flight,
+            ops_per_login: ops as f64 / report.logins.max(1) as f64,
             report,
         });
     }
@@ -184,16 +190,17 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     println!(
-        "| store | in flight | logins/s | whole login p50 (ms) | whole login p99 (ms) | server-side p50 (ms) | server-side p99 (ms) | ok | mix-ups | 5xx | other failures |"
+        "| store | in flight | logins/s | store ops per login | whole login p50 (ms) | whole login p99 (ms) | server-side p50 (ms) | server-side p99 (ms) | ok | mix-ups | 5xx | other failures |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
         let r = &row.report;
         println!(
-            "| {} | {} | {:.0} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
             row.store,
             row.in_flight,
             r.logins_per_sec(),
+            row.ops_per_login,
             ms(quantile(&r.whole, 0.50)),
             ms(quantile(&r.whole, 0.99)),
             ms(quantile(&r.server, 0.50)),

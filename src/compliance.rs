@@ -188,10 +188,11 @@ const STATE: ItemSpec = ItemSpec {
     title: "A random state per authorization request, verified",
     guideline: "Generate an unguessable state for every authorization request, keep it on the \
                 server side, and verify it when LINE redirects back.",
-    how: "Every login attempt gets 256 bits from the OS CSPRNG, kept in the server-side session \
-          (at most 5 pending attempts, 10 minutes each); the callback compares it in constant \
-          time and refuses a missing, unknown, duplicated, oversized or expired state before any \
-          token request.",
+    how: "Every login attempt gets 256 bits from the OS CSPRNG, kept server-side in the attempt \
+          store, sealed and bound to the browser's attempt cookie (at most 5 pending attempts per \
+          browser, 10 minutes each); the callback finds it only with the same cookie and state, \
+          checks the state in constant time, and refuses a missing, unknown, duplicated, \
+          oversized or expired state before any token request.",
     tests: &[
         unit!(
             "src/authorize.rs",
@@ -247,12 +248,24 @@ const CODES_ONCE: ItemSpec = ItemSpec {
     id: "codes_once",
     title: "Authorization codes used once",
     guideline: "Use each authorization code only once, even when the token request fails.",
-    how: "The attempt is removed from the session, and the session saved, before the token \
-          request: a replayed callback is refused without calling LINE. The simulator burns a \
-          code at its first exchange, as LINE does.",
+    how: "The attempt is taken from the attempt store atomically (a Lua script on Redis, \
+          DELETE ... RETURNING on PostgreSQL) before the token request: of any number of \
+          concurrent copies of a callback, on any instance, exactly one reaches LINE. The \
+          simulator burns a code at its first exchange, as LINE does.",
     tests: &[
         it!(layer, replayed_callback_is_rejected),
-        unit!("src/callback.rs", an_attempt_is_taken_once),
+        unit!(
+            "src/pending.rs",
+            only_the_same_browser_with_the_same_state_takes_an_attempt_once
+        ),
+        it!(
+            instances,
+            redis_parallel_copies_of_one_callback_make_exactly_one_token_request
+        ),
+        it!(
+            instances,
+            postgres_parallel_copies_of_one_callback_make_exactly_one_token_request
+        ),
         it!(simulator, a_code_is_single_use),
         it!(simulator, a_failed_exchange_burns_the_code),
     ],

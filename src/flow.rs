@@ -136,11 +136,11 @@ pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginEr
             state,
         } => {
             // The attempt ends here whatever it was: taking it spends it in the store.
-            if let Some(state) = state {
-                match take_attempt(ctx, &state, now).await {
-                    Err(LoginError::AttemptStore(error)) => return Err(error.into()),
-                    Ok(_) | Err(_) => {}
-                }
+            // A store failure is the one outcome that must not pass as a cancellation.
+            if let Some(state) = state
+                && let Err(LoginError::AttemptStore(error)) = take_attempt(ctx, &state, now).await
+            {
+                return Err(error.into());
             }
             tracing::info!(error = code.as_str(), "LINE redirected back with an error");
             if code == AuthorizationErrorCode::AccessDenied

@@ -20,8 +20,7 @@ use crate::callback::CallbackError;
 use crate::state::verify_state;
 use crate::store::attempts::{AttemptKey, AttemptStore, AttemptStoreError};
 
-/// The cookie that binds pending attempts to the browser that started them.
-pub const ATTEMPT_COOKIE: &str = "line_login_attempt";
+pub(crate) use crate::session::ATTEMPT_COOKIE_NAME as ATTEMPT_COOKIE;
 /// Random bytes in a browser key.
 const BROWSER_KEY_BYTES: usize = 32;
 /// Domain separation for the derivations below.
@@ -59,7 +58,9 @@ impl BrowserKey {
     fn derive(&self, state: &str) -> Option<(AttemptKey, LessSafeKey)> {
         let browser_digest = digest(
             &SHA256,
-            [HKDF_SALT, b"/browser/", self.0.as_bytes()].concat().as_slice(),
+            [HKDF_SALT, b"/browser/", self.0.as_bytes()]
+                .concat()
+                .as_slice(),
         );
         let prk = Salt::new(HKDF_SHA256, HKDF_SALT).extract(
             [self.0.as_bytes(), b"\0", state.as_bytes()]
@@ -68,10 +69,19 @@ impl BrowserKey {
         );
         let mut id = [0u8; 32];
         let mut key = [0u8; 32];
-        prk.expand(&[b"attempt id"], Len32).ok()?.fill(&mut id).ok()?;
-        prk.expand(&[b"attempt key"], Len32).ok()?.fill(&mut key).ok()?;
+        prk.expand(&[b"attempt id"], Len32)
+            .ok()?
+            .fill(&mut id)
+            .ok()?;
+        prk.expand(&[b"attempt key"], Len32)
+            .ok()?
+            .fill(&mut key)
+            .ok()?;
         let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).ok()?);
-        Some((AttemptKey::new(hex(browser_digest.as_ref()), hex(&id)), sealing))
+        Some((
+            AttemptKey::new(hex(browser_digest.as_ref()), hex(&id)),
+            sealing,
+        ))
     }
 }
 
@@ -140,7 +150,7 @@ pub(crate) async fn take(
     let unknown = || TakeError::Callback(CallbackError::UnknownState);
     let (key, sealing) = browser.derive(state).ok_or_else(unknown)?;
     let record = store
-        .take(&key, now)
+        .take(&key)
         .await
         .map_err(TakeError::Store)?
         .ok_or_else(unknown)?;
@@ -192,7 +202,10 @@ mod tests {
         assert!(take(&store, &browser, "another-state", now).await.is_err());
         let taken = take(&store, &browser, &state, now).await.unwrap();
         assert_eq!(taken.return_to(), "/");
-        assert!(take(&store, &browser, &state, now).await.is_err(), "single use");
+        assert!(
+            take(&store, &browser, &state, now).await.is_err(),
+            "single use"
+        );
     }
 
     #[tokio::test]
@@ -203,7 +216,7 @@ mod tests {
         let a = attempt(now);
         put(&store, &browser, &a, now).await.unwrap();
         let (key, _) = browser.derive(a.state().expose_secret()).unwrap();
-        let raw = store.take(&key, now).await.unwrap().unwrap();
+        let raw = store.take(&key).await.unwrap().unwrap();
         let text = String::from_utf8_lossy(&raw);
         for secret in [
             a.state().expose_secret(),

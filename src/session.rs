@@ -17,6 +17,9 @@ pub(crate) const TOKENS_KEY: &str = "line_login.tokens";
 
 /// The name of the session cookie set by [`session_layer`].
 pub const SESSION_COOKIE_NAME: &str = "line_login_session";
+/// The cookie that binds pending login attempts to the browser that started them: `SameSite=Lax`,
+/// `HttpOnly`, on the layer's routes only, for as long as an attempt lives. The layer sets it.
+pub const ATTEMPT_COOKIE_NAME: &str = "line_login_attempt";
 /// How long an idle logged-in session lives.
 pub const SESSION_IDLE_TTL: time::Duration = time::Duration::days(7);
 

@@ -206,7 +206,7 @@ async fn redis_outage_answers_503_logs_nobody_in_and_service_resumes_by_itself()
     let json = Browser::json_client();
     let answer = json.get(&a.url("/auth/line/login")).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(answer.json()["error"], "session_store_unavailable");
+    assert_eq!(answer.json()["error"], "attempt_store_unavailable");
 
     redis.restart().await;
 
@@ -318,4 +318,348 @@ fn the_mixup_checks_catch_a_wrong_user_a_wrong_session_or_a_wrong_return_path() 
     assert!(driver::check_return(7, Some("/done/7")).is_ok());
     assert!(driver::check_return(7, Some("/done/8")).is_err());
     assert!(driver::check_return(7, None).is_err());
+}
+
+// Single use and final on shared stores: races run as races, repeated.
+
+/// Rounds of each race: one that passed once proves little.
+const RACE_ROUNDS: usize = 20;
+/// Copies of one callback sent at once.
+const CALLBACK_COPIES: usize = 8;
+/// Clients that keep writing to a session while its owner logs out.
+const RACING_CLIENTS: usize = 16;
+
+/// 8 copies of one callback at once, split over both instances, in 20 rounds (every other round
+/// from a browser that is already logged in, so the winner cycles an existing session): exactly
+/// one token request per round, exactly one login, the others refused with 400, and the winner
+/// stays logged in.
+async fn parallel_copies_of_one_callback_make_exactly_one_token_request(a: &TestApp, b: &TestApp) {
+    let user = a.first_user();
+    let other = a.sim.users()[1].user_id.clone();
+    for round in 0..RACE_ROUNDS {
+        let browser = Browser::new();
+        if round % 2 == 1 {
+            a.login(&browser, &other).await;
+            assert_eq!(a.who(&browser).await, Some(other.clone()));
+        }
+        let authorize = a.start_login(&browser, "").await;
+        let callback = a.consent(&authorize, a.choice(&user)).await;
+        let before = a.sim.requests(Endpoint::Token);
+        let copies = (0..CALLBACK_COPIES).map(|i| {
+            let target = if i % 2 == 0 { a } else { b };
+            let url = on_port(&callback, port_of(target));
+            let browser = &browser;
+            async move { browser.get_cross_site(&url).await }
+        });
+        let answers = futures_util::future::join_all(copies).await;
+        let spent = a.sim.requests(Endpoint::Token) - before;
+        assert_eq!(spent, 1, "round {round}: the code was sent {spent} times");
+        let logged_in = answers
+            .iter()
+            .filter(|x| x.status == StatusCode::SEE_OTHER)
+            .count();
+        assert_eq!(logged_in, 1, "round {round}: {logged_in} copies logged in");
+        for answer in &answers {
+            assert!(
+                matches!(
+                    answer.status,
+                    StatusCode::SEE_OTHER | StatusCode::BAD_REQUEST
+                ),
+                "round {round}: {} {}",
+                answer.status,
+                answer.body
+            );
+        }
+        assert_eq!(a.who(&browser).await, Some(user.clone()), "round {round}");
+        assert_eq!(b.who(&browser).await, Some(user.clone()), "round {round}");
+    }
+}
+
+/// While 16 clients holding a copy of a logged-in cookie keep writing to its session on both
+/// instances (an app handler and login starts), its owner logs out; afterwards the old cookie
+/// opens nothing on either instance. 20 rounds.
+async fn logout_raced_by_in_flight_requests_stays_final(a: &TestApp, b: &TestApp) {
+    let user = a.first_user();
+    for round in 0..RACE_ROUNDS {
+        let owner = Browser::new();
+        a.login(&owner, &user).await;
+        let cookie = owner.cookie(SESSION_COOKIE_NAME).expect("a session cookie");
+        let clients: Vec<Browser> = (0..RACING_CLIENTS)
+            .map(|_| {
+                let client = Browser::new();
+                client.set_cookie(SESSION_COOKIE_NAME, &cookie);
+                client
+            })
+            .collect();
+        let racing = clients.iter().enumerate().map(|(i, client)| {
+            let target = if i % 2 == 0 { a } else { b };
+            async move {
+                for step in 0..4 {
+                    let path = if step % 2 == 0 {
+                        "/touch"
+                    } else {
+                        "/auth/line/login"
+                    };
+                    client.get(&target.url(path)).await;
+                }
+            }
+        });
+        let logout = async {
+            tokio::time::sleep(Duration::from_millis(2 * (round as u64 % 5))).await;
+            let answer = owner.post(&a.url("/auth/line/logout")).await;
+            assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        };
+        futures_util::future::join(futures_util::future::join_all(racing), logout).await;
+        let replay = Browser::new();
+        replay.set_cookie(SESSION_COOKIE_NAME, &cookie);
+        assert_eq!(
+            a.who(&replay).await,
+            None,
+            "round {round}: resurrected on A"
+        );
+        assert_eq!(
+            b.who(&replay).await,
+            None,
+            "round {round}: resurrected on B"
+        );
+        for client in &clients {
+            assert_eq!(a.who(client).await, None, "round {round}: a racing client");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_parallel_copies_of_one_callback_make_exactly_one_token_request() {
+    let store = AnySessionStore::memory();
+    let (a, b) = two_instances(store.clone(), store).await;
+    parallel_copies_of_one_callback_make_exactly_one_token_request(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_parallel_copies_of_one_callback_make_exactly_one_token_request() {
+    let redis = RedisServer::start().await;
+    let (a, b) = two_instances(
+        driver::redis_store(&redis, &patient()).await,
+        driver::redis_store(&redis, &patient()).await,
+    )
+    .await;
+    parallel_copies_of_one_callback_make_exactly_one_token_request(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_parallel_copies_of_one_callback_make_exactly_one_token_request() {
+    let schema = driver::unique_schema();
+    let (a, b) = two_instances(
+        driver::postgres_store(&schema, &patient()).await,
+        driver::postgres_store(&schema, &patient()).await,
+    )
+    .await;
+    parallel_copies_of_one_callback_make_exactly_one_token_request(&a, &b).await;
+    driver::drop_schema(&schema).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_logout_raced_by_in_flight_requests_stays_final() {
+    let store = AnySessionStore::memory();
+    let (a, b) = two_instances(store.clone(), store).await;
+    logout_raced_by_in_flight_requests_stays_final(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_logout_raced_by_in_flight_requests_stays_final() {
+    let redis = RedisServer::start().await;
+    let (a, b) = two_instances(
+        driver::redis_store(&redis, &patient()).await,
+        driver::redis_store(&redis, &patient()).await,
+    )
+    .await;
+    logout_raced_by_in_flight_requests_stays_final(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_logout_raced_by_in_flight_requests_stays_final() {
+    let schema = driver::unique_schema();
+    let (a, b) = two_instances(
+        driver::postgres_store(&schema, &patient()).await,
+        driver::postgres_store(&schema, &patient()).await,
+    )
+    .await;
+    logout_raced_by_in_flight_requests_stays_final(&a, &b).await;
+    driver::drop_schema(&schema).await;
+}
+
+/// 1,000 logins across two instances, every callback sent twice at once: no code spent twice,
+/// nobody mixed up, exactly one token request per login.
+async fn thousand_logins_with_doubled_callbacks(
+    store_a: AnySessionStore,
+    store_b: AnySessionStore,
+) {
+    const LOGINS: usize = 1000;
+    const IN_FLIGHT: usize = 50;
+    let sim = Simulator::start().await.expect("simulator starts");
+    let a = driver::start_instance(&sim, store_a).await;
+    let b = driver::start_instance(&sim, store_b).await;
+    let report = driver::run_load_with(
+        &sim,
+        &a,
+        &b,
+        LOGINS,
+        IN_FLIGHT,
+        Duration::from_secs(300),
+        true,
+    )
+    .await;
+    assert_eq!(report.double_spends, 0, "{:?}", report.failure_samples);
+    assert_eq!(report.mixups, 0, "{:?}", report.failure_samples);
+    assert!(report.is_clean(), "{:?}", report.failure_samples);
+    assert_eq!(sim.requests(Endpoint::Token), LOGINS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_thousand_logins_with_every_callback_sent_twice_spend_each_code_once() {
+    let redis = RedisServer::start().await;
+    thousand_logins_with_doubled_callbacks(
+        driver::redis_store(&redis, &patient()).await,
+        driver::redis_store(&redis, &patient()).await,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_thousand_logins_with_every_callback_sent_twice_spend_each_code_once() {
+    let schema = driver::unique_schema();
+    thousand_logins_with_doubled_callbacks(
+        driver::postgres_store(&schema, &patient()).await,
+        driver::postgres_store(&schema, &patient()).await,
+    )
+    .await;
+    driver::drop_schema(&schema).await;
+}
+
+/// Anonymous login starts on `app` write no session, only attempts that expire with the attempt.
+async fn flood_of_login_starts(app: &TestApp, starts: usize) {
+    for _ in 0..starts {
+        let browser = Browser::new();
+        let answer = browser
+            .get(&app.url(&format!("/auth/line/login?return_to=/{}", "x".repeat(1000))))
+            .await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER);
+        assert!(
+            browser.cookie(SESSION_COOKIE_NAME).is_none(),
+            "an anonymous login start sets no session cookie"
+        );
+    }
+}
+
+#[tokio::test]
+async fn memory_flood_of_anonymous_login_starts_leaves_nothing_once_the_attempts_expire() {
+    use line_login::store::attempts::MemoryAttempts;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let sessions = AnySessionStore::memory();
+    let attempts = MemoryAttempts::default();
+    let offset = Arc::new(AtomicI64::new(0));
+    let mut options = AppOptions::default()
+        .store(sessions.clone())
+        .layer(moved_clock(offset.clone()));
+    options.attempts = Some(Arc::new(attempts.clone()));
+    let sim = Simulator::start().await.expect("simulator starts");
+    let app = start_app_on(sim, options).await;
+    flood_of_login_starts(&app, 2000).await;
+    assert_eq!(attempts.len(), 2000);
+    assert_eq!(
+        sessions.memory_len().await,
+        Some(0),
+        "no session was created"
+    );
+    offset.store(11 * 60, Ordering::SeqCst);
+    flood_of_login_starts(&app, 1).await;
+    assert_eq!(attempts.len(), 1, "the expired attempts were swept");
+    assert_eq!(sessions.memory_len().await, Some(0));
+}
+
+#[tokio::test]
+async fn redis_flood_of_anonymous_login_starts_writes_only_keys_that_expire_with_the_attempt() {
+    let redis = RedisServer::start().await;
+    let store = driver::redis_store(&redis, &defaults()).await;
+    let sim = Simulator::start().await.expect("simulator starts");
+    let app = start_app_on(sim, AppOptions::default().shared(store)).await;
+    flood_of_login_starts(&app, 300).await;
+    let keys = redis_cli(&redis, &["--scan"]);
+    let keys: Vec<&str> = keys.lines().collect();
+    assert_eq!(
+        keys.len(),
+        600,
+        "one hash and one order key per browser, nothing else"
+    );
+    for key in keys {
+        assert!(key.starts_with("line_login:attempts:{"), "{key}");
+        let ttl: i64 = redis_cli(&redis, &["pttl", key]).trim().parse().unwrap();
+        assert!(
+            ttl > 0 && ttl <= 10 * 60 * 1000,
+            "{key} expires with its attempt, not in {ttl} ms"
+        );
+    }
+}
+
+#[tokio::test]
+async fn postgres_flood_of_anonymous_login_starts_leaves_nothing_once_the_attempts_expire() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let schema = driver::unique_schema();
+    let store = driver::postgres_store(&schema, &defaults()).await;
+    let offset = Arc::new(AtomicI64::new(0));
+    let options = AppOptions::default()
+        .shared(store)
+        .layer(moved_clock(offset.clone()));
+    let sim = Simulator::start().await.expect("simulator starts");
+    let app = start_app_on(sim, options).await;
+    flood_of_login_starts(&app, 300).await;
+    let pool = driver::postgres_pool().await;
+    let count = |table: &'static str| {
+        let pool = pool.clone();
+        let schema = schema.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM \"{schema}\".\"{table}\""))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("line_login_attempt").await, 300);
+    assert_eq!(count("session").await, 0, "no session was created");
+    offset.store(11 * 60, Ordering::SeqCst);
+    flood_of_login_starts(&app, 1).await;
+    let started = Instant::now();
+    while count("line_login_attempt").await != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "expired attempts were not purged"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    driver::drop_schema(&schema).await;
+}
+
+/// A layer clock running `offset` seconds ahead of the real one.
+fn moved_clock(
+    offset: std::sync::Arc<std::sync::atomic::AtomicI64>,
+) -> impl FnOnce(line_login::LineLoginLayer) -> line_login::LineLoginLayer + Send + 'static {
+    move |layer| {
+        layer.clock(move || {
+            let seconds = offset.load(std::sync::atomic::Ordering::SeqCst);
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds)
+        })
+    }
+}
+
+fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
+    let url = redis.url();
+    let output = std::process::Command::new("redis-cli")
+        .arg("-u")
+        .arg(&url)
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8(output.stdout).unwrap()
 }

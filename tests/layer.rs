@@ -309,13 +309,53 @@ async fn strict_session_cookie_is_reported_as_a_misconfiguration() {
     })
     .await;
     let browser = Browser::new();
+    // A browser that has a session: its cookie (SameSite=Strict) stays behind on LINE's
+    // cross-site redirect back, while the attempt cookie (Lax) comes.
+    app.login(&browser, &app.first_user()).await;
+    let tokens_before = app.sim.requests(Endpoint::Token);
     let authorize = app.start_login(&browser, "").await;
     let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
     let answer = browser.as_json().get_cross_site(&callback).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(answer.json()["error"], "session_cookie_misconfigured");
     assert!(answer.json()["retry_url"].is_string());
+    assert_eq!(app.sim.requests(Endpoint::Token), tokens_before);
+}
+
+#[tokio::test]
+async fn head_of_the_callback_is_refused_and_leaves_the_attempt_usable() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    for url in [callback.clone(), app.url("/auth/line/login")] {
+        let answer = browser.send_head(&url).await;
+        assert_eq!(answer, StatusCode::METHOD_NOT_ALLOWED, "HEAD {url}");
+    }
     assert_no_token_request(&app);
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+}
+
+#[tokio::test]
+async fn an_error_callback_spends_its_attempt() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let state = query(&callback)["state"].clone();
+    let error = app.url(&format!(
+        "/auth/line/callback?error=ACCESS_DENIED&state={state}"
+    ));
+    assert_eq!(
+        browser.get_cross_site(&error).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_no_token_request(&app);
+    assert_nobody_logged_in(&app, &browser).await;
 }
 
 #[tokio::test]
@@ -530,13 +570,24 @@ async fn session_store_outage_fails_closed_with_503() {
     let store = SwitchableStore::default();
     let app = start_app_with(AppOptions::default().store(store.clone())).await;
     let browser = Browser::json_client();
+    let other = app.sim.users()[1].user_id.clone();
+    app.login(&browser, &other).await;
+    let tokens_before = app.sim.requests(Endpoint::Token);
     let authorize = app.start_login(&browser, "").await;
     let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
     store.down.store(true, Ordering::SeqCst);
     let answer = browser.get_cross_site(&callback).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.json()["error"], "session_store_unavailable");
-    assert_no_token_request(&app);
+    // The attempt (in its own store) was taken and its code spent once; nothing was stored.
+    assert_eq!(app.sim.requests(Endpoint::Token), tokens_before + 1);
+    assert!(
+        !answer
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("line_login_session=")),
+        "no session cookie for a session that was never stored"
+    );
     let me = browser.get(&app.url("/me")).await;
     assert_eq!(
         me.status,
@@ -544,13 +595,19 @@ async fn session_store_outage_fails_closed_with_503() {
         "protected routes fail closed"
     );
     store.down.store(false, Ordering::SeqCst);
-    assert_nobody_logged_in(&app, &browser).await;
+    assert_eq!(
+        app.who(&browser).await,
+        Some(other),
+        "the failed login changed nothing"
+    );
 }
 
 #[tokio::test]
 async fn session_id_is_cycled_at_login() {
     let app = start_app().await;
     let browser = Browser::new();
+    let other = app.sim.users()[1].user_id.clone();
+    app.login(&browser, &other).await;
     let authorize = app.start_login(&browser, "").await;
     let before = browser
         .cookie("line_login_session")
@@ -698,6 +755,15 @@ async fn session_cookie_is_httponly_lax_and_not_secure_over_http() {
     let app = start_app().await;
     let browser = Browser::new();
     app.start_login(&browser, "").await;
+    assert!(
+        browser.cookie("line_login_session").is_none(),
+        "starting a login writes no session"
+    );
+    let (same_site, http_only, secure) = browser.cookie_attributes("line_login_attempt").unwrap();
+    assert_eq!(same_site.as_deref(), Some("Lax"));
+    assert!(http_only);
+    assert!(!secure);
+    app.login(&browser, &app.first_user()).await;
     let (same_site, http_only, secure) = browser.cookie_attributes("line_login_session").unwrap();
     assert_eq!(same_site.as_deref(), Some("Lax"));
     assert!(http_only);
@@ -713,6 +779,20 @@ async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     .await;
     let browser = Browser::new();
     let answer = browser.get(&app.url("/auth/line/login")).await;
+    let cookies = answer.set_cookies();
+    let attempt = cookies
+        .iter()
+        .find(|c| c.starts_with("line_login_attempt="))
+        .expect("attempt cookie");
+    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/auth/line"] {
+        assert!(attempt.contains(attribute), "{attempt}");
+    }
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    // The test server speaks plain http; the cookie attributes follow the configured https.
+    let answer = browser
+        .get_cross_site(&callback.replacen("https://", "http://", 1))
+        .await;
     let cookies = answer.set_cookies();
     let session = cookies
         .iter()

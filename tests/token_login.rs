@@ -29,11 +29,15 @@ async fn liff_id_token_logs_the_session_in() {
 async fn token_login_cycles_the_session_id() {
     let app = start_app().await;
     let browser = Browser::new();
-    app.start_login(&browser, "").await;
+    let other = app.sim.users()[1].user_id.clone();
+    app.login(&browser, &other).await;
     let before = browser.cookie("line_login_session").unwrap();
     let token = app.sim.issue_es256_id_token(&app.first_user(), None);
     token_login(&app, &browser, serde_json::json!({ "id_token": token })).await;
     assert_ne!(browser.cookie("line_login_session").unwrap(), before);
+    let stale = Browser::json_client();
+    stale.set_cookie("line_login_session", &before);
+    assert_eq!(app.who(&stale).await, None, "the old id is gone");
 }
 
 #[tokio::test]

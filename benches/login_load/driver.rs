@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
@@ -14,6 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use line_login::simulator::{ConsentChoice, Simulator};
 use line_login::store::AnySessionStore;
+use line_login::store::attempts::{AttemptKey, AttemptStore, AttemptStoreError};
 use line_login::{LineLoginLayer, LineUser};
 use tokio::sync::Semaphore;
 use tower_sessions::Session;
@@ -25,6 +27,7 @@ const TAG_KEY: &str = "load_test.tag";
 const SERVER_TIME_HEADER: &str = "x-server-time-us";
 /// The session cookie's name.
 const SESSION_COOKIE: &str = line_login::session::SESSION_COOKIE_NAME;
+const ATTEMPT_COOKIE: &str = line_login::session::ATTEMPT_COOKIE_NAME;
 /// Per-request client timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -32,7 +35,35 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Instance {
     pub base: String,
     pub port: u16,
+    /// Attempt store operations this instance made.
+    pub attempt_ops: Arc<AtomicUsize>,
+    /// Its session store (operations counted by the store; clones share the count).
+    pub sessions: AnySessionStore,
     server: tokio::task::JoinHandle<()>,
+}
+
+/// An attempt store that counts the operations that reach it.
+struct CountingAttempts {
+    inner: Arc<dyn AttemptStore>,
+    ops: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl AttemptStore for CountingAttempts {
+    async fn put(
+        &self,
+        key: &AttemptKey,
+        sealed: &[u8],
+        expires_at: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<(), AttemptStoreError> {
+        self.ops.fetch_add(1, Ordering::Relaxed);
+        self.inner.put(key, sealed, expires_at, now).await
+    }
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+        self.ops.fetch_add(1, Ordering::Relaxed);
+        self.inner.take(key).await
+    }
 }
 
 /// Where an instance listens, cheap to clone into a task.
@@ -40,6 +71,17 @@ pub struct Instance {
 pub struct Target {
     pub base: String,
     pub port: u16,
+}
+
+/// Store operations (sessions and attempts) made by `a` and `b` so far; a session store shared by
+/// both (the memory store's clones) is counted once.
+pub fn store_operations(a: &Instance, b: &Instance, shared_store: bool) -> usize {
+    let sessions = if shared_store {
+        a.sessions.operations()
+    } else {
+        a.sessions.operations() + b.sessions.operations()
+    };
+    sessions + a.attempt_ops.load(Ordering::Relaxed) + b.attempt_ops.load(Ordering::Relaxed)
 }
 
 impl Instance {
@@ -96,6 +138,12 @@ async fn me(user: LineUser, session: Session) -> Response {
 /// Starts an app instance for `sim` on a free loopback port, with its sessions in `store`.
 /// Its redirect URI is its own `/auth/line/callback`.
 pub async fn start_instance(sim: &Simulator, store: AnySessionStore) -> Instance {
+    let attempt_ops = Arc::new(AtomicUsize::new(0));
+    let attempts = Arc::new(CountingAttempts {
+        inner: store.attempts(),
+        ops: attempt_ops.clone(),
+    });
+    let sessions = store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free loopback port");
@@ -111,7 +159,7 @@ pub async fn start_instance(sim: &Simulator, store: AnySessionStore) -> Instance
         .layer(
             LineLoginLayer::new(config.clone())
                 .expect("layer builds")
-                .attempt_store(store.attempts()),
+                .attempt_store(attempts),
         )
         .layer(axum::middleware::from_fn(plant_tag))
         .layer(line_login::session::session_layer(store, &config))
@@ -119,7 +167,13 @@ pub async fn start_instance(sim: &Simulator, store: AnySessionStore) -> Instance
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.ok();
     });
-    Instance { base, port, server }
+    Instance {
+        base,
+        port,
+        attempt_ops,
+        sessions,
+        server,
+    }
 }
 
 /// What a run measured.
@@ -131,6 +185,8 @@ pub struct LoadReport {
     pub succeeded: usize,
     /// Logins that ended as somebody else, or in somebody else's session.
     pub mixups: usize,
+    /// Callbacks sent twice at once that logged in twice (the code spent twice).
+    pub double_spends: usize,
     /// Answers with a 5xx status.
     pub server_errors: usize,
     /// Every other failure (first few kept as text).
@@ -157,6 +213,7 @@ impl LoadReport {
     pub fn is_clean(&self) -> bool {
         self.succeeded == self.logins
             && self.mixups == 0
+            && self.double_spends == 0
             && self.server_errors == 0
             && self.other_failures == 0
     }
@@ -175,6 +232,7 @@ pub fn quantile(samples: &[Duration], q: f64) -> Duration {
 
 enum Failure {
     Mixup(String),
+    DoubleSpend(String),
     ServerError(String),
     Other(String),
 }
@@ -189,6 +247,8 @@ struct Answer {
     status: StatusCode,
     location: Option<String>,
     session_cookie: Option<String>,
+    /// The attempt cookie set by a login start.
+    attempt_cookie: Option<String>,
     /// Time spent inside the app, from its timing header.
     server_time: Duration,
     body: String,
@@ -199,11 +259,27 @@ async fn send(
     url: &str,
     cookie: Option<&str>,
 ) -> Result<Answer, Failure> {
+    send_with(client, url, cookie, None).await
+}
+
+async fn send_with(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: Option<&str>,
+    attempt_cookie: Option<&str>,
+) -> Result<Answer, Failure> {
     let mut request = client
         .get(url)
         .header(header::ACCEPT, HeaderValue::from_static("application/json"));
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={cookie}"));
+    let cookies: Vec<String> = [
+        cookie.map(|c| format!("{SESSION_COOKIE}={c}")),
+        attempt_cookie.map(|c| format!("{ATTEMPT_COOKIE}={c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !cookies.is_empty() {
+        request = request.header(header::COOKIE, cookies.join("; "));
     }
     let response = request
         .send()
@@ -215,14 +291,18 @@ async fn send(
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let session_cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| cookie::Cookie::parse(v.to_owned()).ok())
-        .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_owned());
+    let set_cookie = |name: &str| {
+        response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| cookie::Cookie::parse(v.to_owned()).ok())
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+    };
+    let session_cookie = set_cookie(SESSION_COOKIE);
+    let attempt_cookie = set_cookie(ATTEMPT_COOKIE);
     let server_time = response
         .headers()
         .get(SERVER_TIME_HEADER)
@@ -238,6 +318,7 @@ async fn send(
         status,
         location,
         session_cookie,
+        attempt_cookie,
         server_time,
         body,
     })
@@ -275,6 +356,7 @@ async fn one_login(
     second: &Target,
     n: usize,
     user_id: &str,
+    twice: bool,
 ) -> Result<Timing, Failure> {
     let started = Instant::now();
     let mut server = Duration::ZERO;
@@ -290,9 +372,11 @@ async fn one_login(
     )
     .await?;
     server += login.server_time;
-    let (Some(authorize), Some(cookie)) = (login.location, login.session_cookie) else {
+    let (Some(authorize), Some(cookie), Some(attempt)) =
+        (login.location, login.session_cookie, login.attempt_cookie)
+    else {
         return Err(Failure::Other(format!(
-            "login {n}: {} without a redirect and a session cookie: {}",
+            "login {n}: {} without a redirect, a session cookie and an attempt cookie: {}",
             login.status, login.body
         )));
     };
@@ -306,7 +390,33 @@ async fn one_login(
         .set_port(Some(second.port))
         .map_err(|()| Failure::Other(format!("login {n}: cannot move the callback")))?;
 
-    let back = send(client, callback.as_str(), Some(&cookie)).await?;
+    let back = if twice {
+        // The same callback twice at once (a double click, a prefetch, an attacker): exactly
+        // one may reach LINE's token endpoint; the other is refused.
+        let (one, two) = futures_util::future::join(
+            send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)),
+            send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)),
+        )
+        .await;
+        let (one, two) = (one?, two?);
+        match (one.status, two.status) {
+            (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER) => {
+                return Err(Failure::DoubleSpend(format!(
+                    "login {n}: both copies of the callback logged in"
+                )));
+            }
+            (StatusCode::SEE_OTHER, _) => one,
+            (_, StatusCode::SEE_OTHER) => two,
+            _ => {
+                return Err(Failure::Other(format!(
+                    "login {n}: neither copy of the callback logged in: {} {}",
+                    one.body, two.body
+                )));
+            }
+        }
+    } else {
+        send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)).await?
+    };
     server += back.server_time;
     if back.status != StatusCode::SEE_OTHER {
         return Err(Failure::Other(format!(
@@ -354,6 +464,19 @@ pub async fn run_load(
     in_flight: usize,
     deadline: Duration,
 ) -> LoadReport {
+    run_load_with(sim, a, b, logins, in_flight, deadline, false).await
+}
+
+/// [`run_load`], sending every callback twice at once when `twice` is set.
+pub async fn run_load_with(
+    sim: &Simulator,
+    a: &Instance,
+    b: &Instance,
+    logins: usize,
+    in_flight: usize,
+    deadline: Duration,
+    twice: bool,
+) -> LoadReport {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
@@ -382,7 +505,7 @@ pub async fn run_load(
                     "login {n}: not started before the deadline"
                 )));
             }
-            one_login(client, sim, first, second, n, user).await
+            one_login(client, sim, first, second, n, user, twice).await
         }
     });
     let results = futures_util::future::join_all(runs).await;
@@ -402,6 +525,10 @@ pub async fn run_load(
             }
             Err(Failure::Mixup(text)) => {
                 report.mixups += 1;
+                text
+            }
+            Err(Failure::DoubleSpend(text)) => {
+                report.double_spends += 1;
                 text
             }
             Err(Failure::ServerError(text)) => {

@@ -48,7 +48,11 @@ impl AttemptKey {
 impl fmt::Debug for AttemptKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Digests, but still a handle on a pending login: show only a prefix.
-        write!(f, "AttemptKey({}…)", &self.attempt[..8.min(self.attempt.len())])
+        write!(
+            f,
+            "AttemptKey({}…)",
+            &self.attempt[..8.min(self.attempt.len())]
+        )
     }
 }
 
@@ -94,13 +98,10 @@ pub trait AttemptStore: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<(), AttemptStoreError>;
 
-    /// Removes and returns the record under `key` if it has not expired at `now`. Atomic: of any
-    /// number of concurrent calls with one key, across processes, at most one gets `Some`.
-    async fn take(
-        &self,
-        key: &AttemptKey,
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, AttemptStoreError>;
+    /// Removes and returns the record under `key`. Atomic: of any number of concurrent calls
+    /// with one key, across processes, at most one gets `Some`. A record past its expiry may be
+    /// returned or not (Redis drops it by itself); the caller checks the attempt's own expiry.
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError>;
 }
 
 #[async_trait]
@@ -115,12 +116,8 @@ impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
         (**self).put(key, sealed, expires_at, now).await
     }
 
-    async fn take(
-        &self,
-        key: &AttemptKey,
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
-        (**self).take(key, now).await
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+        (**self).take(key).await
     }
 }
 
@@ -202,11 +199,7 @@ impl AttemptStore for MemoryAttempts {
         Ok(())
     }
 
-    async fn take(
-        &self,
-        key: &AttemptKey,
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
         let mut browsers = self.lock();
         let Some(attempts) = browsers.get_mut(&key.browser) else {
             return Ok(None);
@@ -218,7 +211,7 @@ impl AttemptStore for MemoryAttempts {
         if attempts.is_empty() {
             browsers.remove(&key.browser);
         }
-        Ok(taken.filter(|a| a.expires_at > now).map(|a| a.sealed))
+        Ok(taken.map(|a| a.sealed))
     }
 }
 
@@ -237,27 +230,40 @@ mod tests {
     #[tokio::test]
     async fn an_attempt_is_taken_once() {
         let store = MemoryAttempts::default();
-        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
-        assert_eq!(store.take(&key("b", "a"), at(1)).await.unwrap(), Some(b"x".to_vec()));
-        assert_eq!(store.take(&key("b", "a"), at(1)).await.unwrap(), None);
+        store
+            .put(&key("b", "a"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.take(&key("b", "a")).await.unwrap(),
+            Some(b"x".to_vec())
+        );
+        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
         assert!(store.is_empty());
     }
 
     #[tokio::test]
     async fn another_browser_cannot_take_it() {
         let store = MemoryAttempts::default();
-        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
-        assert_eq!(store.take(&key("c", "a"), at(1)).await.unwrap(), None);
+        store
+            .put(&key("b", "a"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        assert_eq!(store.take(&key("c", "a")).await.unwrap(), None);
         assert_eq!(store.len(), 1);
     }
 
     #[tokio::test]
-    async fn an_expired_attempt_is_not_handed_out_and_is_swept() {
+    async fn an_expired_attempt_is_swept_by_the_next_put() {
         let store = MemoryAttempts::default();
-        store.put(&key("b", "a"), b"x", at(10), at(0)).await.unwrap();
-        assert_eq!(store.take(&key("b", "a"), at(10)).await.unwrap(), None);
-        store.put(&key("b", "c"), b"x", at(10), at(0)).await.unwrap();
-        store.put(&key("d", "e"), b"x", at(21), at(11)).await.unwrap();
+        store
+            .put(&key("b", "c"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        store
+            .put(&key("d", "e"), b"x", at(21), at(11))
+            .await
+            .unwrap();
         assert_eq!(store.len(), 1, "the expired attempt was swept");
     }
 
@@ -265,10 +271,13 @@ mod tests {
     async fn a_browser_keeps_only_its_newest_attempts() {
         let store = MemoryAttempts::default();
         for i in 0..=PENDING_ATTEMPTS_MAX {
-            store.put(&key("b", &i.to_string()), b"x", at(10), at(0)).await.unwrap();
+            store
+                .put(&key("b", &i.to_string()), b"x", at(10), at(0))
+                .await
+                .unwrap();
         }
         assert_eq!(store.len(), PENDING_ATTEMPTS_MAX);
-        assert_eq!(store.take(&key("b", "0"), at(1)).await.unwrap(), None);
-        assert!(store.take(&key("b", "1"), at(1)).await.unwrap().is_some());
+        assert_eq!(store.take(&key("b", "0")).await.unwrap(), None);
+        assert!(store.take(&key("b", "1")).await.unwrap().is_some());
     }
 }

@@ -36,9 +36,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use tower_sessions::SessionStore;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
-use tower_sessions::SessionStore;
 use url::Url;
 
 #[cfg(feature = "redis-store")]
@@ -269,7 +269,11 @@ const RECENT_WRITES_MAX: usize = 10_000;
 
 /// Digests of the records this process wrote last, to skip saving them again unchanged.
 #[derive(Default)]
-struct RecentWrites(Mutex<HashMap<Id, (u64, Instant)>>);
+struct RecentWrites {
+    records: Mutex<HashMap<Id, (u64, Instant)>>,
+    /// Operations (creates, saves, loads, deletes) that reached the backend.
+    operations: std::sync::atomic::AtomicUsize,
+}
 
 impl RecentWrites {
     fn digest(record: &Record) -> u64 {
@@ -289,7 +293,14 @@ impl RecentWrites {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, (u64, Instant)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn count(&self) {
+        self.operations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn wrote(&self, record: &Record) {
@@ -346,6 +357,15 @@ impl AnySessionStore {
     /// or a login started on one instance cannot finish on another.
     pub fn attempts(&self) -> Arc<dyn AttemptStore> {
         self.attempts.clone()
+    }
+
+    /// How many operations (creates, saves, loads, deletes) reached the backend since the store
+    /// was built, shared by clones; saves skipped as unchanged are not counted. For monitoring
+    /// and benchmarks.
+    pub fn operations(&self) -> usize {
+        self.recent
+            .operations
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many session records the in-memory store holds (expired ones not yet swept
@@ -416,6 +436,7 @@ impl AnySessionStore {
 #[async_trait]
 impl SessionStore for AnySessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.recent.count();
         match &self.inner {
             Inner::Memory(store) => store.create(record).await,
             #[cfg(feature = "redis-store")]
@@ -431,6 +452,7 @@ impl SessionStore for AnySessionStore {
         if self.recent.is_unchanged(record) {
             return Ok(());
         }
+        self.recent.count();
         match &self.inner {
             Inner::Memory(store) => store.save(record).await,
             #[cfg(feature = "redis-store")]
@@ -443,6 +465,7 @@ impl SessionStore for AnySessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
+        self.recent.count();
         match &self.inner {
             Inner::Memory(store) => store.load(session_id).await,
             #[cfg(feature = "redis-store")]
@@ -454,6 +477,7 @@ impl SessionStore for AnySessionStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         self.recent.forget(session_id);
+        self.recent.count();
         match &self.inner {
             Inner::Memory(store) => store.delete(session_id).await,
             #[cfg(feature = "redis-store")]
@@ -659,7 +683,11 @@ async fn connect_postgres(
     }
     let attempts = tokio::time::timeout(
         options.connect_timeout,
-        postgres::PgAttempts::migrate(pool.clone(), &options.postgres_schema),
+        postgres::PgAttempts::migrate(
+            pool.clone(),
+            &options.postgres_schema,
+            options.command_timeout,
+        ),
     )
     .await;
     let attempts = match attempts {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
@@ -56,7 +57,8 @@ impl SessionStore for PgSessions {
             self.table
         );
         loop {
-            let data = rmp_serde::to_vec(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let data = rmp_serde::to_vec(&*record)
+                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
             let inserted = sqlx::query(&insert)
                 .bind(record.id.to_string())
                 .bind(data)
@@ -78,7 +80,8 @@ impl SessionStore for PgSessions {
             "UPDATE {} SET data = $2, expiry_date = $3 WHERE id = $1",
             self.table
         );
-        let data = rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         sqlx::query(&update)
             .bind(record.id.to_string())
             .bind(data)
@@ -104,12 +107,17 @@ pub(crate) struct PgAttempts {
     pool: PgPool,
     table: String,
     last_purge: Arc<AtomicI64>,
+    command_timeout: Duration,
 }
 
 impl PgAttempts {
     /// Creates the attempt table in `schema` if missing (under an advisory lock, so instances
     /// starting together do not race).
-    pub(crate) async fn migrate(pool: PgPool, schema: &str) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn migrate(
+        pool: PgPool,
+        schema: &str,
+        command_timeout: Duration,
+    ) -> Result<Self, sqlx::Error> {
         let table = format!("\"{schema}\".\"{ATTEMPT_TABLE}\"");
         let mut tx = pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(7240431911)")
@@ -133,23 +141,38 @@ impl PgAttempts {
             pool,
             table,
             last_purge: Arc::new(AtomicI64::new(0)),
+            command_timeout,
         })
     }
 
     /// Deletes every attempt expired at `now`; returns how many.
     pub(crate) async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
-        let deleted = sqlx::query(&format!("DELETE FROM {} WHERE expires_at <= $1", self.table))
-            .bind(now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {} WHERE expires_at <= $1",
+            self.table
+        ))
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
         Ok(deleted)
     }
 
-    fn failed(error: sqlx::Error) -> AttemptStoreError {
-        AttemptStoreError::Backend {
-            kind: "postgres",
-            source: Box::new(error),
+    /// Runs `query` within the command timeout.
+    async fn bounded<T>(
+        &self,
+        query: impl Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, AttemptStoreError> {
+        match tokio::time::timeout(self.command_timeout, query).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(AttemptStoreError::Backend {
+                kind: "postgres",
+                source: Box::new(error),
+            }),
+            Err(_) => Err(AttemptStoreError::Timeout {
+                kind: "postgres",
+                millis: self.command_timeout.as_millis(),
+            }),
         }
     }
 }
@@ -180,16 +203,17 @@ impl AttemptStore for PgAttempts {
             )",
             t = self.table
         );
-        sqlx::query(&statement)
-            .bind(key.browser())
-            .bind(key.attempt())
-            .bind(sealed)
-            .bind(now)
-            .bind(expires_at)
-            .bind((PENDING_ATTEMPTS_MAX - 1) as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(Self::failed)?;
+        self.bounded(
+            sqlx::query(&statement)
+                .bind(key.browser())
+                .bind(key.attempt())
+                .bind(sealed)
+                .bind(now)
+                .bind(expires_at)
+                .bind((PENDING_ATTEMPTS_MAX - 1) as i64)
+                .execute(&self.pool),
+        )
+        .await?;
         let now_secs = now.unix_timestamp();
         let last = self.last_purge.load(Ordering::Relaxed);
         if now_secs - last >= ATTEMPT_PURGE_INTERVAL_SECS
@@ -208,23 +232,19 @@ impl AttemptStore for PgAttempts {
         Ok(())
     }
 
-    async fn take(
-        &self,
-        key: &AttemptKey,
-        now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
         let statement = format!(
             "DELETE FROM {} WHERE browser = $1 AND attempt = $2 RETURNING sealed, expires_at",
             self.table
         );
-        let taken: Option<(Vec<u8>, OffsetDateTime)> = sqlx::query_as(&statement)
-            .bind(key.browser())
-            .bind(key.attempt())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(Self::failed)?;
-        Ok(taken
-            .filter(|(_, expires_at)| *expires_at > now)
-            .map(|(sealed, _)| sealed))
+        let taken: Option<(Vec<u8>, OffsetDateTime)> = self
+            .bounded(
+                sqlx::query_as(&statement)
+                    .bind(key.browser())
+                    .bind(key.attempt())
+                    .fetch_optional(&self.pool),
+            )
+            .await?;
+        Ok(taken.map(|(sealed, _)| sealed))
     }
 }

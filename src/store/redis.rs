@@ -62,7 +62,12 @@ impl RedisAttempts {
         vec![base.clone(), format!("{base}:order")]
     }
 
-    async fn eval(&self, script: &str, keys: Vec<String>, args: Vec<Value>) -> Result<Value, AttemptStoreError> {
+    async fn eval(
+        &self,
+        script: &str,
+        keys: Vec<String>,
+        args: Vec<Value>,
+    ) -> Result<Value, AttemptStoreError> {
         let call = self.pool.eval::<Value, _, _, _>(script, keys, args);
         match tokio::time::timeout(self.command_timeout, call).await {
             Ok(Ok(value)) => Ok(value),
@@ -100,14 +105,14 @@ impl AttemptStore for RedisAttempts {
         Ok(())
     }
 
-    async fn take(
-        &self,
-        key: &AttemptKey,
-        _now: OffsetDateTime,
-    ) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
         // Redis expires the keys itself; the attempt's own expiry is checked again on opening.
         let value = self
-            .eval(TAKE_SCRIPT, Self::keys(key), vec![Value::from(key.attempt())])
+            .eval(
+                TAKE_SCRIPT,
+                Self::keys(key),
+                vec![Value::from(key.attempt())],
+            )
             .await?;
         Ok(match value {
             Value::Bytes(bytes) => Some(bytes.to_vec()),

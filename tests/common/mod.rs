@@ -12,12 +12,12 @@ use axum::{Json, Router};
 use line_login::extract::{LineSession, RequireLogin};
 use line_login::link::{MemberInSession, MemoryLinks};
 use line_login::simulator::{ConsentChoice, Simulator};
+use line_login::store::AnySessionStore;
+use line_login::store::attempts::AttemptStore;
 use line_login::{Config, ConfigBuilder, Friendship, LineLoginLayer, LineUser};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use tower_sessions::cookie::SameSite;
-use line_login::store::AnySessionStore;
-use line_login::store::attempts::AttemptStore;
 use tower_sessions::{Session, SessionStore};
 use url::Url;
 
@@ -198,6 +198,14 @@ impl Browser {
         self.send(self.client.get(url.clone()), &url, true).await
     }
 
+    /// A `HEAD` request with this browser's cookies; only the status matters.
+    pub async fn send_head(&self, url: &str) -> StatusCode {
+        let url = Url::parse(url).unwrap();
+        self.send(self.client.head(url.clone()), &url, false)
+            .await
+            .status
+    }
+
     pub async fn post(&self, url: &str) -> Answer {
         let url = Url::parse(url).unwrap();
         self.send(self.client.post(url.clone()), &url, false).await
@@ -343,6 +351,15 @@ where
     let app = Router::new()
         .route("/", get(|| async { "home" }))
         .route("/orders", get(|| async { "orders" }))
+        .route(
+            "/touch",
+            get(|session: Session| async move {
+                // An app handler that writes to the session on every request.
+                let touches: u64 = session.get("touches").await.ok().flatten().unwrap_or(0);
+                let _ = session.insert("touches", touches + 1).await;
+                "touched"
+            }),
+        )
         .route("/me", get(|user: LineUser| async move { Json(user) }))
         .route(
             "/maybe",
