@@ -38,7 +38,7 @@ fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
 
 fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
     let error = LoginError::SessionStore(error);
-    tracing::warn!(%error, "session store failed while reading the LINE user");
+    tracing::warn!(error = %crate::log_safe::Escaped(&error), "session store failed while reading the LINE user");
     error.render(crate::error::wants_json(&parts.headers), None)
 }
 

@@ -245,7 +245,7 @@ pub(crate) async fn fetch_friendship(shared: &Shared, token: &AccessToken, user:
         }
         Err(error) => {
             user.friendship.friend_flag = FriendFlag::Unknown;
-            tracing::warn!(%error, "friendship status unavailable; login continues");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "friendship status unavailable; login continues");
         }
     }
 }
@@ -280,7 +280,7 @@ pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
     if let Some(tokens) = session::tokens(ctx.session).await?
         && let Err(error) = ctx.shared.api.revoke(&tokens.access_token).await
     {
-        tracing::warn!(%error, "revoking the access token failed; logging out locally anyway");
+        tracing::warn!(error = %crate::log_safe::Escaped(&error), "revoking the access token failed; logging out locally anyway");
     }
     ctx.session.flush().await?;
     Ok(see_other(&ctx.shared.after_logout))

@@ -408,7 +408,7 @@ pub(crate) fn render_error(
     // One warn line per failure, without secrets: errors never carry codes, tokens or state.
     tracing::warn!(
         route = ?route,
-        error = %error,
+        error = %crate::log_safe::Escaped(&error),
         code = error.code(),
         status = error.status().as_u16(),
         "LINE login request failed"

@@ -15,6 +15,7 @@ mod flow;
 pub mod id_token;
 pub mod layer;
 pub mod link;
+mod log_safe;
 pub mod return_to;
 pub mod secret;
 pub mod session;
