@@ -716,11 +716,169 @@ async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     let cookies = answer.set_cookies();
     let session = cookies
         .iter()
-        .find(|c| c.starts_with("line_login_session="))
+        .find(|c| c.starts_with("__Host-line_login_session="))
         .expect("session cookie");
     assert!(session.contains("Secure"), "{session}");
     assert!(session.contains("HttpOnly"));
     assert!(session.contains("SameSite=Lax"));
+}
+
+/// Issue 15 item 6: with an https redirect URI the session cookie takes the `__Host-` prefix,
+/// with what browsers demand of it: `Secure`, `Path=/`, no `Domain`. Over plain http (local
+/// development) it keeps its plain name, since browsers refuse `__Host-` without `Secure`.
+#[tokio::test]
+async fn https_session_cookie_has_the_host_prefix_and_its_attributes() {
+    use line_login::session::{HOST_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, session_cookie_name};
+
+    let app = start_app_with(AppOptions {
+        https_redirect: true,
+        ..AppOptions::default()
+    })
+    .await;
+    assert_eq!(session_cookie_name(&app.config), HOST_SESSION_COOKIE_NAME);
+    let answer = Browser::new().get(&app.url("/auth/line/login")).await;
+    let cookie = answer
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("__Host-line_login_session="))
+        .expect("a __Host- session cookie");
+    let parsed = cookie::Cookie::parse(cookie.clone()).unwrap();
+    assert_eq!(parsed.secure(), Some(true), "{cookie}");
+    assert_eq!(parsed.path(), Some("/"), "{cookie}");
+    assert_eq!(parsed.domain(), None, "{cookie}");
+    assert!(
+        !answer
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("line_login_session=")),
+        "no cookie under the old name"
+    );
+    // Logins work with it (the test app is served over http behind the https redirect URI).
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app
+        .consent(&authorize, app.choice(&app.first_user()))
+        .await
+        .replacen("https://", "http://", 1);
+    let login = browser.get_cross_site(&callback).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+
+    let http = start_app().await;
+    assert_eq!(session_cookie_name(&http.config), SESSION_COOKIE_NAME);
+}
+
+/// Issue 15 item 6: the callback URL carries the code, so every answer on the layer's routes
+/// (redirects, HTML and JSON error pages, the app's own error page, token-login answers) says
+/// `Referrer-Policy: no-referrer` and `Cache-Control: no-store`.
+#[tokio::test]
+async fn every_answer_on_the_layers_routes_is_no_referrer_and_no_store() {
+    fn check(what: &str, answer: &common::Answer) {
+        let header = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{what} ({})",
+            answer.status
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-store"),
+            "{what} ({})",
+            answer.status
+        );
+    }
+
+    let app = start_app().await;
+    let user = app.first_user();
+    let browser = Browser::new();
+    let json = Browser::json_client();
+
+    check(
+        "login redirect",
+        &browser.get(&app.url("/auth/line/login")).await,
+    );
+    let long = format!("/auth/line/login?return_to={}", "x".repeat(5000));
+    check("login 400", &browser.get(&app.url(&long)).await);
+    check(
+        "login 405",
+        &browser.post(&app.url("/auth/line/login")).await,
+    );
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&user)).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    check("callback redirect after login", &answer);
+    check(
+        "replayed callback, HTML",
+        &browser.get_cross_site(&callback).await,
+    );
+    check(
+        "forged callback, JSON",
+        &json
+            .get_cross_site(&app.url("/auth/line/callback?code=a&state=b"))
+            .await,
+    );
+    check(
+        "cancelled on LINE",
+        &Browser::new()
+            .get_cross_site(&app.url("/auth/line/callback?error=ACCESS_DENIED&state=s"))
+            .await,
+    );
+    check(
+        "logout by GET",
+        &browser.get(&app.url("/auth/line/logout")).await,
+    );
+    check("logout", &browser.post(&app.url("/auth/line/logout")).await);
+    check(
+        "link disabled",
+        &browser.post(&app.url("/auth/line/link")).await,
+    );
+    let token = app.sim.issue_es256_id_token(&user, None);
+    let token_login = |body: serde_json::Value| {
+        let json = json.clone();
+        let url = app.url("/auth/line/token-login");
+        async move { json.post_with(&url, |r| r.json(&body)).await }
+    };
+    let ok = token_login(serde_json::json!({ "id_token": token })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    check("token login", &ok);
+    check(
+        "token login, bad token",
+        &token_login(serde_json::json!({ "id_token": "x.y.z" })).await,
+    );
+    check(
+        "token login, not JSON",
+        &json
+            .post_with(&app.url("/auth/line/token-login"), |r| r.body("id_token=x"))
+            .await,
+    );
+
+    // The app's own error page gets them too, whatever it set.
+    let custom = start_app_with(AppOptions::default().layer(|layer: LineLoginLayer| {
+        layer.on_error(|error, _parts| {
+            Some(
+                (
+                    error.status(),
+                    [("cache-control", "public, max-age=600")],
+                    "our own page",
+                )
+                    .into_response(),
+            )
+        })
+    }))
+    .await;
+    let answer = Browser::new()
+        .get_cross_site(&custom.url("/auth/line/callback?code=a&state=b"))
+        .await;
+    assert_eq!(answer.body, "our own page");
+    check("the app's own error page", &answer);
 }
 
 #[tokio::test]
