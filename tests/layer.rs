@@ -906,3 +906,57 @@ async fn login_route_rejects_other_methods() {
     let answer = Browser::new().post(&app.url("/auth/line/login")).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// Issue 15 item 7: behind `Router::nest`, an anonymous browser bounced to the login comes back
+/// to the page it asked for, nest prefix included, from both the `LineUser` extractor and the
+/// `RequireLogin` guard.
+#[tokio::test]
+async fn return_to_keeps_the_nest_prefix() {
+    use axum::Router;
+    use axum::routing::get;
+    use line_login::LineUser;
+    use line_login::extract::RequireLogin;
+
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .unwrap();
+    let shop = Router::new()
+        .route("/orders", get(|user: LineUser| async move { user.user_id }))
+        .merge(
+            Router::new()
+                .route("/cart", get(|| async { "cart" }))
+                .route_layer(RequireLogin),
+        );
+    let app = Router::new()
+        .nest("/shop", shop)
+        .layer(LineLoginLayer::new(config.clone()).unwrap())
+        .layer(line_login::session::session_layer(
+            MemoryStore::default(),
+            &config,
+        ));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    let app = TestApp {
+        sim,
+        base,
+        config,
+        browser: Browser::new(),
+    };
+
+    for page in ["/shop/orders?tab=open", "/shop/cart"] {
+        let browser = Browser::new();
+        let bounced = browser.get(&app.url(page)).await;
+        assert_eq!(bounced.status, StatusCode::SEE_OTHER, "{page}");
+        let login = bounced.location().unwrap();
+        assert_eq!(query(&app.url(&login))["return_to"], page);
+        // And the login lands there.
+        let authorize = browser.get(&app.url(&login)).await.location().unwrap();
+        let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+        let landed = browser.get_cross_site(&callback).await;
+        assert_eq!(landed.location().as_deref(), Some(page));
+        assert_eq!(browser.get(&app.url(page)).await.status, StatusCode::OK);
+    }
+}
