@@ -229,6 +229,11 @@ async fn finish_login(
     {
         fetch_friendship(shared, &stored.access_token, &mut user).await;
     }
+    // The callback's flag is the browser's word; LINE's friendship API, asked with this login's
+    // new token, must confirm it.
+    user.became_friend = friendship_status_changed == Some(true)
+        && user.friendship.friend_flag == FriendFlag::Yes
+        && user.friendship.fetched_at.is_some();
 
     sign_in(ctx, &user, Some(&stored)).await?;
     let mut response = see_other(&attempt.return_to);
@@ -348,6 +353,7 @@ async fn sign_in(
     tracing::info!(
         amr = ?user.amr,
         friendship_status_changed = ?user.friendship.changed_at_login,
+        became_friend = user.became_friend,
         linked = user.member_id.is_some(),
         with_line_tokens = tokens.is_some(),
         "LINE login completed"

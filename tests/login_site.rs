@@ -401,3 +401,56 @@ async fn two_instances_sharing_redis_and_postgres_finish_each_others_logins() {
     db.close().await;
     schema.drop().await;
 }
+
+/// Issue 15 item 3 on the example site: the profile page and `/me` show the verified
+/// `became_friend`, true for a real new friend and false for a user who did not add the friend
+/// and flipped `friendship_status_changed` to `true` in their own callback.
+#[tokio::test]
+async fn the_site_shows_the_verified_new_friend_and_not_a_forged_one() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let site = start_site(&sim, &database_url, None).await;
+    let users = sim.users();
+    for (user, add_friend, forge, expected) in [
+        (&users[0].user_id, true, false, true),
+        (&users[1].user_id, false, true, false),
+    ] {
+        let browser = Browser::new();
+        let answer = browser.get(&format!("{site}/auth/line/login")).await;
+        let authorize = answer.location().expect("a redirect to LINE");
+        let mut choice = allow_as(user);
+        choice.add_friend = add_friend;
+        let mut callback = sim.consent(&authorize, choice).await.unwrap().to_string();
+        assert!(
+            callback.contains("friendship_status_changed="),
+            "{callback}"
+        );
+        if forge {
+            callback = callback.replace(
+                "friendship_status_changed=false",
+                "friendship_status_changed=true",
+            );
+        }
+        let answer = browser.get_cross_site(&callback).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        let (status, body) = me(&browser, &site).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["friendship_status_changed"], true, "{body}");
+        assert_eq!(body["became_friend"], expected, "{body}");
+        let page = browser.get(&format!("{site}/profile")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let shown = page
+            .body
+            .split(r#"id="became-friend">"#)
+            .nth(1)
+            .expect("the profile page shows became_friend");
+        assert_eq!(
+            shown
+                .trim_start()
+                .starts_with("<span class=\"badge yes\">Yes"),
+            expected,
+            "{shown}"
+        );
+    }
+}

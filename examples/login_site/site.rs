@@ -441,7 +441,11 @@ struct Me {
     email: Option<String>,
     amr: Vec<String>,
     friend_flag: FriendFlag,
+    /// What the browser's callback URL said: a hint anyone can forge, never a reason to reward.
     friendship_status_changed: Option<bool>,
+    /// Became a friend at this login, confirmed by LINE's friendship API: what a "new friend"
+    /// coupon may rely on.
+    became_friend: bool,
     member: Option<Member>,
 }
 
@@ -455,6 +459,7 @@ impl AppState {
             amr: user.amr.iter().map(|a| a.as_str().to_owned()).collect(),
             friend_flag: user.friendship.friend_flag,
             friendship_status_changed: user.friendship.changed_at_login,
+            became_friend: user.became_friend,
             member: self.linked_member(&user.user_id).await?,
         })
     }
