@@ -255,27 +255,10 @@ pub(crate) async fn fetch_friendship(shared: &Shared, token: &AccessToken, user:
     }
 }
 
-/// Refuses a request that a browser marks as cross-site, or whose `Origin` is not ours.
+/// Refuses a request that a browser marks as cross-site, or whose `Origin` is not ours: the
+/// same check apps get as [`crate::same_origin::SameOrigin`].
 pub(crate) fn require_same_origin(ctx: &RouteContext<'_>) -> Result<(), LoginError> {
-    let headers = &ctx.parts.headers;
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return Err(LoginError::CrossSite);
-    }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().map_err(|_| LoginError::CrossSite)?;
-        let redirect = ctx.shared.config.redirect_uri();
-        let ours = redirect.origin().ascii_serialization();
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let same_host = host.is_some_and(|host| {
-            origin == format!("http://{host}") || origin == format!("https://{host}")
-        });
-        if origin != ours && !same_host {
-            return Err(LoginError::CrossSite);
-        }
-    }
-    Ok(())
+    crate::same_origin::require(&ctx.parts.headers, Some(ctx.shared.config.redirect_uri()))
 }
 
 /// `POST {prefix}/logout`: revokes the access token at LINE and ends the session.

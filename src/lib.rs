@@ -17,6 +17,7 @@ pub mod layer;
 pub mod link;
 mod log_safe;
 pub mod return_to;
+pub mod same_origin;
 pub mod secret;
 pub mod session;
 #[cfg(feature = "simulator")]

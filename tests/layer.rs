@@ -960,3 +960,70 @@ async fn return_to_keeps_the_nest_prefix() {
         assert_eq!(browser.get(&app.url(page)).await.status, StatusCode::OK);
     }
 }
+
+/// Issue 15 item 9: the crate's same-origin check, offered to apps as the `SameOrigin`
+/// extractor and the `RequireSameOrigin` layer, refuses cross-site posts to the app's own
+/// routes with 403 and lets same-origin ones (and safe methods, for the layer) through.
+#[tokio::test]
+async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
+    use axum::Router;
+    use axum::routing::{get, post};
+    use line_login::same_origin::{RequireSameOrigin, SameOrigin};
+
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/signin", post(|_: SameOrigin| async { "signed in" }))
+        .merge(
+            Router::new()
+                .route(
+                    "/settings",
+                    get(|| async { "form" }).post(|| async { "saved" }),
+                )
+                .route_layer(RequireSameOrigin),
+        )
+        .layer(LineLoginLayer::new(config.clone()).unwrap())
+        .layer(line_login::session::session_layer(
+            MemoryStore::default(),
+            &config,
+        ));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+
+    let browser = Browser::new();
+    for path in ["/signin", "/settings"] {
+        let url = format!("{base}{path}");
+        for (origin, fetch_site) in [
+            ("https://attacker.example", "cross-site"),
+            ("https://attacker.example", "same-origin"),
+            (base.as_str(), "same-site"),
+        ] {
+            let answer = browser
+                .post_with(&url, |r| {
+                    r.header("origin", origin)
+                        .header("sec-fetch-site", fetch_site)
+                })
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{path} {origin} {fetch_site}"
+            );
+            assert!(answer.body.contains("another site"), "{}", answer.body);
+        }
+        let answer = browser
+            .post_with(&url, |r| {
+                r.header("origin", base.as_str())
+                    .header("sec-fetch-site", "same-origin")
+            })
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(browser.post(&url).await.status, StatusCode::OK, "{path}");
+    }
+    let page = browser.get(&format!("{base}/settings")).await.status;
+    assert_eq!(page, StatusCode::OK, "GET passes the layer");
+}

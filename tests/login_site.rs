@@ -454,3 +454,54 @@ async fn the_site_shows_the_verified_new_friend_and_not_a_forged_one() {
         );
     }
 }
+
+/// Issue 15 item 9: the demo member sign-in and sign-out refuse a cross-site form post (login
+/// CSRF), with the crate's `SameOrigin` extractor; the same post from the site itself works.
+#[tokio::test]
+async fn member_sign_in_and_sign_out_refuse_cross_site_posts() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let site = start_site(&sim, &database_url, None).await;
+    let browser = Browser::new();
+    let cross_site = |r: reqwest::RequestBuilder| {
+        r.header("origin", "https://attacker.example")
+            .header("sec-fetch-site", "cross-site")
+    };
+
+    // Another site posts the attacker's member ID: refused, nobody is signed in.
+    let answer = browser
+        .post_with(&format!("{site}/members/signin"), |r| {
+            cross_site(r.form(&[("member_id", "1001")]))
+        })
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    assert_eq!(answer.location(), None);
+    let link = browser.post(&format!("{site}{LINK_PATH}")).await;
+    assert_eq!(
+        link.location().as_deref(),
+        Some("/members?notice=no_member"),
+        "no member may be signed in"
+    );
+
+    // The site's own form works.
+    let answer = browser
+        .post_with(&format!("{site}/members/signin"), |r| {
+            r.header("origin", site.as_str())
+                .header("sec-fetch-site", "same-origin")
+                .form(&[("member_id", "1001")])
+        })
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+
+    // A cross-site sign-out is refused as well; the member stays signed in.
+    let answer = browser
+        .post_with(&format!("{site}/members/signout"), cross_site)
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    let answer = browser.post(&format!("{site}/members/signout")).await;
+    assert_eq!(
+        answer.location().as_deref(),
+        Some("/members?notice=signed_out")
+    );
+}
