@@ -343,7 +343,9 @@ impl SqlApiLogSink {
                 ticks.tick().await;
                 match purge_older_than(&db, retention).await {
                     Ok(purged) => tracing::info!(purged, "API log purged"),
-                    Err(error) => tracing::warn!(%error, "API log purge failed"),
+                    Err(error) => {
+                        tracing::warn!(error = %crate::log_safe::Escaped(&error), "API log purge failed")
+                    }
                 }
             }
         })
@@ -409,7 +411,7 @@ async fn run_writer(mut receiver: mpsc::Receiver<Command>, db: Db, counters: Arc
             counters
                 .write_failures
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            tracing::warn!(%error, records = batch.len(), "writing the API log failed");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), records = batch.len(), "writing the API log failed");
         }
         for done in flushes {
             let _ = done.send(());

@@ -64,8 +64,7 @@ impl AuthorizationErrorCode {
     }
 }
 
-/// A parsed callback query.
-#[derive(Debug)]
+/// A parsed callback query. Its `Debug` leaves the code and the state out.
 pub enum Callback {
     /// LINE issued a code.
     Code {
@@ -85,6 +84,34 @@ pub enum Callback {
         /// The echoed state, when LINE had one.
         state: Option<String>,
     },
+}
+
+impl std::fmt::Debug for Callback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = "[redacted]";
+        match self {
+            Callback::Code {
+                code,
+                friendship_status_changed,
+                ..
+            } => f
+                .debug_struct("Callback::Code")
+                .field("code", code)
+                .field("state", &redacted)
+                .field("friendship_status_changed", friendship_status_changed)
+                .finish(),
+            Callback::Error {
+                code,
+                description,
+                state,
+            } => f
+                .debug_struct("Callback::Error")
+                .field("code", code)
+                .field("description", description)
+                .field("state", &state.as_ref().map(|_| redacted))
+                .finish(),
+        }
+    }
 }
 
 /// Why a callback was rejected before any token request.
@@ -262,6 +289,19 @@ mod tests {
             Some(false)
         );
         assert_eq!(get("code=a&state=b"), None);
+    }
+
+    #[test]
+    fn debug_of_a_callback_shows_neither_code_nor_state() {
+        for query in [
+            "code=the-code-value&state=the-state-value",
+            "error=ACCESS_DENIED&state=the-state-value",
+        ] {
+            let parsed = parse_callback(Some(query)).unwrap();
+            let rendered = format!("{parsed:?} {parsed:#?}");
+            assert!(!rendered.contains("the-code-value"), "{rendered}");
+            assert!(!rendered.contains("the-state-value"), "{rendered}");
+        }
     }
 
     proptest::proptest! {

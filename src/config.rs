@@ -310,7 +310,7 @@ impl Config {
     ) -> ConfigBuilder {
         ConfigBuilder {
             channel_id: channel_id.into(),
-            channel_secret: channel_secret.into(),
+            channel_secret: ChannelSecret::new(channel_secret),
             redirect_uri: redirect_uri.into(),
             scopes: None,
             email: false,
@@ -456,7 +456,8 @@ fn join(base: &Url, path: &str) -> Url {
 #[must_use]
 pub struct ConfigBuilder {
     channel_id: String,
-    channel_secret: String,
+    // A secret newtype, so the builder's derived `Debug` prints no key.
+    channel_secret: ChannelSecret,
     redirect_uri: String,
     scopes: Option<String>,
     email: bool,
@@ -556,7 +557,7 @@ impl ConfigBuilder {
     /// Validates everything and returns the configuration, or the first mistake found.
     pub fn build(self) -> Result<Config, ConfigError> {
         let channel_id = ChannelId::parse(&self.channel_id)?;
-        if self.channel_secret.trim().is_empty() {
+        if self.channel_secret.expose_secret().trim().is_empty() {
             return Err(ConfigError::ChannelSecretEmpty);
         }
         let redirect_uri = validate_redirect_uri(&self.redirect_uri)?;
@@ -581,7 +582,7 @@ impl ConfigBuilder {
         }
         Ok(Config {
             channel_id,
-            channel_secret: ChannelSecret::new(self.channel_secret),
+            channel_secret: self.channel_secret,
             redirect_uri,
             scopes,
             authorize,
@@ -878,5 +879,17 @@ mod tests {
             .build()
             .unwrap();
         assert!(!format!("{config:?}").contains("top-secret-value"));
+    }
+
+    #[test]
+    fn debug_of_the_builder_never_shows_the_channel_secret_or_a_token() {
+        let builder = Config::builder("1", "top-secret-value", "https://e.com/cb")
+            .long_lived_channel_token("long-lived-token-value");
+        let rendered = format!("{builder:?} {builder:#?}");
+        assert!(!rendered.contains("top-secret-value"), "{rendered}");
+        assert!(!rendered.contains("long-lived-token-value"), "{rendered}");
+        // The builder still builds with the secret it was given.
+        let config = builder.build().unwrap();
+        assert_eq!(config.channel_secret().expose_secret(), "top-secret-value");
     }
 }

@@ -96,6 +96,9 @@ impl LoginError {
             MissingIdToken => StatusCode::BAD_GATEWAY,
             LineApi(err) if err.is_rate_limited() => StatusCode::SERVICE_UNAVAILABLE,
             LineApi(_) => StatusCode::BAD_GATEWAY,
+            // LINE's keys (or its verify endpoint) could not be reached: nothing is wrong with
+            // the token, and trying again later may work.
+            InvalidIdToken(err) if err.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
             InvalidIdToken(_) | NotLoggedIn => StatusCode::UNAUTHORIZED,
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -121,6 +124,7 @@ impl LoginError {
             TokenExchange(_) => "token_exchange_failed",
             MissingIdToken => "missing_id_token",
             LineApi(_) => "line_api_failed",
+            InvalidIdToken(err) if err.is_transient() => "line_unavailable",
             InvalidIdToken(_) => "invalid_id_token",
             SessionStore(_) => "session_store_unavailable",
             AttemptStore(_) => "attempt_store_unavailable",
@@ -182,6 +186,9 @@ impl LoginError {
             }
             TokenExchange(_) | MissingIdToken | LineApi(_) => {
                 "LINE did not complete the login. Please try again."
+            }
+            InvalidIdToken(err) if err.is_transient() => {
+                "LINE could not be reached to check this login. Please try again in a moment."
             }
             InvalidIdToken(_) => "LINE's answer could not be verified. Please try again.",
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => {
@@ -247,13 +254,24 @@ impl LoginError {
             );
             (status, axum::response::Html(html)).into_response()
         };
-        if let LoginError::TokenExchange(err) = self
-            && let Some(after) = err.retry_after()
+        if let Some(after) = self.retry_after()
             && let Ok(value) = HeaderValue::from_str(&after.as_secs().to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+
+    /// How long LINE asked us to wait, when the failure came with a `Retry-After`.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            LoginError::TokenExchange(err) | LoginError::LineApi(err) => err.retry_after(),
+            LoginError::InvalidIdToken(IdTokenError::KeyFetch(err)) => {
+                err.api_error().and_then(ApiError::retry_after)
+            }
+            LoginError::InvalidIdToken(IdTokenError::Remote(err)) => err.retry_after(),
+            _ => None,
+        }
     }
 }
 

@@ -38,7 +38,7 @@ fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
 
 fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
     let error = LoginError::SessionStore(error);
-    tracing::warn!(%error, "session store failed while reading the LINE user");
+    tracing::warn!(error = %crate::log_safe::Escaped(&error), "session store failed while reading the LINE user");
     error.render(crate::error::wants_json(&parts.headers), None)
 }
 
@@ -55,11 +55,13 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
         Unauthenticated::Auto => accept.contains("text/html"),
     };
     if redirect {
-        let here = parts
-            .uri
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .unwrap_or("/");
+        // Behind `Router::nest` the request's URI has lost the nest's prefix; axum keeps the
+        // URI the client asked for as `OriginalUri`, and that is where the user must come back.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let here = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let return_to = crate::return_to::sanitize_return_to(Some(here));
         let query =
             serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();

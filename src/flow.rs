@@ -217,6 +217,11 @@ async fn finish_login(
     {
         fetch_friendship(shared, &stored.access_token, &mut user).await;
     }
+    // The callback's flag is the browser's word; LINE's friendship API, asked with this login's
+    // new token, must confirm it.
+    user.became_friend = friendship_status_changed == Some(true)
+        && user.friendship.friend_flag == FriendFlag::Yes
+        && user.friendship.fetched_at.is_some();
 
     sign_in(ctx, &user, Some(&stored)).await?;
     Ok(see_other(&attempt.return_to))
@@ -231,32 +236,15 @@ pub(crate) async fn fetch_friendship(shared: &Shared, token: &AccessToken, user:
         }
         Err(error) => {
             user.friendship.friend_flag = FriendFlag::Unknown;
-            tracing::warn!(%error, "friendship status unavailable; login continues");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "friendship status unavailable; login continues");
         }
     }
 }
 
-/// Refuses a request that a browser marks as cross-site, or whose `Origin` is not ours.
+/// Refuses a request that a browser marks as cross-site, or whose `Origin` is not ours: the
+/// same check apps get as [`crate::same_origin::SameOrigin`].
 pub(crate) fn require_same_origin(ctx: &RouteContext<'_>) -> Result<(), LoginError> {
-    let headers = &ctx.parts.headers;
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
-        && !matches!(site, "same-origin" | "none")
-    {
-        return Err(LoginError::CrossSite);
-    }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().map_err(|_| LoginError::CrossSite)?;
-        let redirect = ctx.shared.config.redirect_uri();
-        let ours = redirect.origin().ascii_serialization();
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-        let same_host = host.is_some_and(|host| {
-            origin == format!("http://{host}") || origin == format!("https://{host}")
-        });
-        if origin != ours && !same_host {
-            return Err(LoginError::CrossSite);
-        }
-    }
-    Ok(())
+    crate::same_origin::require(&ctx.parts.headers, Some(ctx.shared.config.redirect_uri()))
 }
 
 /// `POST {prefix}/logout`: revokes the access token at LINE and ends the session.
@@ -266,7 +254,7 @@ pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
     if let Some(tokens) = session::tokens(ctx.session).await?
         && let Err(error) = ctx.shared.api.revoke(&tokens.access_token).await
     {
-        tracing::warn!(%error, "revoking the access token failed; logging out locally anyway");
+        tracing::warn!(error = %crate::log_safe::Escaped(&error), "revoking the access token failed; logging out locally anyway");
     }
     ctx.session.flush().await?;
     Ok(see_other(&ctx.shared.after_logout))
@@ -338,6 +326,7 @@ async fn sign_in(
     tracing::info!(
         amr = ?user.amr,
         friendship_status_changed = ?user.friendship.changed_at_login,
+        became_friend = user.became_friend,
         linked = user.member_id.is_some(),
         with_line_tokens = tokens.is_some(),
         "LINE login completed"

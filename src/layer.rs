@@ -405,10 +405,27 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
             }
         }
     };
-    match result {
+    let mut response = match result {
         Ok(response) => response,
         Err(error) => render_error(&shared, &parts, route, error),
-    }
+    };
+    no_referrer_no_store(&mut response);
+    response
+}
+
+/// Every answer on the layer's routes (redirects, error pages, the app's own error pages, JSON
+/// answers) is neither cached nor sends a `Referer`: the callback URL holds the authorization
+/// code and the state, and a page answering it must not hand them to the next site.
+fn no_referrer_no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
 }
 
 pub(crate) fn render_error(
@@ -420,7 +437,7 @@ pub(crate) fn render_error(
     // One warn line per failure, without secrets: errors never carry codes, tokens or state.
     tracing::warn!(
         route = ?route,
-        error = %error,
+        error = %crate::log_safe::Escaped(&error),
         code = error.code(),
         status = error.status().as_u16(),
         "LINE login request failed"

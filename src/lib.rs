@@ -15,8 +15,10 @@ mod flow;
 pub mod id_token;
 pub mod layer;
 pub mod link;
+mod log_safe;
 mod pending;
 pub mod return_to;
+pub mod same_origin;
 pub mod secret;
 pub mod session;
 #[cfg(feature = "simulator")]

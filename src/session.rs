@@ -15,11 +15,26 @@ use crate::user::LineUser;
 pub(crate) const USER_KEY: &str = "line_login.user";
 pub(crate) const TOKENS_KEY: &str = "line_login.tokens";
 
-/// The name of the session cookie set by [`session_layer`].
+/// The name of the session cookie set by [`session_layer`] when the redirect URI is plain http
+/// (local development).
 pub const SESSION_COOKIE_NAME: &str = "line_login_session";
 /// The cookie that binds pending login attempts to the browser that started them: `SameSite=Lax`,
 /// `HttpOnly`, on the layer's routes only, for as long as an attempt lives. The layer sets it.
 pub const ATTEMPT_COOKIE_NAME: &str = "line_login_attempt";
+/// The name of the session cookie set by [`session_layer`] when the redirect URI is https:
+/// browsers accept a `__Host-` cookie only with `Secure`, `Path=/` and no `Domain`, so no
+/// subdomain and no plain-http page can plant or overwrite it (session fixation).
+pub const HOST_SESSION_COOKIE_NAME: &str = "__Host-line_login_session";
+
+/// The session cookie's name [`session_layer`] uses for `config`: [`HOST_SESSION_COOKIE_NAME`]
+/// with an https redirect URI, [`SESSION_COOKIE_NAME`] otherwise.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        HOST_SESSION_COOKIE_NAME
+    } else {
+        SESSION_COOKIE_NAME
+    }
+}
 /// How long an idle logged-in session lives.
 pub const SESSION_IDLE_TTL: time::Duration = time::Duration::days(7);
 
@@ -50,21 +65,30 @@ impl StoredTokens {
 
 /// Builds a [`SessionManagerLayer`] configured for LINE Login: cookie `HttpOnly`,
 /// `SameSite=Lax` (tower-sessions' `Strict` default drops the cookie on LINE's redirect back, and
-/// every login would then fail), `Secure` whenever the redirect URI is https, and an idle expiry
-/// of [`SESSION_IDLE_TTL`].
+/// every login would then fail), `Path=/`, `Secure` whenever the redirect URI is https, and an
+/// idle expiry of [`SESSION_IDLE_TTL`].
+///
+/// With an https redirect URI the cookie is named [`HOST_SESSION_COOKIE_NAME`]
+/// (`__Host-line_login_session`, see [`session_cookie_name`]). The `__Host-` prefix requires
+/// `Path=/` and no `Domain`: an app that sets another path or a domain on the returned layer
+/// must opt out with `.with_name(SESSION_COOKIE_NAME)` (browsers would drop the cookie
+/// otherwise).
 ///
 /// ```
-/// use line_login::{Config, session::session_layer};
+/// use line_login::{Config, session::{session_cookie_name, session_layer}};
 /// use tower_sessions::MemoryStore;
 /// let config = Config::builder("1234567890", "secret", "https://example.com/auth/line/callback")
 ///     .build()
 ///     .unwrap();
+/// assert_eq!(session_cookie_name(&config), "__Host-line_login_session");
 /// let layer = session_layer(MemoryStore::default(), &config);
+/// // To keep the old name (e.g. with a path other than `/`):
+/// let layer = layer.with_name(line_login::session::SESSION_COOKIE_NAME);
 /// # let _ = layer;
 /// ```
 pub fn session_layer<S: SessionStore + Clone>(store: S, config: &Config) -> SessionManagerLayer<S> {
     SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE_NAME)
+        .with_name(session_cookie_name(config))
         .with_same_site(SameSite::Lax)
         .with_http_only(true)
         .with_secure(config.is_https())

@@ -33,6 +33,10 @@ pub struct Friendship {
     /// `friendship_status_changed` from this login's callback: `Some(true)` when the user added
     /// (or unblocked) the account during this login, `Some(false)` when the option was shown and
     /// nothing changed, `None` when the option was not shown.
+    ///
+    /// **Unverified**: it arrives in the browser's URL, so a user can append
+    /// `friendship_status_changed=true` to their own callback. Never grant anything on it; use
+    /// [`LineUser::became_friend`], which LINE's friendship API confirms.
     pub changed_at_login: Option<bool>,
     /// When `friend_flag` was fetched; `None` if it never was.
     #[serde(with = "time::serde::timestamp::option")]
@@ -78,6 +82,18 @@ pub struct LineUser {
     pub friendship: Friendship,
     /// The company member this LINE user is linked to, if any.
     pub member_id: Option<String>,
+    /// Verified "became a friend of the LINE Official Account at this login": `true` only when
+    /// the callback said the friendship changed (`friendship_status_changed=true`) **and** LINE's
+    /// friendship API, called with this login's new access token, said `friendFlag: true`.
+    ///
+    /// `false` whenever it cannot be verified: the friendship fetch is off
+    /// ([`FriendshipFetch::Lazily`](crate::FriendshipFetch::Lazily) or
+    /// [`Never`](crate::FriendshipFetch::Never)), the `profile` scope was not granted, the fetch
+    /// failed, or this is a token login. A user who already was a friend and forges
+    /// `friendship_status_changed=true` still gets `true` (LINE does not say since when someone
+    /// is a friend): grant a "new friend" reward once per `user_id`.
+    #[serde(default)]
+    pub became_friend: bool,
 }
 
 impl LineUser {
@@ -92,6 +108,7 @@ impl LineUser {
             logged_in_at: OffsetDateTime::now_utc(),
             friendship: Friendship::at_login(changed_at_login),
             member_id: None,
+            became_friend: false,
         }
     }
 }

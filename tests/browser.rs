@@ -393,6 +393,7 @@ async fn walk_the_site(walk: &mut Walk) {
     assert!(!walk.text("profile-amr").await.is_empty());
     assert_eq!(walk.text("friend-status").await, "Friend");
     assert!(walk.text("friend-changed").await.starts_with("Yes"));
+    assert!(walk.text("became-friend").await.starts_with("Yes"));
     assert!(walk.text("linked-member").await.contains("Not linked"));
     let picture = walk.wait_for("profile-picture").await;
     assert_eq!(
@@ -414,6 +415,7 @@ async fn walk_the_site(walk: &mut Walk) {
     assert!(me["amr"].as_array().is_some_and(|a| !a.is_empty()));
     assert_eq!(me["friend_flag"], "yes");
     assert_eq!(me["friendship_status_changed"], true);
+    assert_eq!(me["became_friend"], true);
     assert_eq!(me["member"], Value::Null);
     walk.step("me-json", &[]).await;
 

@@ -186,3 +186,98 @@ async fn consent_withdrawn_in_line_logs_the_session_out() {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
     assert_eq!(app.who(&browser).await, None);
 }
+
+/// Logs in with LINE's callback rewritten by the user: `edit` gets the real callback URL.
+async fn login_with_edited_callback(
+    app: &TestApp,
+    browser: &Browser,
+    user: &str,
+    add_friend: bool,
+    edit: impl FnOnce(String) -> String,
+) {
+    let authorize = app.start_login(browser, "").await;
+    let mut choice = app.choice(user);
+    choice.add_friend = add_friend;
+    let callback = edit(app.consent(&authorize, choice).await);
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+}
+
+/// Issue 15 item 3: `became_friend` is true when the user adds the friend on the consent page
+/// and LINE's friendship API confirms it.
+#[tokio::test]
+async fn became_friend_is_true_when_line_confirms_the_new_friendship() {
+    let app = bot_prompt_app().await;
+    let browser = Browser::new();
+    login(&app, &browser, &app.first_user(), true).await;
+    let me = me(&app, &browser).await;
+    assert_eq!(me["became_friend"], true);
+}
+
+/// Issue 15 item 3: a user who did not add the friend and appends (or flips)
+/// `friendship_status_changed=true` on their own callback still has the unverified hint, but
+/// `became_friend` stays false: LINE's friendship API says they are not a friend.
+#[tokio::test]
+async fn a_forged_friendship_status_changed_does_not_make_a_new_friend() {
+    // The option was shown and not ticked: LINE sent `false`; the user flips it.
+    let app = bot_prompt_app().await;
+    let browser = Browser::new();
+    login_with_edited_callback(&app, &browser, &app.first_user(), false, |callback| {
+        assert!(
+            callback.contains("friendship_status_changed=false"),
+            "{callback}"
+        );
+        callback.replace(
+            "friendship_status_changed=false",
+            "friendship_status_changed=true",
+        )
+    })
+    .await;
+    let answer = me(&app, &browser).await;
+    assert_eq!(
+        answer["friendship"]["changed_at_login"], true,
+        "the hint is kept"
+    );
+    assert_eq!(answer["friendship"]["friend_flag"], "no");
+    assert_eq!(answer["became_friend"], false);
+
+    // The option was not shown at all: the user appends the parameter.
+    let app = start_app_with(AppOptions::default()).await;
+    let browser = Browser::new();
+    login_with_edited_callback(&app, &browser, &app.first_user(), false, |callback| {
+        assert!(
+            !callback.contains("friendship_status_changed"),
+            "{callback}"
+        );
+        format!("{callback}&friendship_status_changed=true")
+    })
+    .await;
+    let answer = me(&app, &browser).await;
+    assert_eq!(answer["friendship"]["changed_at_login"], true);
+    assert_eq!(answer["became_friend"], false);
+}
+
+/// Issue 15 item 3: `became_friend` is verified only: with the fetch off, lazy, or failing, it
+/// is false even when the user really added the friend.
+#[tokio::test]
+async fn became_friend_is_false_when_it_cannot_be_verified() {
+    for fetch in [FriendshipFetch::Never, FriendshipFetch::Lazily] {
+        let app = start_app_with(
+            AppOptions::default()
+                .config(|c| c.bot_prompt(BotPrompt::Normal))
+                .layer(move |l: LineLoginLayer| l.friendship_fetch(fetch)),
+        )
+        .await;
+        let browser = Browser::new();
+        login(&app, &browser, &app.first_user(), true).await;
+        let answer = me(&app, &browser).await;
+        assert_eq!(answer["friendship"]["changed_at_login"], true);
+        assert_eq!(answer["became_friend"], false, "{fetch:?}");
+    }
+    let app = bot_prompt_app().await;
+    app.sim
+        .inject(Endpoint::Friendship, Fault::Status(500), None);
+    let browser = Browser::new();
+    login(&app, &browser, &app.first_user(), true).await;
+    assert_eq!(me(&app, &browser).await["became_friend"], false);
+}

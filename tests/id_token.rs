@@ -262,6 +262,40 @@ fn each_refusal_has_its_own_error() {
             |e| matches!(e, IdTokenError::WrongAudience { .. }),
         ),
         (
+            "aud with several values containing the channel but no azp (OIDC 3.1.3.7)",
+            hs256(&with(claims(), "aud", json!(["111", CHANNEL_ID]))),
+            web(),
+            |e| matches!(e, IdTokenError::WrongAuthorizedParty { expected } if expected == CHANNEL_ID),
+        ),
+        (
+            "aud with several values containing the channel, azp another party",
+            hs256(&with(
+                with(claims(), "aud", json!([CHANNEL_ID, "111"])),
+                "azp",
+                json!("111"),
+            )),
+            web(),
+            |e| matches!(e, IdTokenError::WrongAuthorizedParty { .. }),
+        ),
+        (
+            "azp of another party with a single aud",
+            hs256(&with(claims(), "azp", json!("111"))),
+            web(),
+            |e| matches!(e, IdTokenError::WrongAuthorizedParty { .. }),
+        ),
+        (
+            "azp not a string",
+            hs256(&with(claims(), "azp", json!(1234567890))),
+            web(),
+            |e| matches!(e, IdTokenError::WrongAuthorizedParty { .. }),
+        ),
+        (
+            "ES256 aud with several values and no azp",
+            es.sign(&with(claims(), "aud", json!([CHANNEL_ID, "111"]))),
+            liff(&es),
+            |e| matches!(e, IdTokenError::WrongAuthorizedParty { .. }),
+        ),
+        (
             "expired beyond the 60 s skew",
             hs256(&with(claims(), "exp", json!(NOW - 61))),
             web(),
@@ -441,8 +475,24 @@ fn each_accepted_form_gives_typed_claims() {
             },
         ),
         (
-            "aud as an array containing the channel",
-            hs256(&with(claims(), "aud", json!(["111", CHANNEL_ID]))),
+            "aud as an array of the channel alone",
+            hs256(&with(claims(), "aud", json!([CHANNEL_ID]))),
+            web(),
+            |v| assert_eq!(v.sub(), SUB),
+        ),
+        (
+            "aud with several values containing the channel, azp the channel (OIDC 3.1.3.7)",
+            hs256(&with(
+                with(claims(), "aud", json!(["111", CHANNEL_ID])),
+                "azp",
+                json!(CHANNEL_ID),
+            )),
+            web(),
+            |v| assert_eq!(v.extra_claims()["azp"], CHANNEL_ID),
+        ),
+        (
+            "azp the channel with a single aud",
+            hs256(&with(claims(), "azp", json!(CHANNEL_ID))),
             web(),
             |v| assert_eq!(v.sub(), SUB),
         ),

@@ -796,11 +796,175 @@ async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     let cookies = answer.set_cookies();
     let session = cookies
         .iter()
-        .find(|c| c.starts_with("line_login_session="))
+        .find(|c| c.starts_with("__Host-line_login_session="))
         .expect("session cookie");
     assert!(session.contains("Secure"), "{session}");
     assert!(session.contains("HttpOnly"));
     assert!(session.contains("SameSite=Lax"));
+}
+
+/// Issue 15 item 6: with an https redirect URI the session cookie takes the `__Host-` prefix,
+/// with what browsers demand of it: `Secure`, `Path=/`, no `Domain`. Over plain http (local
+/// development) it keeps its plain name, since browsers refuse `__Host-` without `Secure`.
+#[tokio::test]
+async fn https_session_cookie_has_the_host_prefix_and_its_attributes() {
+    use line_login::session::{HOST_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, session_cookie_name};
+
+    let app = start_app_with(AppOptions {
+        https_redirect: true,
+        ..AppOptions::default()
+    })
+    .await;
+    assert_eq!(session_cookie_name(&app.config), HOST_SESSION_COOKIE_NAME);
+    // A login start writes no session: the cookie comes with the first login.
+    let first = Browser::new();
+    let authorize = app.start_login(&first, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = first
+        .get_cross_site(&callback.replacen("https://", "http://", 1))
+        .await;
+    let cookie = answer
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("__Host-line_login_session="))
+        .expect("a __Host- session cookie");
+    let parsed = cookie::Cookie::parse(cookie.clone()).unwrap();
+    assert_eq!(parsed.secure(), Some(true), "{cookie}");
+    assert_eq!(parsed.path(), Some("/"), "{cookie}");
+    assert_eq!(parsed.domain(), None, "{cookie}");
+    assert!(
+        !answer
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("line_login_session=")),
+        "no cookie under the old name"
+    );
+    // Logins work with it (the test app is served over http behind the https redirect URI).
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app
+        .consent(&authorize, app.choice(&app.first_user()))
+        .await
+        .replacen("https://", "http://", 1);
+    let login = browser.get_cross_site(&callback).await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+
+    let http = start_app().await;
+    assert_eq!(session_cookie_name(&http.config), SESSION_COOKIE_NAME);
+}
+
+/// Issue 15 item 6: the callback URL carries the code, so every answer on the layer's routes
+/// (redirects, HTML and JSON error pages, the app's own error page, token-login answers) says
+/// `Referrer-Policy: no-referrer` and `Cache-Control: no-store`.
+#[tokio::test]
+async fn every_answer_on_the_layers_routes_is_no_referrer_and_no_store() {
+    fn check(what: &str, answer: &common::Answer) {
+        let header = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{what} ({})",
+            answer.status
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-store"),
+            "{what} ({})",
+            answer.status
+        );
+    }
+
+    let app = start_app().await;
+    let user = app.first_user();
+    let browser = Browser::new();
+    let json = Browser::json_client();
+
+    check(
+        "login redirect",
+        &browser.get(&app.url("/auth/line/login")).await,
+    );
+    let long = format!("/auth/line/login?return_to={}", "x".repeat(5000));
+    check("login 400", &browser.get(&app.url(&long)).await);
+    check(
+        "login 405",
+        &browser.post(&app.url("/auth/line/login")).await,
+    );
+    let authorize = app.start_login(&browser, "").await;
+    let callback = app.consent(&authorize, app.choice(&user)).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    check("callback redirect after login", &answer);
+    check(
+        "replayed callback, HTML",
+        &browser.get_cross_site(&callback).await,
+    );
+    check(
+        "forged callback, JSON",
+        &json
+            .get_cross_site(&app.url("/auth/line/callback?code=a&state=b"))
+            .await,
+    );
+    check(
+        "cancelled on LINE",
+        &Browser::new()
+            .get_cross_site(&app.url("/auth/line/callback?error=ACCESS_DENIED&state=s"))
+            .await,
+    );
+    check(
+        "logout by GET",
+        &browser.get(&app.url("/auth/line/logout")).await,
+    );
+    check("logout", &browser.post(&app.url("/auth/line/logout")).await);
+    check(
+        "link disabled",
+        &browser.post(&app.url("/auth/line/link")).await,
+    );
+    let token = app.sim.issue_es256_id_token(&user, None);
+    let token_login = |body: serde_json::Value| {
+        let json = json.clone();
+        let url = app.url("/auth/line/token-login");
+        async move { json.post_with(&url, |r| r.json(&body)).await }
+    };
+    let ok = token_login(serde_json::json!({ "id_token": token })).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    check("token login", &ok);
+    check(
+        "token login, bad token",
+        &token_login(serde_json::json!({ "id_token": "x.y.z" })).await,
+    );
+    check(
+        "token login, not JSON",
+        &json
+            .post_with(&app.url("/auth/line/token-login"), |r| r.body("id_token=x"))
+            .await,
+    );
+
+    // The app's own error page gets them too, whatever it set.
+    let custom = start_app_with(AppOptions::default().layer(|layer: LineLoginLayer| {
+        layer.on_error(|error, _parts| {
+            Some(
+                (
+                    error.status(),
+                    [("cache-control", "public, max-age=600")],
+                    "our own page",
+                )
+                    .into_response(),
+            )
+        })
+    }))
+    .await;
+    let answer = Browser::new()
+        .get_cross_site(&custom.url("/auth/line/callback?code=a&state=b"))
+        .await;
+    assert_eq!(answer.body, "our own page");
+    check("the app's own error page", &answer);
 }
 
 #[tokio::test]
@@ -827,4 +991,133 @@ async fn login_route_rejects_other_methods() {
     let app = start_app().await;
     let answer = Browser::new().post(&app.url("/auth/line/login")).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// Issue 15 item 7: behind `Router::nest`, an anonymous browser bounced to the login comes back
+/// to the page it asked for, nest prefix included, from both the `LineUser` extractor and the
+/// `RequireLogin` guard.
+#[tokio::test]
+async fn return_to_keeps_the_nest_prefix() {
+    use axum::Router;
+    use axum::routing::get;
+    use line_login::LineUser;
+    use line_login::extract::RequireLogin;
+
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .unwrap();
+    let shop = Router::new()
+        .route("/orders", get(|user: LineUser| async move { user.user_id }))
+        .merge(
+            Router::new()
+                .route("/cart", get(|| async { "cart" }))
+                .route_layer(RequireLogin),
+        );
+    let app = Router::new()
+        .nest("/shop", shop)
+        .layer(LineLoginLayer::new(config.clone()).unwrap())
+        .layer(line_login::session::session_layer(
+            MemoryStore::default(),
+            &config,
+        ));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    let app = TestApp {
+        sim,
+        base,
+        config,
+        browser: Browser::new(),
+    };
+
+    for page in ["/shop/orders?tab=open", "/shop/cart"] {
+        let browser = Browser::new();
+        let bounced = browser.get(&app.url(page)).await;
+        assert_eq!(bounced.status, StatusCode::SEE_OTHER, "{page}");
+        let login = bounced.location().unwrap();
+        assert_eq!(query(&app.url(&login))["return_to"], page);
+        // And the login lands there.
+        let authorize = browser.get(&app.url(&login)).await.location().unwrap();
+        let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+        let landed = browser.get_cross_site(&callback).await;
+        assert_eq!(landed.location().as_deref(), Some(page));
+        assert_eq!(browser.get(&app.url(page)).await.status, StatusCode::OK);
+    }
+}
+
+/// Issue 15 item 9: the crate's same-origin check, offered to apps as the `SameOrigin`
+/// extractor and the `RequireSameOrigin` layer, refuses cross-site posts to the app's own
+/// routes with 403 and lets same-origin ones (and safe methods, for the layer) through.
+#[tokio::test]
+async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
+    use axum::Router;
+    use axum::routing::{get, post};
+    use line_login::same_origin::{RequireSameOrigin, SameOrigin};
+
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/signin", post(|_: SameOrigin| async { "signed in" }))
+        .merge(
+            Router::new()
+                .route(
+                    "/settings",
+                    get(|| async { "form" }).post(|| async { "saved" }),
+                )
+                .route_layer(RequireSameOrigin),
+        )
+        .layer(LineLoginLayer::new(config.clone()).unwrap())
+        .layer(line_login::session::session_layer(
+            MemoryStore::default(),
+            &config,
+        ));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+
+    let browser = Browser::new();
+    for path in ["/signin", "/settings"] {
+        let url = format!("{base}{path}");
+        for (origin, fetch_site) in [
+            ("https://attacker.example", "cross-site"),
+            ("https://attacker.example", "same-origin"),
+            (base.as_str(), "same-site"),
+        ] {
+            let answer = browser
+                .post_with(&url, |r| {
+                    r.header("origin", origin)
+                        .header("sec-fetch-site", fetch_site)
+                })
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{path} {origin} {fetch_site}"
+            );
+            assert!(answer.body.contains("another site"), "{}", answer.body);
+        }
+        let answer = browser
+            .post_with(&url, |r| {
+                r.header("origin", base.as_str())
+                    .header("sec-fetch-site", "same-origin")
+            })
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(browser.post(&url).await.status, StatusCode::OK, "{path}");
+    }
+    // Safe methods pass the layer even from another site (a link to the page).
+    let page = reqwest::Client::new()
+        .get(format!("{base}/settings"))
+        .header("origin", "https://attacker.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(page, StatusCode::OK, "GET passes the layer");
 }

@@ -401,3 +401,107 @@ async fn two_instances_sharing_redis_and_postgres_finish_each_others_logins() {
     db.close().await;
     schema.drop().await;
 }
+
+/// Issue 15 item 3 on the example site: the profile page and `/me` show the verified
+/// `became_friend`, true for a real new friend and false for a user who did not add the friend
+/// and flipped `friendship_status_changed` to `true` in their own callback.
+#[tokio::test]
+async fn the_site_shows_the_verified_new_friend_and_not_a_forged_one() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let site = start_site(&sim, &database_url, None).await;
+    let users = sim.users();
+    for (user, add_friend, forge, expected) in [
+        (&users[0].user_id, true, false, true),
+        (&users[1].user_id, false, true, false),
+    ] {
+        let browser = Browser::new();
+        let answer = browser.get(&format!("{site}/auth/line/login")).await;
+        let authorize = answer.location().expect("a redirect to LINE");
+        let mut choice = allow_as(user);
+        choice.add_friend = add_friend;
+        let mut callback = sim.consent(&authorize, choice).await.unwrap().to_string();
+        assert!(
+            callback.contains("friendship_status_changed="),
+            "{callback}"
+        );
+        if forge {
+            callback = callback.replace(
+                "friendship_status_changed=false",
+                "friendship_status_changed=true",
+            );
+        }
+        let answer = browser.get_cross_site(&callback).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+        let (status, body) = me(&browser, &site).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["friendship_status_changed"], true, "{body}");
+        assert_eq!(body["became_friend"], expected, "{body}");
+        let page = browser.get(&format!("{site}/profile")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let shown = page
+            .body
+            .split(r#"id="became-friend">"#)
+            .nth(1)
+            .expect("the profile page shows became_friend");
+        assert_eq!(
+            shown
+                .trim_start()
+                .starts_with("<span class=\"badge yes\">Yes"),
+            expected,
+            "{shown}"
+        );
+    }
+}
+
+/// Issue 15 item 9: the demo member sign-in and sign-out refuse a cross-site form post (login
+/// CSRF), with the crate's `SameOrigin` extractor; the same post from the site itself works.
+#[tokio::test]
+async fn member_sign_in_and_sign_out_refuse_cross_site_posts() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let site = start_site(&sim, &database_url, None).await;
+    let browser = Browser::new();
+    let cross_site = |r: reqwest::RequestBuilder| {
+        r.header("origin", "https://attacker.example")
+            .header("sec-fetch-site", "cross-site")
+    };
+
+    // Another site posts the attacker's member ID: refused, nobody is signed in.
+    let answer = browser
+        .post_with(&format!("{site}/members/signin"), |r| {
+            cross_site(r.form(&[("member_id", "1001")]))
+        })
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    assert_eq!(answer.location(), None);
+    let link = browser.post(&format!("{site}{LINK_PATH}")).await;
+    assert_eq!(
+        link.location().as_deref(),
+        Some("/members?notice=no_member"),
+        "no member may be signed in"
+    );
+
+    // The site's own form works.
+    let answer = browser
+        .post_with(&format!("{site}/members/signin"), |r| {
+            r.header("origin", site.as_str())
+                .header("sec-fetch-site", "same-origin")
+                .form(&[("member_id", "1001")])
+        })
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+
+    // A cross-site sign-out is refused as well; the member stays signed in.
+    let answer = browser
+        .post_with(&format!("{site}/members/signout"), cross_site)
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    let answer = browser.post(&format!("{site}/members/signout")).await;
+    assert_eq!(
+        answer.location().as_deref(),
+        Some("/members?notice=signed_out")
+    );
+}

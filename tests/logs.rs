@@ -122,3 +122,52 @@ async fn logins_failures_and_logout_log_no_secret() {
     // Tokens are JWS (`eyJ...`) in the simulator, as at LINE: none may appear.
     assert!(!logs.contains("eyJ"), "a token reached the logs");
 }
+
+/// Issue 15 item 2: a callback's `error` and `error_description` are attacker text. With CR, LF
+/// and ANSI escapes in them, no forged log line appears and no raw control character reaches the
+/// output; the text is bounded.
+#[tokio::test]
+async fn callback_error_text_cannot_forge_a_log_line() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = start_app().await;
+    let forged = "2026-01-01T00:00:00.000000Z  INFO line_login: LINE login completed admin=true";
+    let attack = format!("x\r\n{forged}\x1b[2K\x1b[31m\u{85}\u{2028}");
+    let long = "y".repeat(5_000);
+    for (error, description) in [
+        (attack.as_str(), attack.as_str()),
+        ("ACCESS_DENIED", attack.as_str()),
+        (long.as_str(), long.as_str()),
+    ] {
+        let query = serde_urlencoded::to_string([
+            ("error", error),
+            ("error_description", description),
+            ("state", "s"),
+        ])
+        .unwrap();
+        Browser::new()
+            .get_cross_site(&app.url(&format!("/auth/line/callback?{query}")))
+            .await;
+    }
+
+    let logs = captured.text();
+    assert!(logs.contains("LINE login request failed"), "{logs}");
+    for line in logs.lines() {
+        assert!(
+            !line.starts_with("2026-01-01T00:00:00"),
+            "a forged log line: {line}"
+        );
+        assert!(line.len() < 2_000, "an unbounded log line: {line}");
+    }
+    assert!(
+        !logs.contains(['\r', '\x1b', '\u{85}', '\u{2028}']),
+        "a raw control character reached the logs: {logs:?}"
+    );
+}

@@ -159,3 +159,58 @@ async fn token_login_by_get_is_refused() {
     let answer = Browser::new().get(&app.url("/auth/line/token-login")).await;
     assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+/// Issue 15 item 4: with LINE's certs endpoint failing, a good token is not "invalid": the
+/// answer is a retryable 503 (with LINE's `Retry-After` when it sent one), and nobody is logged
+/// in. A token that is itself bad is still refused with 401 during the outage.
+#[tokio::test]
+async fn a_jwks_outage_is_a_retryable_503_not_an_invalid_token() {
+    use line_login::simulator::{Endpoint, Fault};
+
+    for (fault, retry_after) in [
+        (Fault::Status(500), None),
+        (
+            Fault::RateLimited {
+                retry_after_secs: 30,
+            },
+            Some("30"),
+        ),
+    ] {
+        let app = start_app().await;
+        app.sim.inject(Endpoint::Certs, fault.clone(), None);
+        let browser = Browser::new();
+        let token = app.sim.issue_es256_id_token(&app.first_user(), None);
+        let answer = token_login(&app, &browser, serde_json::json!({ "id_token": token })).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{fault:?}: {}",
+            answer.body
+        );
+        assert_eq!(
+            answer.json()["error"],
+            "line_unavailable",
+            "{}",
+            answer.body
+        );
+        assert!(answer.json()["retry_url"].is_string(), "{}", answer.body);
+        assert_eq!(
+            answer
+                .headers
+                .get(reqwest::header::RETRY_AFTER)
+                .map(|v| v.to_str().unwrap()),
+            retry_after,
+            "{fault:?}"
+        );
+        assert_eq!(app.who(&browser).await, None);
+
+        let bad = token_login(
+            &app,
+            &browser,
+            serde_json::json!({ "id_token": "not.a.token" }),
+        )
+        .await;
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED, "{}", bad.body);
+        assert_eq!(bad.json()["error"], "invalid_id_token");
+    }
+}

@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use line_login::link::{MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks};
+use line_login::same_origin::SameOrigin;
 use line_login::session::session_layer;
 use line_login::simulator::Simulator;
 use line_login::store::{AnySessionStore, StoreKind, session_store_from_url};
@@ -442,7 +443,11 @@ struct Me {
     email: Option<String>,
     amr: Vec<String>,
     friend_flag: FriendFlag,
+    /// What the browser's callback URL said: a hint anyone can forge, never a reason to reward.
     friendship_status_changed: Option<bool>,
+    /// Became a friend at this login, confirmed by LINE's friendship API: what a "new friend"
+    /// coupon may rely on.
+    became_friend: bool,
     member: Option<Member>,
 }
 
@@ -456,6 +461,7 @@ impl AppState {
             amr: user.amr.iter().map(|a| a.as_str().to_owned()).collect(),
             friend_flag: user.friendship.friend_flag,
             friendship_status_changed: user.friendship.changed_at_login,
+            became_friend: user.became_friend,
             member: self.linked_member(&user.user_id).await?,
         })
     }
@@ -553,9 +559,15 @@ struct SignIn {
 }
 
 /// The site's own (demo) member sign-in: no password, pick a seeded member. A real site checks
-/// credentials here. Plain form posts are safe from other sites because the session cookie is
-/// `SameSite=Lax`.
+/// credentials here.
+///
+/// [`SameOrigin`] refuses the post when it comes from another site. `SameSite=Lax` on the
+/// session cookie does not: a top-level cross-site form POST still carries and sets cookies, so
+/// without the check another site could sign a visitor into the attacker's member account, and
+/// the visitor's next "link LINE" would link their LINE account to the attacker's member (login
+/// CSRF).
 async fn member_sign_in(
+    _same_origin: SameOrigin,
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<SignIn>,
@@ -569,7 +581,11 @@ async fn member_sign_in(
     Ok(Redirect::to("/members?notice=signed_in").into_response())
 }
 
-async fn member_sign_out(session: Session) -> Result<Response, PageError> {
+/// Signs the member out; cross-site posts are refused like the sign-in's.
+async fn member_sign_out(
+    _same_origin: SameOrigin,
+    session: Session,
+) -> Result<Response, PageError> {
     session.remove::<String>(MEMBER_SESSION_KEY).await?;
     Ok(Redirect::to("/members?notice=signed_out").into_response())
 }

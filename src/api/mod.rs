@@ -229,7 +229,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/token"))
             .form(&form);
-        self.call(endpoint::TOKEN, "POST", request, json_answer)
+        self.call(endpoint::TOKEN, "POST", request, token_answer)
             .await
     }
 
@@ -251,7 +251,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/token"))
             .form(&form);
-        self.call(endpoint::REFRESH, "POST", request, json_answer)
+        self.call(endpoint::REFRESH, "POST", request, token_answer)
             .await
     }
 
@@ -655,6 +655,25 @@ fn json_answer<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
     })
 }
 
+/// A token endpoint's answer (code exchange or refresh): the JSON body, whose `token_type` must
+/// be `Bearer`, compared case-insensitively (RFC 6749 5.1 and 7.1): every later call sends the
+/// token as a Bearer token, and another type means the answer is not what we asked for.
+fn token_answer(answer: &Answer) -> Result<TokenResponse, ApiError> {
+    let tokens: TokenResponse = json_answer(answer)?;
+    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::UnexpectedBody {
+            endpoint: "",
+            status: answer.status,
+            request_id: None,
+            detail: format!(
+                "token_type is {:?}, not Bearer",
+                sanitize(&tokens.token_type, 32)
+            ),
+        });
+    }
+    Ok(tokens)
+}
+
 /// Accepts any 2xx body (revoke answers 200 empty, deauthorize 204).
 fn empty_answer(_answer: &Answer) -> Result<(), ApiError> {
     Ok(())
@@ -895,6 +914,32 @@ mod tests {
         let long = "a".repeat(500);
         let a = answer(200, &[("x-line-request-id", &long)], "");
         assert_eq!(a.request_id.map(|r| r.len()), Some(REQUEST_ID_MAX_CHARS));
+    }
+
+    /// Issue 15 item 5: a token response is accepted only with `token_type` `Bearer`, in any
+    /// case; another type, an empty one or none at all is an unexpected body.
+    #[test]
+    fn token_responses_must_be_bearer() {
+        let body = |token_type: Option<&str>| {
+            let mut json = serde_json::json!({
+                "access_token": "a", "expires_in": 10, "refresh_token": "r", "scope": "profile",
+            });
+            if let Some(token_type) = token_type {
+                json["token_type"] = token_type.into();
+            }
+            json.to_string()
+        };
+        for good in ["Bearer", "bearer", "BEARER"] {
+            let tokens = token_answer(&answer(200, &[], &body(Some(good)))).unwrap();
+            assert_eq!(tokens.access_token.expose_secret(), "a");
+        }
+        for bad in [Some("mac"), Some("DPoP"), Some(""), Some("Bearer "), None] {
+            let err = token_answer(&answer(200, &[], &body(bad))).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::UnexpectedBody { detail, .. } if detail.contains("token_type")),
+                "{bad:?}: {err:?}"
+            );
+        }
     }
 
     /// Serves one raw HTTP answer on loopback and returns its base URL.

@@ -59,7 +59,9 @@ pub struct RemoteIdTokenClaims {
     pub iss: String,
     /// `sub`: the user ID (`U` + 32 hex digits).
     pub sub: String,
-    /// `aud`: the channel ID (a JSON string, or the first entry of an array).
+    /// `aud`: the channel ID (a JSON string, or an array of exactly that one value: this answer
+    /// has no `azp`, so an array of several audiences is refused, as OpenID Connect Core 3.1.3.7
+    /// asks).
     #[serde(deserialize_with = "string_or_first")]
     pub aud: String,
     /// `exp` (UNIX seconds).
@@ -113,10 +115,12 @@ fn string_or_first<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<
     }
     match OneOrMany::deserialize(deserializer)? {
         OneOrMany::One(one) => Ok(one),
-        OneOrMany::Many(many) => many
-            .into_iter()
-            .next()
-            .ok_or_else(|| serde::de::Error::custom("empty aud")),
+        OneOrMany::Many(many) => match <[String; 1]>::try_from(many) {
+            Ok([one]) => Ok(one),
+            Err(_) => Err(serde::de::Error::custom(
+                "aud must hold exactly one audience (there is no azp to check)",
+            )),
+        },
     }
 }
 
@@ -245,6 +249,12 @@ mod tests {
         assert_eq!(one.aud, "123");
         assert_eq!(many.aud, "123");
         assert_eq!(many.amr, vec!["pwd".to_owned()]);
+        // Several audiences: refused (OIDC Core 3.1.3.7 needs azp, which this answer lacks).
+        for aud in [r#"["123","456"]"#, r#"["456","123"]"#, "[]"] {
+            let several =
+                serde_json::from_str::<RemoteIdTokenClaims>(&format!(r#"{{{base},"aud":{aud}}}"#));
+            assert!(several.is_err(), "{aud}");
+        }
     }
 
     #[test]

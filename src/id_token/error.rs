@@ -66,6 +66,16 @@ pub enum IdTokenError {
         /// The channel ID expected.
         expected: String,
     },
+    /// `aud` has more than one value and `azp` is not the channel ID, or `azp` is present and is
+    /// not the channel ID (OpenID Connect Core 3.1.3.7: a token for several audiences is only
+    /// accepted by the party it was issued to).
+    #[error(
+        "the ID token's authorized party (azp) is not channel {expected}: a token with several audiences needs azp equal to the channel"
+    )]
+    WrongAuthorizedParty {
+        /// The channel ID expected.
+        expected: String,
+    },
     /// `exp` (plus the clock skew) is in the past.
     #[error("the ID token expired at {exp} (now {now}, unix seconds)")]
     Expired {

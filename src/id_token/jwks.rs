@@ -177,7 +177,7 @@ impl JwksCache {
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, "JWKS fetch failed");
+                tracing::warn!(error = %crate::log_safe::Escaped(&error), "JWKS fetch failed");
                 state.last_error = Some(error.clone());
                 stale_or(current.as_deref(), kid, now, error)
             }

@@ -30,8 +30,9 @@ pub use jwks::{
 pub use jws::{ID_TOKEN_MAX_BYTES, IdTokenAlgorithm};
 pub use verifier::{IdTokenVerifier, IdTokenVerifierBuilder, TokenCacheLimits};
 
-use claims::{Parts, RawClaims, parse_claims};
+use claims::{Audience, Parts, RawClaims, parse_claims};
 use jws::{Allowed, Jws, Scratch};
+use serde_json::Value;
 
 /// Verifies an ID token against `expectations` and returns its claims.
 ///
@@ -43,7 +44,9 @@ use jws::{Allowed, Jws, Scratch};
 /// 3. the signature, before any claim is parsed ([`BadSignature`](IdTokenError::BadSignature),
 ///    [`UnknownKey`](IdTokenError::UnknownKey) for an ES256 `kid` not among the keys);
 /// 4. the claims: `iss` ([`WrongIssuer`](IdTokenError::WrongIssuer)), `aud` as a string or an
-///    array ([`WrongAudience`](IdTokenError::WrongAudience)), `exp`
+///    array ([`WrongAudience`](IdTokenError::WrongAudience)); with more than one audience,
+///    `azp` equal to the channel, and any `azp` equal to it
+///    ([`WrongAuthorizedParty`](IdTokenError::WrongAuthorizedParty)); `exp`
 ///    ([`Expired`](IdTokenError::Expired)) and `iat`
 ///    ([`IssuedInFuture`](IdTokenError::IssuedInFuture)) with the clock skew, `nonce`
 ///    ([`NonceMissing`](IdTokenError::NonceMissing),
@@ -160,6 +163,17 @@ fn check_claims(
         return Err(IdTokenError::WrongAudience {
             expected: checks.audience.to_owned(),
         });
+    }
+    // OpenID Connect Core 3.1.3.7: several audiences need `azp`, and an `azp` must be us.
+    let several = matches!(aud, Audience::Many(all) if all.len() > 1);
+    match c.extra.get("azp") {
+        Some(Value::String(azp)) if azp == checks.audience => {}
+        None if !several => {}
+        _ => {
+            return Err(IdTokenError::WrongAuthorizedParty {
+                expected: checks.audience.to_owned(),
+            });
+        }
     }
     let exp = c.exp.ok_or(IdTokenError::MissingClaim("exp"))?;
     let iat = c.iat.ok_or(IdTokenError::MissingClaim("iat"))?;

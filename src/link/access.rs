@@ -140,7 +140,7 @@ where
         if let Err(error) = self.links.update_tokens(line_user_id, &fresh).await {
             // The login itself is fine; the sweep and back-office unlink use the older tokens.
             let error = store_error(&error);
-            tracing::warn!(%error, "could not store the linked user's new tokens");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not store the linked user's new tokens");
         }
         Ok(Some(member))
     }
@@ -163,9 +163,9 @@ where
                 Ok(())
             }
             Err(LinkError::Conflict(conflict)) => {
-                tracing::info!(%conflict, "link refused");
+                tracing::info!(conflict = %crate::log_safe::Escaped(&conflict), "link refused");
                 if let Err(error) = self.api.revoke(&tokens.access_token).await {
-                    tracing::warn!(%error, "could not revoke the unused access token");
+                    tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not revoke the unused access token");
                 }
                 Err(LoginError::LinkConflict(conflict.to_string()))
             }

@@ -43,7 +43,7 @@ pub struct LinkedMember<M = String>(pub M);
 /// The linked member of `user`; `Err` is the rendered store failure.
 async fn lookup<M: FromStr>(parts: &Parts, user: &LineUser) -> Result<Option<M>, Response> {
     let fail = |error: LoginError| {
-        tracing::warn!(%error, "could not read the linked member");
+        tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not read the linked member");
         error.render(wants_json(&parts.headers), None)
     };
     let Some(members) = parts

@@ -54,7 +54,7 @@ pub struct Unlinked<M> {
 /// Best-effort revoke of a token nobody will use again.
 async fn revoke_quietly(api: &LineApi, token: &AccessToken) {
     if let Err(error) = api.revoke(token).await {
-        tracing::warn!(%error, "could not revoke the unlinked user's access token");
+        tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not revoke the unlinked user's access token");
     }
 }
 
@@ -72,7 +72,7 @@ pub(crate) async fn end_authorization(
         Ok(()) => return Deauthorization::Deauthorized,
         Err(error) if error.is_token_revoked_or_invalid() => {}
         Err(error) => {
-            tracing::warn!(%error, "LINE deauthorize failed");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "LINE deauthorize failed");
             revoke_quietly(api, &tokens.access_token).await;
             return Deauthorization::Failed(error.to_string());
         }
@@ -88,7 +88,7 @@ pub(crate) async fn end_authorization(
             return Deauthorization::AlreadyEnded;
         }
         Err(error) => {
-            tracing::warn!(%error, "refreshing the unlinked user's token failed");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "refreshing the unlinked user's token failed");
             return Deauthorization::Failed(error.to_string());
         }
     };
@@ -96,7 +96,7 @@ pub(crate) async fn end_authorization(
         Ok(()) => Deauthorization::Deauthorized,
         Err(error) if error.is_token_revoked_or_invalid() => Deauthorization::AlreadyEnded,
         Err(error) => {
-            tracing::warn!(%error, "LINE deauthorize failed");
+            tracing::warn!(error = %crate::log_safe::Escaped(&error), "LINE deauthorize failed");
             revoke_quietly(api, &fresh).await;
             Deauthorization::Failed(error.to_string())
         }

@@ -42,7 +42,7 @@ impl SignedInMember for MemberInSession {
             Ok(_) => None,
             Err(error) => {
                 // Fail closed: a store outage means nobody is signed in for linking purposes.
-                tracing::warn!(%error, "session store failed while reading the signed-in member");
+                tracing::warn!(error = %crate::log_safe::Escaped(&error), "session store failed while reading the signed-in member");
                 None
             }
         }

@@ -211,8 +211,8 @@ impl SimulatorRefusal {
     }
 }
 
-/// One call of `POST /user/v1/deauthorize` that succeeded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One call of `POST /user/v1/deauthorize` that succeeded. Its `Debug` leaves the tokens out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DeauthorizeRecord {
     /// The user whose authorization ended.
     pub user_id: String,
@@ -222,6 +222,17 @@ pub struct DeauthorizeRecord {
     pub channel_access_token: String,
     /// The simulator's clock at the call.
     pub at: SystemTime,
+}
+
+impl std::fmt::Debug for DeauthorizeRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeauthorizeRecord")
+            .field("user_id", &self.user_id)
+            .field("user_access_token", &"[redacted]")
+            .field("channel_access_token", &"[redacted]")
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 /// A running LINE Login simulator. Cheap to clone; the server stops when the last clone is
