@@ -10,9 +10,10 @@
 //! use tower_sessions::MemoryStore;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = Config::from_env()?;
+//! let config = Config::from_env()?; // with LINE_LOGIN_TOKEN_KEY, which encrypts the tokens
 //! // The app's own sign-in keeps the member ID in the session under "member_id".
-//! let links = SqliteLinks::<i64>::connect("sqlite://links.db?mode=rwc").await?;
+//! let links =
+//!     SqliteLinks::<i64>::connect("sqlite://links.db?mode=rwc", config.token_protection()?).await?;
 //! let app: Router = Router::new()
 //!     .route("/", get(|member: Option<LinkedMember<i64>>| async move {
 //!         format!("linked member: {:?}", member.map(|m| m.0))

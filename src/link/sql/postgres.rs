@@ -42,12 +42,15 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sq
 /// Member links in PostgreSQL: the same tables as [`SqliteLinks`](super::SqliteLinks)
 /// (`line_login_member_links` with `member_id` as primary key and a unique `line_user_id`, and
 /// `line_login_link_audit`), created in the connection's current schema (`search_path`). The
-/// token columns are secrets at rest (see [`crate::link`]).
+/// tokens are encrypted with the key ring of the [`TokenProtection`] given at construction (see
+/// [`crate::link`]).
 ///
 /// ```no_run
 /// use line_login::link::{MemberInSession, PostgresLinks};
 /// # async fn run(layer: line_login::LineLoginLayer) -> Result<(), Box<dyn std::error::Error>> {
-/// let links = PostgresLinks::<i64>::connect("postgres://app@db/app").await?;
+/// let config = line_login::Config::from_env()?; // with LINE_LOGIN_TOKEN_KEY
+/// let links = PostgresLinks::<i64>::connect("postgres://app@db/app", config.token_protection()?)
+///     .await?;
 /// let layer = layer.member_links(links, MemberInSession("member_id"));
 /// # let _ = layer; Ok(()) }
 /// ```

@@ -40,13 +40,16 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, 
 
 /// Member links in SQLite: tables `line_login_member_links` (one row per link; `member_id` is the
 /// primary key and `line_user_id` is unique, so one LINE user maps to one member and back) and
-/// `line_login_link_audit` (every link and unlink with its cause). The token columns are secrets
-/// at rest (see [`crate::link`]).
+/// `line_login_link_audit` (every link and unlink with its cause). The tokens are encrypted with
+/// the key ring of the [`TokenProtection`] given at construction (see [`crate::link`]).
 ///
 /// ```
 /// use line_login::link::{LinkCause, LinkKey, MemberLinks, SqliteLinks};
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let links = SqliteLinks::<String>::connect("sqlite::memory:").await.unwrap();
+/// use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
+/// let keys = TokenKeyRing::new(TokenKey::generate().unwrap()); // or config.token_protection()
+/// let protection = TokenProtection::Encrypted(keys);
+/// let links = SqliteLinks::<String>::connect("sqlite::memory:", protection).await.unwrap();
 /// links.link(&"m-1".to_owned(), "U0123", None, &LinkCause::member()).await.unwrap();
 /// assert_eq!(links.member_for("U0123").await.unwrap().as_deref(), Some("m-1"));
 /// let trail = links.audit(LinkKey::LineUser("U0123")).await.unwrap();
