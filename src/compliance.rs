@@ -1309,6 +1309,7 @@ mod tests {
                 "consent_withdrawn",
                 "api_logs",
                 "channel_tokens",
+                "tokens_at_rest",
                 "errors_by_status",
                 "rate_limits"
             ]
