@@ -1010,3 +1010,28 @@ async fn postgres_store_behind_the_layer() {
     layer_flow(pg.links.clone()).await;
     pg.drop_schema().await;
 }
+
+/// Tokens under a key no longer configured: the back-office unlink still unlinks and reports
+/// that LINE could not be told, as for a link that kept no token.
+#[tokio::test]
+async fn sqlite_back_office_unlink_under_an_unknown_key_unlinks_with_no_token() {
+    let links = sqlite_memory().await;
+    let by = LinkCause::back_office("ops");
+    links
+        .link(&member("m1"), "U1", Some(&tokens("a", Some("r"))), &by)
+        .await
+        .unwrap();
+    let rekeyed = links.with_protection(TokenProtection::Encrypted(TokenKeyRing::new(
+        TokenKey::generate().unwrap(),
+    )));
+    let config = line_login::Config::builder("1", "s", "https://example.com/cb")
+        .build()
+        .unwrap();
+    let api = LineApi::new(&config).unwrap();
+    let done = unlink_and_deauthorize(&rekeyed, &api, LinkKey::LineUser("U1"), &by)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.deauthorization, Deauthorization::NoToken);
+    assert_eq!(links.member_for("U1").await.unwrap(), None);
+}

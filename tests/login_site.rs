@@ -505,3 +505,28 @@ async fn two_instances_sharing_redis_and_postgres_finish_each_others_logins() {
     db.close().await;
     schema.drop().await;
 }
+
+#[tokio::test]
+async fn the_site_refuses_to_start_without_a_token_key_unless_plain_text_is_chosen() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}?mode=rwc", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let callback = "http://127.0.0.1:3000/auth/line/callback";
+    let options = |config| site::SiteOptions {
+        config,
+        database_url: database_url.clone(),
+        session_store_url: None,
+        simulator: None,
+    };
+    let without_key = sim.config_builder(callback).build().unwrap();
+    let refused = site::router(options(without_key))
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        refused.to_string().contains("LINE_LOGIN_TOKEN_KEY"),
+        "{refused}"
+    );
+    let plain = sim.config_builder(callback).plaintext_tokens(true).build();
+    assert!(site::router(options(plain.unwrap())).await.is_ok());
+}
