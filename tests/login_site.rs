@@ -519,10 +519,10 @@ async fn the_site_refuses_to_start_without_a_token_key_unless_plain_text_is_chos
         simulator: None,
     };
     let without_key = sim.config_builder(callback).build().unwrap();
-    let refused = site::router(options(without_key))
-        .await
-        .err()
-        .expect("refused");
+    let refused = match site::router(options(without_key)).await {
+        Ok(_) => panic!("the site started without a token key"),
+        Err(error) => error,
+    };
     assert!(
         refused.to_string().contains("LINE_LOGIN_TOKEN_KEY"),
         "{refused}"
