@@ -14,7 +14,13 @@
 //! let markdown = report.render(ReportFormat::Markdown);
 //! assert!(markdown.contains("| Guideline |"));
 //!
-//! // With a persistent API log sink and member links served with their unlink route:
+//! // With a persistent API log sink, member links served with their unlink route, and a key
+//! // that encrypts LINE tokens at rest:
+//! let key = line_login::token_crypto::TokenKey::generate().unwrap();
+//! let config = Config::builder("1234567890", "secret", "https://example.com/auth/line/callback")
+//!     .token_keys(line_login::token_crypto::TokenKeyRing::new(key))
+//!     .build()
+//!     .unwrap();
 //! let report = compliance::ComplianceReport::builder(&config)
 //!     .api_log_sink_persistent(true)
 //!     .member_links(true)
@@ -31,6 +37,8 @@ use serde_json::json;
 
 use crate::api::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, LineApi};
 use crate::config::{Config, DEFAULT_ISSUER};
+use crate::link::TokenStorage;
+use crate::store::StoreKind;
 
 /// Width the text format wraps at, in characters.
 const TEXT_WIDTH_CHARS: usize = 100;
@@ -430,6 +438,35 @@ const CHANNEL_TOKENS: ItemSpec = ItemSpec {
     ],
 };
 
+const TOKENS_AT_REST: ItemSpec = ItemSpec {
+    id: "tokens_at_rest",
+    title: "LINE tokens encrypted at rest",
+    guideline: "Keep users' access and refresh tokens secret wherever they are stored: a \
+                database dump must not hand them out.",
+    how: "With LINE_LOGIN_TOKEN_KEY (or ConfigBuilder::token_keys) the tokens kept with member \
+          links (SQLite, PostgreSQL) and in session records are sealed with AES-256-GCM, bound \
+          to their record, with the key id beside; keys rotate (newest seals, any opens, \
+          reencrypt_tokens moves old rows). Without a key, SQL link stores and a layer declared \
+          on a shared session store refuse to start unless plain text is chosen explicitly.",
+    tests: &[
+        it!(
+            link_sql,
+            sqlite_link_tokens_are_encrypted_and_bound_to_their_row
+        ),
+        it!(
+            link_sql,
+            postgres_link_tokens_are_encrypted_and_bound_to_their_row
+        ),
+        it!(link_sql, sqlite_token_key_rotation_and_a_wrong_key),
+        it!(login_site, postgres_members_and_links_with_redis_sessions),
+        it!(login_site, sqlite_members_and_links_with_sessions_in_memory),
+        it!(
+            layer,
+            a_shared_session_store_without_a_token_key_refuses_to_start
+        ),
+    ],
+};
+
 const ERRORS_BY_STATUS: ItemSpec = ItemSpec {
     id: "errors_by_status",
     title: "Errors handled by HTTP status",
@@ -468,7 +505,7 @@ const RATE_LIMITS: ItemSpec = ItemSpec {
 };
 
 /// Every LINE Login item, in report order.
-const ITEMS: [&ItemSpec; 14] = [
+const ITEMS: [&ItemSpec; 15] = [
     &TLS,
     &STATE,
     &NONCE,
@@ -481,6 +518,7 @@ const ITEMS: [&ItemSpec; 14] = [
     &CONSENT_WITHDRAWN,
     &API_LOGS,
     &CHANNEL_TOKENS,
+    &TOKENS_AT_REST,
     &ERRORS_BY_STATUS,
     &RATE_LIMITS,
 ];
@@ -512,6 +550,8 @@ struct Deployment {
     member_links: bool,
     unlink_route: bool,
     consent_sweep: bool,
+    link_tokens: Option<TokenStorage>,
+    session_store: Option<StoreKind>,
 }
 
 /// Builds a [`ComplianceReport`] from a [`Config`] and what the app declares about the rest of
@@ -554,6 +594,19 @@ impl ComplianceReportBuilder {
     /// withdrawn in the LINE app.
     pub fn consent_sweep(mut self, scheduled: bool) -> Self {
         self.deployment.consent_sweep = scheduled;
+        self
+    }
+
+    /// How the member-link store keeps tokens at rest
+    /// ([`MemberLinks::token_storage`](crate::link::MemberLinks::token_storage)).
+    pub fn link_token_storage(mut self, storage: TokenStorage) -> Self {
+        self.deployment.link_tokens = Some(storage);
+        self
+    }
+
+    /// Where sessions live (a shared store keeps the session records, with their tokens).
+    pub fn session_store(mut self, kind: StoreKind) -> Self {
+        self.deployment.session_store = Some(kind);
         self
     }
 
@@ -876,6 +929,57 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// Whether LINE tokens rest encrypted, in memory only, or in plain text.
+fn assess_tokens_at_rest(config: &Config, deployment: &Deployment) -> (Status, String) {
+    let links = deployment.link_tokens;
+    let shared_sessions = matches!(
+        deployment.session_store,
+        Some(StoreKind::Redis | StoreKind::Postgres)
+    );
+    if links == Some(TokenStorage::Plaintext) || (shared_sessions && config.token_keys().is_none())
+    {
+        return (
+            Status::ActionNeeded,
+            "LINE tokens rest in plain text in a shared session store or a member-link store \
+             (plaintext_tokens opt-in): set LINE_LOGIN_TOKEN_KEY (`openssl rand -base64 32`) and build the link store with \
+             Config::token_protection()"
+                .to_owned(),
+        );
+    }
+    if let Some(ring) = config.token_keys() {
+        if links == Some(TokenStorage::AppManaged) {
+            return (
+                Status::Warning,
+                "sessions are encrypted; the custom member-link store must encrypt its tokens \
+                 itself (token_crypto::TokenKeyRing)"
+                    .to_owned(),
+            );
+        }
+        return (
+            Status::Ok,
+            format!(
+                "LINE tokens are encrypted at rest with AES-256-GCM (key {}, {} older key(s) \
+                 kept to decrypt)",
+                ring.current_id(),
+                ring.key_ids().len().saturating_sub(1)
+            ),
+        );
+    }
+    let links_in_memory = !deployment.member_links || links == Some(TokenStorage::Memory);
+    if deployment.session_store == Some(StoreKind::Memory) && links_in_memory {
+        return (
+            Status::Ok,
+            "LINE tokens live only in this process's memory".to_owned(),
+        );
+    }
+    (
+        Status::Warning,
+        "no token key: LINE tokens rest in plain text wherever sessions or links are stored; set \
+         LINE_LOGIN_TOKEN_KEY and declare the session store (LineLoginLayer::session_store)"
+            .to_owned(),
+    )
+}
+
 /// The status of item `id` in this configuration, and why.
 fn assess(id: &str, config: &Config, deployment: &Deployment) -> (Status, String) {
     match id {
@@ -1012,6 +1116,7 @@ fn assess(id: &str, config: &Config, deployment: &Deployment) -> (Status, String
                 )
             }
         }
+        "tokens_at_rest" => assess_tokens_at_rest(config, deployment),
         "errors_by_status" => (
             Status::Ok,
             "ApiError carries the status, LINE's error code and the request id".to_owned(),
@@ -1217,6 +1322,7 @@ mod tests {
                 "consent_withdrawn",
                 "api_logs",
                 "channel_tokens",
+                "tokens_at_rest",
                 "errors_by_status",
                 "rate_limits"
             ]
@@ -1290,7 +1396,13 @@ mod tests {
             Status::Warning
         );
 
-        let complete = ComplianceReport::builder(&https)
+        let encrypted = Config::builder("1", "s", "https://e.com/cb")
+            .token_keys(crate::token_crypto::TokenKeyRing::new(
+                crate::token_crypto::TokenKey::generate().unwrap(),
+            ))
+            .build()
+            .unwrap();
+        let complete = ComplianceReport::builder(&encrypted)
             .api_log_sink_persistent(true)
             .member_links(true)
             .unlink_route(true)
@@ -1298,6 +1410,53 @@ mod tests {
             .build();
         assert_eq!(complete.worst(), Status::Ok);
         assert!(complete.check().is_ok());
+    }
+
+    #[test]
+    fn tokens_at_rest_are_flagged_unless_encrypted_or_in_memory() {
+        let status =
+            |config: &Config, f: fn(ComplianceReportBuilder) -> ComplianceReportBuilder| {
+                let report = f(ComplianceReport::builder(config)).build();
+                report.item("tokens_at_rest").unwrap().status
+            };
+        let plain = config();
+        let keyed = Config::builder("1", "s", "https://e.com/cb")
+            .token_keys(crate::token_crypto::TokenKeyRing::new(
+                crate::token_crypto::TokenKey::generate().unwrap(),
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(status(&plain, |b| b), Status::Warning, "undeclared");
+        assert_eq!(
+            status(&plain, |b| b.session_store(StoreKind::Memory)),
+            Status::Ok
+        );
+        assert_eq!(
+            status(&plain, |b| b.session_store(StoreKind::Redis)),
+            Status::ActionNeeded
+        );
+        assert_eq!(
+            status(&plain, |b| b
+                .member_links(true)
+                .link_token_storage(TokenStorage::Plaintext)),
+            Status::ActionNeeded
+        );
+        assert_eq!(
+            status(&keyed, |b| b.session_store(StoreKind::Redis)),
+            Status::Ok
+        );
+        assert_eq!(
+            status(&keyed, |b| b
+                .member_links(true)
+                .link_token_storage(TokenStorage::Plaintext)),
+            Status::ActionNeeded
+        );
+        assert_eq!(
+            status(&keyed, |b| b
+                .member_links(true)
+                .link_token_storage(TokenStorage::AppManaged)),
+            Status::Warning
+        );
     }
 
     #[test]

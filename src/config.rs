@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::secret::{ChannelAccessToken, ChannelSecret};
+use crate::token_crypto::{TokenKey, TokenKeyError, TokenKeyRing, TokenProtection};
 
 /// LINE's authorization server (the authorize endpoint and the ID-token issuer).
 pub const DEFAULT_ACCESS_BASE: &str = "https://access.line.me";
@@ -299,6 +300,8 @@ pub struct Config {
     issuer: String,
     http_timeout: Duration,
     long_lived_channel_token: Option<ChannelAccessToken>,
+    token_keys: Option<TokenKeyRing>,
+    plaintext_tokens: bool,
 }
 
 impl Config {
@@ -321,6 +324,8 @@ impl Config {
             issuer: DEFAULT_ISSUER.to_owned(),
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             long_lived_channel_token: None,
+            token_keys: None,
+            plaintext_tokens: false,
         }
     }
 
@@ -338,6 +343,8 @@ impl Config {
     /// | `LINE_LOGIN_ISSUER` | expected ID-token `iss` | `https://access.line.me` |
     /// | `LINE_LOGIN_HTTP_TIMEOUT_SECS` | back-channel timeout | `10` |
     /// | `LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN` | opt-in, see [`ConfigBuilder::long_lived_channel_token`] | unset |
+    /// | `LINE_LOGIN_TOKEN_KEY` | base64 of 32 random bytes that encrypt LINE tokens at rest, see [`ConfigBuilder::token_keys`] | unset |
+    /// | `LINE_LOGIN_TOKEN_OLD_KEYS` | comma-separated older keys, only to decrypt during a rotation | unset |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -381,6 +388,14 @@ impl Config {
         }
         if let Some(token) = optional("LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN") {
             builder = builder.long_lived_channel_token(token.trim());
+        }
+        let old_keys = optional(TOKEN_OLD_KEYS_VAR);
+        match optional(TOKEN_KEY_VAR) {
+            Some(current) => {
+                builder = builder.token_keys(token_key_ring(&current, old_keys.as_deref())?);
+            }
+            None if old_keys.is_some() => return Err(ConfigError::OldTokenKeysWithoutKey),
+            None => {}
         }
         builder.build()
     }
@@ -428,6 +443,28 @@ impl Config {
         self.long_lived_channel_token.as_ref()
     }
 
+    /// The keys that encrypt LINE tokens at rest, if configured.
+    pub fn token_keys(&self) -> Option<&TokenKeyRing> {
+        self.token_keys.as_ref()
+    }
+
+    /// Whether the app opted in to plain-text tokens at rest (see
+    /// [`ConfigBuilder::plaintext_tokens`]). `false` when a key is configured.
+    pub fn plaintext_tokens(&self) -> bool {
+        self.token_keys.is_none() && self.plaintext_tokens
+    }
+
+    /// How stores that outlive a request (member links, shared session stores) keep LINE tokens:
+    /// encrypted with [`Config::token_keys`], or in plain text when the app opted in. Neither is
+    /// [`ConfigError::TokenKeyMissing`]: such a store refuses to start.
+    pub fn token_protection(&self) -> Result<TokenProtection, ConfigError> {
+        match (&self.token_keys, self.plaintext_tokens) {
+            (Some(ring), _) => Ok(TokenProtection::Encrypted(ring.clone())),
+            (None, true) => Ok(TokenProtection::Plaintext),
+            (None, false) => Err(ConfigError::TokenKeyMissing),
+        }
+    }
+
     /// `{access_base}/oauth2/v2.1/authorize`.
     pub fn authorize_endpoint(&self) -> Url {
         join(&self.access_base, "oauth2/v2.1/authorize")
@@ -442,6 +479,32 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.redirect_uri.scheme() == "https"
     }
+}
+
+/// The variable holding the current token key (base64 of 32 bytes).
+pub const TOKEN_KEY_VAR: &str = "LINE_LOGIN_TOKEN_KEY";
+/// The variable holding older token keys (comma-separated base64), kept to decrypt during a
+/// rotation.
+pub const TOKEN_OLD_KEYS_VAR: &str = "LINE_LOGIN_TOKEN_OLD_KEYS";
+
+/// The ring of `current` (base64) and the comma-separated `old` keys.
+fn token_key_ring(current: &str, old: Option<&str>) -> Result<TokenKeyRing, ConfigError> {
+    let invalid = |variable: &'static str| {
+        move |reason: TokenKeyError| ConfigError::InvalidTokenKey { variable, reason }
+    };
+    let mut ring =
+        TokenKeyRing::new(TokenKey::from_base64(current).map_err(invalid(TOKEN_KEY_VAR))?);
+    for text in old
+        .unwrap_or("")
+        .split(',')
+        .filter(|t| !t.trim().is_empty())
+    {
+        let key = TokenKey::from_base64(text).map_err(invalid(TOKEN_OLD_KEYS_VAR))?;
+        ring = ring
+            .with_old_key(key)
+            .map_err(invalid(TOKEN_OLD_KEYS_VAR))?;
+    }
+    Ok(ring)
 }
 
 fn join(base: &Url, path: &str) -> Url {
@@ -468,6 +531,8 @@ pub struct ConfigBuilder {
     issuer: String,
     http_timeout: Duration,
     long_lived_channel_token: Option<ChannelAccessToken>,
+    token_keys: Option<TokenKeyRing>,
+    plaintext_tokens: bool,
 }
 
 impl ConfigBuilder {
@@ -554,6 +619,35 @@ impl ConfigBuilder {
         self
     }
 
+    /// The keys that encrypt the LINE access and refresh tokens kept at rest: with member links
+    /// (SQLite, PostgreSQL) and in session records. The ring's current key encrypts; older keys
+    /// only decrypt, until the stores' `reencrypt_tokens` has moved every row to the current one.
+    /// From the environment: [`TOKEN_KEY_VAR`] and [`TOKEN_OLD_KEYS_VAR`].
+    ///
+    /// ```
+    /// use line_login::Config;
+    /// use line_login::token_crypto::{TokenKey, TokenKeyRing};
+    /// let key = TokenKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+    /// let config = Config::builder("1234567890", "secret", "https://example.com/auth/line/callback")
+    ///     .token_keys(TokenKeyRing::new(key))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(config.token_protection().is_ok());
+    /// ```
+    pub fn token_keys(mut self, keys: TokenKeyRing) -> Self {
+        self.token_keys = Some(keys);
+        self
+    }
+
+    /// Opts in to keeping LINE tokens in plain text where they rest (member-link rows, shared
+    /// session records) when no key is configured. Without a key and without this, SQL link
+    /// stores and a layer declared on a shared session store refuse to start. The compliance
+    /// report marks it "action needed". Ignored when a key is configured.
+    pub fn plaintext_tokens(mut self, plaintext: bool) -> Self {
+        self.plaintext_tokens = plaintext;
+        self
+    }
+
     /// Validates everything and returns the configuration, or the first mistake found.
     pub fn build(self) -> Result<Config, ConfigError> {
         let channel_id = ChannelId::parse(&self.channel_id)?;
@@ -591,6 +685,8 @@ impl ConfigBuilder {
             issuer: self.issuer,
             http_timeout: self.http_timeout,
             long_lived_channel_token: self.long_lived_channel_token,
+            token_keys: self.token_keys,
+            plaintext_tokens: self.plaintext_tokens,
         })
     }
 }
@@ -686,6 +782,24 @@ pub enum ConfigError {
     /// `ui_locales` is too long or has control characters.
     #[error("ui_locales {0:?} is invalid: give space-separated BCP 47 tags")]
     InvalidUiLocales(String),
+    /// A token key does not parse (the message never shows the key).
+    #[error("{variable} is invalid: {reason}")]
+    InvalidTokenKey {
+        /// The variable (or builder call) that held it.
+        variable: &'static str,
+        /// What is wrong.
+        reason: TokenKeyError,
+    },
+    /// Older token keys are given without a current one.
+    #[error("LINE_LOGIN_TOKEN_OLD_KEYS is set without LINE_LOGIN_TOKEN_KEY: set the current key")]
+    OldTokenKeysWithoutKey,
+    /// A store that keeps LINE tokens at rest has no key, and plain text was not chosen.
+    #[error(
+        "no token key: LINE tokens kept with member links or in a shared session store must be \
+         encrypted; set LINE_LOGIN_TOKEN_KEY (`openssl rand -base64 32`) or opt in to plain \
+         text with ConfigBuilder::plaintext_tokens(true)"
+    )]
+    TokenKeyMissing,
 }
 
 #[cfg(test)]
@@ -871,6 +985,79 @@ mod tests {
         assert_eq!(get("switch_amr"), Some("false"));
         assert_eq!(get("disable_auto_login"), Some("true"));
         assert_eq!(get("disable_ios_auto_login"), Some("true"));
+    }
+
+    const KEY_A: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const KEY_B: &str = "HxAeHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE=";
+
+    #[test]
+    fn token_keys_come_from_the_environment_newest_first() {
+        let config = with(&[
+            ("LINE_LOGIN_TOKEN_KEY", KEY_A),
+            (
+                "LINE_LOGIN_TOKEN_OLD_KEYS",
+                "HxAeHRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE=, ",
+            ),
+        ])
+        .unwrap();
+        let ring = config.token_keys().unwrap();
+        let a = TokenKey::from_base64(KEY_A).unwrap();
+        let b = TokenKey::from_base64(KEY_B).unwrap();
+        assert_eq!(ring.key_ids(), [a.id(), b.id()]);
+        assert!(matches!(
+            config.token_protection(),
+            Ok(TokenProtection::Encrypted(_))
+        ));
+        assert!(!config.plaintext_tokens());
+    }
+
+    #[test]
+    fn malformed_token_keys_are_refused_without_showing_them() {
+        let short = "AAECAwQFBgcICQoLDA0ODw==";
+        let err = with(&[("LINE_LOGIN_TOKEN_KEY", short)]).unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::InvalidTokenKey {
+                variable: TOKEN_KEY_VAR,
+                reason: TokenKeyError::WrongLength(16)
+            }
+        );
+        assert!(!err.to_string().contains(short));
+        let err = with(&[
+            ("LINE_LOGIN_TOKEN_KEY", KEY_A),
+            ("LINE_LOGIN_TOKEN_OLD_KEYS", "not-a-key!"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::InvalidTokenKey {
+                variable: TOKEN_OLD_KEYS_VAR,
+                reason: TokenKeyError::NotBase64
+            }
+        );
+        assert_eq!(
+            with(&[("LINE_LOGIN_TOKEN_OLD_KEYS", KEY_B)]).unwrap_err(),
+            ConfigError::OldTokenKeysWithoutKey
+        );
+    }
+
+    #[test]
+    fn without_a_key_tokens_at_rest_need_an_explicit_plaintext_opt_in() {
+        let config = with(&[]).unwrap();
+        assert!(config.token_keys().is_none());
+        assert_eq!(
+            config.token_protection().unwrap_err(),
+            ConfigError::TokenKeyMissing
+        );
+        let plain = Config::builder("1", "s", "https://e.com/cb")
+            .plaintext_tokens(true)
+            .build()
+            .unwrap();
+        assert!(plain.plaintext_tokens());
+        assert!(matches!(
+            plain.token_protection(),
+            Ok(TokenProtection::Plaintext)
+        ));
     }
 
     #[test]

@@ -195,7 +195,7 @@ impl LineSession {
 
     /// The access token, refreshed first when it expires within [`TOKEN_REFRESH_MARGIN`].
     async fn access_token(&self) -> Result<crate::secret::AccessToken, LineSessionError> {
-        let tokens = session::tokens(&self.session)
+        let tokens = session::tokens(&self.session, self.ctx.0.config.token_keys())
             .await?
             .ok_or(LineSessionError::NoAccessToken)?;
         if tokens.expires_at - TOKEN_REFRESH_MARGIN > OffsetDateTime::now_utc() {
@@ -208,7 +208,7 @@ impl LineSession {
     /// LINE refuses (consent withdrawn in the LINE app, or the refresh token's 90 days are over)
     /// logs the session out.
     pub async fn refresh_tokens(&self) -> Result<crate::secret::AccessToken, LineSessionError> {
-        let mut tokens = session::tokens(&self.session)
+        let mut tokens = session::tokens(&self.session, self.ctx.0.config.token_keys())
             .await?
             .ok_or(LineSessionError::NoAccessToken)?;
         let refresh = tokens
@@ -224,7 +224,8 @@ impl LineSession {
         if let Some(refresh) = fresh.refresh_token {
             tokens.refresh_token = Some(refresh);
         }
-        self.session.insert(session::TOKENS_KEY, &tokens).await?;
+        let keys = self.ctx.0.config.token_keys();
+        session::store_tokens(&self.session, keys, &self.user.user_id, &tokens).await?;
         Ok(tokens.access_token)
     }
 

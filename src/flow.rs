@@ -251,7 +251,7 @@ pub(crate) fn require_same_origin(ctx: &RouteContext<'_>) -> Result<(), LoginErr
 pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
     method_is(ctx.parts, &Method::POST)?;
     require_same_origin(ctx)?;
-    if let Some(tokens) = session::tokens(ctx.session).await?
+    if let Some(tokens) = session::tokens(ctx.session, ctx.shared.config.token_keys()).await?
         && let Err(error) = ctx.shared.api.revoke(&tokens.access_token).await
     {
         tracing::warn!(error = %crate::log_safe::Escaped(&error), "revoking the access token failed; logging out locally anyway");
@@ -316,7 +316,10 @@ async fn sign_in(
         ctx.session.cycle_id().await?;
     }
     match tokens {
-        Some(tokens) => ctx.session.insert(TOKENS_KEY, tokens).await?,
+        Some(tokens) => {
+            let keys = ctx.shared.config.token_keys();
+            session::store_tokens(ctx.session, keys, &user.user_id, tokens).await?;
+        }
         None => {
             ctx.session.remove_value(TOKENS_KEY).await?;
         }
@@ -362,7 +365,7 @@ pub(crate) async fn link(ctx: &RouteContext<'_>) -> Result<Response, LoginError>
 /// `POST {prefix}/unlink`: removes the signed-in member's link, revokes and deauthorizes.
 pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
     let (members, member_id) = member_post(ctx).await?;
-    let tokens = session::tokens(ctx.session).await?;
+    let tokens = session::tokens(ctx.session, ctx.shared.config.token_keys()).await?;
     let user = session::user(ctx.session).await?;
     let line_user = user.as_ref().map(|u| u.user_id.as_str());
     let unlinked = members

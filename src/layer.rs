@@ -114,6 +114,7 @@ pub(crate) struct Shared {
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
     pub(crate) attempts: Arc<dyn AttemptStore>,
+    pub(crate) session_store: Option<crate::store::StoreKind>,
     pub(crate) clock: Clock,
 }
 
@@ -207,6 +208,7 @@ impl LineLoginLayer {
                 on_login: None,
                 members: None,
                 attempts: Arc::new(MemoryAttempts::default()),
+                session_store: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
             }),
         };
@@ -303,6 +305,22 @@ impl LineLoginLayer {
         self.update(|s| s.attempts = store)
     }
 
+    /// Declares where sessions live ([`AnySessionStore::kind`](crate::store::AnySessionStore::kind)).
+    /// Session records keep the user's LINE tokens, sealed whenever the configuration has a
+    /// token key; a shared store (Redis, PostgreSQL) without a key is refused with
+    /// [`ConfigError::TokenKeyMissing`](crate::ConfigError::TokenKeyMissing) unless the app opted
+    /// in to plain text ([`ConfigBuilder::plaintext_tokens`](crate::ConfigBuilder::plaintext_tokens)).
+    /// The compliance report uses the declaration.
+    pub fn session_store(
+        self,
+        kind: crate::store::StoreKind,
+    ) -> Result<Self, crate::config::ConfigError> {
+        if kind != crate::store::StoreKind::Memory {
+            self.shared.config.token_protection()?;
+        }
+        Ok(self.update(|s| s.session_store = Some(kind)))
+    }
+
     /// Replaces the clock that dates login attempts (for tests that need to travel in time).
     #[must_use]
     pub fn clock(self, now: impl Fn() -> time::OffsetDateTime + Send + Sync + 'static) -> Self {
@@ -319,10 +337,17 @@ impl LineLoginLayer {
     /// route) are enabled. Declare the rest (e.g. `consent_sweep(true)`) and `build()`.
     pub fn compliance(&self) -> crate::compliance::ComplianceReportBuilder {
         let links = self.shared.members.is_some();
-        crate::compliance::ComplianceReport::builder(&self.shared.config)
+        let mut report = crate::compliance::ComplianceReport::builder(&self.shared.config)
             .api(&self.shared.api)
             .member_links(links)
-            .unlink_route(links)
+            .unlink_route(links);
+        if let Some(members) = &self.shared.members {
+            report = report.link_token_storage(members.token_storage());
+        }
+        if let Some(kind) = self.shared.session_store {
+            report = report.session_store(kind);
+        }
+        report
     }
 
     /// Strict mode: with `strict`, refuses (with the list of findings) a layer for which an item

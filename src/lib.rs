@@ -27,6 +27,7 @@ pub mod simulator;
 mod sql_migrations;
 pub mod state;
 pub mod store;
+pub mod token_crypto;
 pub mod user;
 
 pub use api::{ApiError, LineApi};

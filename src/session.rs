@@ -10,6 +10,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 use crate::config::Config;
 use crate::secret::{AccessToken, RefreshToken};
+use crate::token_crypto::{SealedToken, TokenBinding, TokenKeyRing};
 use crate::user::LineUser;
 
 pub(crate) const USER_KEY: &str = "line_login.user";
@@ -38,7 +39,9 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
 /// How long an idle logged-in session lives.
 pub const SESSION_IDLE_TTL: time::Duration = time::Duration::days(7);
 
-/// The user's LINE tokens, kept server-side only.
+/// The user's LINE tokens, kept server-side only. With a token key configured
+/// ([`crate::ConfigBuilder::token_keys`]) the session record holds them encrypted, bound to the
+/// session's LINE user, whatever the session store.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StoredTokens {
     /// The access token.
@@ -103,9 +106,164 @@ pub(crate) async fn user(
     session.get::<LineUser>(USER_KEY).await
 }
 
-/// The logged-in user's tokens, if any.
+/// What the session keeps under [`TOKENS_KEY`]: the tokens sealed for the session's LINE user, or
+/// in plain text when no key is configured (and in records written before a key was).
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum TokensRecord {
+    Sealed { sealed_tokens: SealedToken },
+    Plain(StoredTokens),
+}
+
+/// Stores the tokens of the session's LINE user `line_user_id`: sealed when `keys` is set.
+pub(crate) async fn store_tokens(
+    session: &Session,
+    keys: Option<&TokenKeyRing>,
+    line_user_id: &str,
+    tokens: &StoredTokens,
+) -> Result<(), tower_sessions::session::Error> {
+    let record = match keys {
+        None => TokensRecord::Plain(tokens.clone()),
+        Some(ring) => {
+            let plain = serde_json::to_vec(tokens)?;
+            let sealed = ring
+                .seal(TokenBinding::Session { line_user_id }, &plain)
+                .map_err(|e| {
+                    tower_sessions::session::Error::Store(
+                        tower_sessions::session_store::Error::Encode(e.to_string()),
+                    )
+                })?;
+            TokensRecord::Sealed {
+                sealed_tokens: sealed,
+            }
+        }
+    };
+    session.insert(TOKENS_KEY, record).await
+}
+
+/// The logged-in user's tokens, if any. Tokens sealed with a key that is not configured, or that
+/// do not open for the session's user, count as none (the user logs in again).
 pub(crate) async fn tokens(
     session: &Session,
+    keys: Option<&TokenKeyRing>,
 ) -> Result<Option<StoredTokens>, tower_sessions::session::Error> {
-    session.get::<StoredTokens>(TOKENS_KEY).await
+    let Some(record) = session.get::<TokensRecord>(TOKENS_KEY).await? else {
+        return Ok(None);
+    };
+    let sealed = match record {
+        TokensRecord::Plain(tokens) => return Ok(Some(tokens)),
+        TokensRecord::Sealed { sealed_tokens } => sealed_tokens,
+    };
+    // Only the user ID is needed: the binding of the sealed tokens.
+    #[derive(Deserialize)]
+    struct UserId {
+        user_id: String,
+    }
+    let Some(user) = session.get::<UserId>(USER_KEY).await? else {
+        return Ok(None);
+    };
+    let Some(ring) = keys else {
+        tracing::warn!("the session's LINE tokens are encrypted but no token key is configured");
+        return Ok(None);
+    };
+    let binding = TokenBinding::Session {
+        line_user_id: &user.user_id,
+    };
+    let opened = ring
+        .open(&sealed, binding)
+        .map_err(|e| e.to_string())
+        .and_then(|plain| serde_json::from_slice(&plain).map_err(|e| e.to_string()));
+    match opened {
+        Ok(tokens) => Ok(Some(tokens)),
+        Err(error) => {
+            tracing::warn!(%error, "the session's LINE tokens are unusable; treated as none");
+            Ok(None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tower_sessions::MemoryStore;
+
+    use crate::token_crypto::TokenKey;
+
+    fn tokens() -> StoredTokens {
+        StoredTokens {
+            access_token: AccessToken::new("access-secret"),
+            expires_at: OffsetDateTime::UNIX_EPOCH,
+            refresh_token: Some(RefreshToken::new("refresh-secret")),
+            scope: "profile openid".into(),
+        }
+    }
+
+    async fn session_of(user_id: &str) -> Session {
+        let session = Session::new(None, Arc::new(MemoryStore::default()), None);
+        session
+            .insert(USER_KEY, serde_json::json!({ "user_id": user_id }))
+            .await
+            .unwrap();
+        session
+    }
+
+    #[tokio::test]
+    async fn session_tokens_are_sealed_when_a_key_is_configured() {
+        let ring = TokenKeyRing::new(TokenKey::generate().unwrap());
+        let session = session_of("U1").await;
+        store_tokens(&session, Some(&ring), "U1", &tokens())
+            .await
+            .unwrap();
+        let raw = session
+            .get::<serde_json::Value>(TOKENS_KEY)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_string();
+        assert!(
+            !raw.contains("access-secret") && !raw.contains("refresh-secret"),
+            "{raw}"
+        );
+        assert!(raw.contains(ring.current_id()));
+        let read = super::tokens(&session, Some(&ring)).await.unwrap().unwrap();
+        assert_eq!(read.access_token.expose_secret(), "access-secret");
+        assert_eq!(
+            read.refresh_token.unwrap().expose_secret(),
+            "refresh-secret"
+        );
+    }
+
+    #[tokio::test]
+    async fn sealed_session_tokens_under_a_wrong_key_or_user_count_as_none() {
+        let ring = TokenKeyRing::new(TokenKey::generate().unwrap());
+        let session = session_of("U1").await;
+        store_tokens(&session, Some(&ring), "U1", &tokens())
+            .await
+            .unwrap();
+        let other = TokenKeyRing::new(TokenKey::generate().unwrap());
+        assert!(
+            super::tokens(&session, Some(&other))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(super::tokens(&session, None).await.unwrap().is_none());
+        // The record moved into another user's session does not open.
+        let record = session.get::<serde_json::Value>(TOKENS_KEY).await.unwrap();
+        let theirs = session_of("U2").await;
+        theirs.insert(TOKENS_KEY, record).await.unwrap();
+        assert!(super::tokens(&theirs, Some(&ring)).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn plain_session_tokens_are_read_with_or_without_a_key() {
+        let session = session_of("U1").await;
+        store_tokens(&session, None, "U1", &tokens()).await.unwrap();
+        let ring = TokenKeyRing::new(TokenKey::generate().unwrap());
+        for keys in [None, Some(&ring)] {
+            let read = super::tokens(&session, keys).await.unwrap().unwrap();
+            assert_eq!(read.access_token.expose_secret(), "access-secret");
+        }
+    }
 }

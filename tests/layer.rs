@@ -11,8 +11,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use common::{AppOptions, Browser, TestApp, start_app, start_app_with};
+use line_login::compliance::Status;
 use line_login::simulator::{Endpoint, Fault};
-use line_login::{BotPrompt, LineLoginLayer};
+use line_login::store::StoreKind;
+use line_login::token_crypto::{TokenKey, TokenKeyRing};
+use line_login::{BotPrompt, ConfigError, LineLoginLayer};
 use reqwest::StatusCode;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
@@ -1120,4 +1123,160 @@ async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
         .unwrap()
         .status();
     assert_eq!(page, StatusCode::OK, "GET passes the layer");
+}
+
+/// A session store that keeps, beside the records, every record it was given as JSON text: what
+/// a shared store (Redis, PostgreSQL) would hold.
+#[derive(Clone, Debug, Default)]
+struct RecordingStore {
+    inner: MemoryStore,
+    written: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl RecordingStore {
+    fn keep(&self, record: &Record) {
+        let text = serde_json::to_string(&record.data).unwrap();
+        self.written.lock().unwrap().push(text);
+    }
+
+    /// The issued tokens found in any record written so far.
+    fn tokens_at_rest(&self, issued: &[String]) -> Vec<String> {
+        let written = self.written.lock().unwrap();
+        issued
+            .iter()
+            .filter(|token| written.iter().any(|record| record.contains(token.as_str())))
+            .cloned()
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for RecordingStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.keep(record);
+        self.inner.create(record).await
+    }
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.keep(record);
+        self.inner.save(record).await
+    }
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        self.inner.load(id).await
+    }
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+fn token_keys() -> TokenKeyRing {
+    TokenKeyRing::new(TokenKey::generate().unwrap())
+}
+
+#[tokio::test]
+async fn session_records_hold_no_line_token_when_a_token_key_is_configured() {
+    let store = RecordingStore::default();
+    let app = start_app_with(
+        AppOptions::default()
+            .store(store.clone())
+            .config(|c| c.token_keys(token_keys())),
+    )
+    .await;
+    let browser = Browser::json_client();
+    app.login(&browser, &app.first_user()).await;
+    // The sealed tokens work: refreshed (written again), then used for the profile.
+    let refreshed = browser.post(&app.url("/line/refresh")).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let profile = browser.get(&app.url("/profile")).await;
+    assert_eq!(profile.status, StatusCode::OK, "{}", profile.body);
+    let issued = app.sim.issued_tokens();
+    assert!(issued.len() >= 3, "{issued:?}");
+    assert_eq!(store.tokens_at_rest(&issued), Vec::<String>::new());
+    // Logout still revokes the (decrypted) access token at LINE.
+    let answer = browser.post(&app.url("/auth/line/logout")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.sim.requests(Endpoint::Revoke), 1);
+
+    // The same walk without a key stores them as they are: what the key prevents.
+    let plain = RecordingStore::default();
+    let app = start_app_with(AppOptions::default().store(plain.clone())).await;
+    app.login(&browser, &app.first_user()).await;
+    assert!(!plain.tokens_at_rest(&app.sim.issued_tokens()).is_empty());
+}
+
+#[tokio::test]
+async fn session_tokens_under_a_key_no_longer_configured_mean_logging_in_again() {
+    let store = RecordingStore::default();
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let before = common::start_app_on(
+        sim.clone(),
+        AppOptions::default()
+            .store(store.clone())
+            .config(|c| c.token_keys(token_keys())),
+    )
+    .await;
+    let browser = Browser::json_client();
+    before.login(&browser, &before.first_user()).await;
+    assert_eq!(
+        browser.get(&before.url("/profile")).await.status,
+        StatusCode::OK
+    );
+    // Another instance on the same sessions with another key: the user is known, the tokens
+    // are not; LINE calls answer "log in again", never a crash.
+    let after = common::start_app_on(
+        sim,
+        AppOptions::default()
+            .store(store)
+            .config(|c| c.token_keys(token_keys())),
+    )
+    .await;
+    let cookie = browser.cookie("line_login_session").unwrap();
+    let other = Browser::json_client();
+    other.set_cookie("line_login_session", &cookie);
+    let me = other.get(&after.url("/me")).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let profile = other.get(&after.url("/profile")).await;
+    assert_eq!(profile.status, StatusCode::UNAUTHORIZED, "{}", profile.body);
+    assert_eq!(profile.json()["error"], "not_logged_in");
+}
+
+#[tokio::test]
+async fn a_shared_session_store_without_a_token_key_refuses_to_start() {
+    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let uri = "http://127.0.0.1:3000/auth/line/callback";
+    let plain = sim.config_builder(uri).build().unwrap();
+    let layer = || LineLoginLayer::new(plain.clone()).unwrap();
+    for kind in [StoreKind::Redis, StoreKind::Postgres] {
+        let refused = layer().session_store(kind).unwrap_err();
+        assert_eq!(refused, ConfigError::TokenKeyMissing);
+        assert!(refused.to_string().contains("LINE_LOGIN_TOKEN_KEY"));
+    }
+    let memory = layer().session_store(StoreKind::Memory).unwrap();
+    let status = |layer: &LineLoginLayer| {
+        let report = layer.compliance().build();
+        report.item("tokens_at_rest").unwrap().status
+    };
+    assert_eq!(status(&memory), Status::Ok);
+
+    // Plain text only when chosen, and then flagged.
+    let opted_in = sim
+        .config_builder(uri)
+        .plaintext_tokens(true)
+        .build()
+        .unwrap();
+    let layer = LineLoginLayer::new(opted_in).unwrap();
+    let layer = layer.session_store(StoreKind::Redis).unwrap();
+    assert_eq!(status(&layer), Status::ActionNeeded);
+    assert_eq!(
+        layer.strict_compliance(true).unwrap_err().item_ids(),
+        ["tokens_at_rest"]
+    );
+
+    let keyed = sim
+        .config_builder(uri)
+        .token_keys(token_keys())
+        .build()
+        .unwrap();
+    let layer = LineLoginLayer::new(keyed).unwrap();
+    let layer = layer.session_store(StoreKind::Redis).unwrap();
+    assert_eq!(status(&layer), Status::Ok);
 }

@@ -14,12 +14,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use common::{AppOptions, Browser, start_app_with};
+use line_login::link::ReencryptReport;
 use line_login::link::{
     AuditAction, AuditEvent, Consent, Deauthorization, LinkCause, LinkConflict, LinkError, LinkKey,
     LinkTokens, MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks,
     SweepAction, check_links, unlink_and_deauthorize,
 };
 use line_login::simulator::Endpoint;
+use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{AccessToken, LineApi, RefreshToken};
 use reqwest::StatusCode;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -51,8 +53,19 @@ impl Audited for PostgresLinks<String> {
     }
 }
 
+/// The key the tests' stores encrypt with (fixed, so stores opened twice agree).
+fn test_key() -> TokenKey {
+    TokenKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap()
+}
+
+fn encrypted() -> TokenProtection {
+    TokenProtection::Encrypted(TokenKeyRing::new(test_key()))
+}
+
 async fn sqlite_memory() -> SqliteLinks<String> {
-    SqliteLinks::connect("sqlite::memory:").await.unwrap()
+    SqliteLinks::connect("sqlite::memory:", encrypted())
+        .await
+        .unwrap()
 }
 
 /// A fresh database file (several connections, so writers really compete), removed on drop.
@@ -119,7 +132,7 @@ impl Pg {
             .connect_with(options.options([("search_path", schema.as_str())]))
             .await
             .unwrap();
-        let links = PostgresLinks::new(pool);
+        let links = PostgresLinks::new(pool, encrypted());
         links.migrate().await.unwrap();
         Pg {
             links,
@@ -361,7 +374,9 @@ async fn sqlite_lists_pages_in_line_user_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_concurrent_links_have_exactly_one_winner() {
     let file = SqliteFile::new();
-    let links = SqliteLinks::<String>::connect(&file.url).await.unwrap();
+    let links = SqliteLinks::<String>::connect(&file.url, encrypted())
+        .await
+        .unwrap();
     concurrent_links_have_exactly_one_winner(&links).await;
 }
 
@@ -369,31 +384,37 @@ async fn sqlite_concurrent_links_have_exactly_one_winner() {
 async fn sqlite_links_survive_a_reconnect_and_migrations_run_once() {
     let file = SqliteFile::new();
     let url = &file.url;
-    let links = SqliteLinks::<String>::connect(url).await.unwrap();
+    let links = SqliteLinks::<String>::connect(url, encrypted())
+        .await
+        .unwrap();
     links
         .link(&member("m1"), "U1", None, &LinkCause::member())
         .await
         .unwrap();
     links.migrate().await.unwrap();
     links.pool().close().await;
-    let again = SqliteLinks::<String>::connect(url).await.unwrap();
+    let again = SqliteLinks::<String>::connect(url, encrypted())
+        .await
+        .unwrap();
     assert_eq!(again.member_for("U1").await.unwrap().as_deref(), Some("m1"));
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM line_login_link_migrations")
         .fetch_all(again.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
 }
 
 #[tokio::test]
 async fn sqlite_member_ids_that_do_not_parse_are_an_error() {
     let file = SqliteFile::new();
     let url = &file.url;
-    let text = SqliteLinks::<String>::connect(url).await.unwrap();
+    let text = SqliteLinks::<String>::connect(url, encrypted())
+        .await
+        .unwrap();
     text.link(&member("not-a-number"), "U1", None, &LinkCause::member())
         .await
         .unwrap();
-    let numeric = SqliteLinks::<u64>::connect(url).await.unwrap();
+    let numeric = SqliteLinks::<u64>::connect(url, encrypted()).await.unwrap();
     assert!(matches!(
         numeric.member_for("U1").await,
         Err(SqlLinksError::MemberId)
@@ -465,7 +486,400 @@ async fn postgres_migrations_run_once() {
         .fetch_all(pg.links.pool())
         .await
         .unwrap();
-    assert_eq!(versions, [1]);
+    assert_eq!(versions, [1, 2]);
+    pg.drop_schema().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens at rest: encrypted, bound to their row, rotated, migrated from plain text.
+
+/// A second view of the same database: another store on the same pool with its own token
+/// protection, and raw SQL on the link table.
+#[async_trait]
+trait Raw: Audited + Clone {
+    fn with_protection(&self, protection: TokenProtection) -> Self;
+    async fn exec(&self, sql: &str);
+    /// Every link row's text columns, as stored.
+    async fn rows(&self) -> Vec<[String; 6]>;
+    async fn reencrypt(&self) -> ReencryptReport;
+}
+
+const ROW_TEXT: &str = "SELECT member_id, line_user_id, COALESCE(access_token, ''), \
+     COALESCE(refresh_token, ''), COALESCE(token_key_id, ''), COALESCE(sealed_tokens, '') \
+     FROM line_login_member_links ORDER BY line_user_id";
+
+type RowText = (String, String, String, String, String, String);
+
+fn row_array(r: RowText) -> [String; 6] {
+    [r.0, r.1, r.2, r.3, r.4, r.5]
+}
+
+#[async_trait]
+impl Raw for SqliteLinks<String> {
+    fn with_protection(&self, protection: TokenProtection) -> Self {
+        SqliteLinks::new(self.pool().clone(), protection)
+    }
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
+    async fn rows(&self) -> Vec<[String; 6]> {
+        let rows: Vec<RowText> = sqlx::query_as(ROW_TEXT)
+            .fetch_all(self.pool())
+            .await
+            .unwrap();
+        rows.into_iter().map(row_array).collect()
+    }
+    async fn reencrypt(&self) -> ReencryptReport {
+        self.reencrypt_tokens().await.unwrap()
+    }
+}
+
+#[async_trait]
+impl Raw for PostgresLinks<String> {
+    fn with_protection(&self, protection: TokenProtection) -> Self {
+        PostgresLinks::new(self.pool().clone(), protection)
+    }
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sql).execute(self.pool()).await.unwrap();
+    }
+    async fn rows(&self) -> Vec<[String; 6]> {
+        let rows: Vec<RowText> = sqlx::query_as(ROW_TEXT)
+            .fetch_all(self.pool())
+            .await
+            .unwrap();
+        rows.into_iter().map(row_array).collect()
+    }
+    async fn reencrypt(&self) -> ReencryptReport {
+        self.reencrypt_tokens().await.unwrap()
+    }
+}
+
+/// Whether any stored column holds one of `secrets`.
+async fn stored_secrets(links: &impl Raw, secrets: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for row in links.rows().await {
+        for column in row {
+            for secret in secrets {
+                if column.contains(secret) {
+                    found.push((*secret).to_owned());
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn link_tokens_are_encrypted_and_bound_to_their_row(links: &impl Raw) {
+    let by = LinkCause::member();
+    let mine = tokens("access-of-m1", Some("refresh-of-m1"));
+    links
+        .link(&member("m1"), "U1", Some(&mine), &by)
+        .await
+        .unwrap();
+    links
+        .link(
+            &member("m2"),
+            "U2",
+            Some(&tokens("access-of-m2", None)),
+            &by,
+        )
+        .await
+        .unwrap();
+    let fresh = tokens("access-of-m1-again", Some("refresh-of-m1-again"));
+    assert!(links.update_tokens("U1", &fresh).await.unwrap());
+    let secrets = [
+        "access-of-m1",
+        "refresh-of-m1",
+        "access-of-m2",
+        "access-of-m1-again",
+        "refresh-of-m1-again",
+    ];
+    assert_eq!(stored_secrets(links, &secrets).await, Vec::<String>::new());
+    let rows = links.rows().await;
+    assert_eq!(rows[0][4], test_key().id(), "the key id is stored beside");
+    assert!(
+        rows[0][2].is_empty() && rows[0][3].is_empty(),
+        "no plain tokens"
+    );
+    let read = links.find(LinkKey::LineUser("U1")).await.unwrap().unwrap();
+    assert_eq!(read.tokens, Some(fresh.clone()));
+
+    // m1's ciphertext copied onto m2's row does not open there.
+    links
+        .exec(
+            "UPDATE line_login_member_links SET sealed_tokens = \
+             (SELECT sealed_tokens FROM line_login_member_links WHERE member_id = 'm1') \
+             WHERE member_id = 'm2'",
+        )
+        .await;
+    let moved = links.find(LinkKey::LineUser("U2")).await.unwrap().unwrap();
+    assert_eq!(moved.tokens, None, "a moved ciphertext is no token");
+    let removed = links
+        .unlink(LinkKey::Member(&member("m2")), &by)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.tokens, None);
+    let read = links.find(LinkKey::LineUser("U1")).await.unwrap().unwrap();
+    assert_eq!(read.tokens, Some(fresh));
+}
+
+async fn plain_rows_are_encrypted_on_first_read_and_by_reencrypt(links: &impl Raw) {
+    let plain = links.with_protection(TokenProtection::Plaintext);
+    let by = LinkCause::member();
+    for (m, u) in [("m1", "U1"), ("m2", "U2"), ("m3", "U3")] {
+        let t = tokens(
+            &format!("plain-access-{u}"),
+            Some(&format!("plain-refresh-{u}")),
+        );
+        plain.link(&member(m), u, Some(&t), &by).await.unwrap();
+    }
+    links.link(&member("m4"), "U4", None, &by).await.unwrap();
+    let secrets = ["plain-access-U", "plain-refresh-U"];
+    assert_eq!(
+        stored_secrets(links, &secrets).await.len(),
+        6,
+        "plain as written"
+    );
+
+    // The first read of a plain row encrypts it.
+    let read = links.find(LinkKey::LineUser("U1")).await.unwrap().unwrap();
+    let read = read.tokens.unwrap();
+    assert_eq!(read.access_token.expose_secret(), "plain-access-U1");
+    assert_eq!(stored_secrets(links, &secrets).await.len(), 4);
+    let rows = links.rows().await;
+    assert_eq!(rows[0][4], test_key().id());
+    assert!(rows[0][2].is_empty());
+
+    // The back-office call encrypts the rest, once.
+    assert_eq!(
+        links.reencrypt().await,
+        ReencryptReport {
+            reencrypted: 2,
+            unreadable: 0
+        }
+    );
+    assert_eq!(stored_secrets(links, &secrets).await, Vec::<String>::new());
+    assert_eq!(links.reencrypt().await, ReencryptReport::default());
+    let third = links.find(LinkKey::Member(&member("m3"))).await.unwrap();
+    let third = third.unwrap().tokens.unwrap();
+    assert_eq!(
+        third.refresh_token.unwrap().expose_secret(),
+        "plain-refresh-U3"
+    );
+    // A plain-text store cannot read them back: no tokens, no error.
+    let read = plain.find(LinkKey::LineUser("U2")).await.unwrap().unwrap();
+    assert_eq!(read.tokens, None);
+}
+
+async fn rotation_and_a_wrong_key(links: &impl Raw) {
+    let by = LinkCause::member();
+    links
+        .link(
+            &member("m1"),
+            "U1",
+            Some(&tokens("rotated-access", None)),
+            &by,
+        )
+        .await
+        .unwrap();
+    links
+        .link(
+            &member("m2"),
+            "U2",
+            Some(&tokens("other-access", None)),
+            &by,
+        )
+        .await
+        .unwrap();
+    let new_key = TokenKey::generate().unwrap();
+    let rotated = links.with_protection(TokenProtection::Encrypted(
+        TokenKeyRing::new(new_key.clone())
+            .with_old_key(test_key())
+            .unwrap(),
+    ));
+    // Old rows open with the old key while the new one seals.
+    rotated
+        .link(&member("m3"), "U3", Some(&tokens("new-access", None)), &by)
+        .await
+        .unwrap();
+    let ids: Vec<String> = links
+        .rows()
+        .await
+        .into_iter()
+        .map(|r| r[4].clone())
+        .collect();
+    assert_eq!(ids, [test_key().id(), test_key().id(), new_key.id()]);
+    assert_eq!(
+        rotated.reencrypt().await,
+        ReencryptReport {
+            reencrypted: 2,
+            unreadable: 0
+        }
+    );
+    let ids: Vec<String> = links
+        .rows()
+        .await
+        .into_iter()
+        .map(|r| r[4].clone())
+        .collect();
+    assert_eq!(ids, [new_key.id(); 3]);
+
+    // With the old key retired, everything still opens.
+    let new_only = links.with_protection(TokenProtection::Encrypted(TokenKeyRing::new(new_key)));
+    let read = new_only
+        .find(LinkKey::LineUser("U1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.tokens.unwrap().access_token.expose_secret(),
+        "rotated-access"
+    );
+
+    // A wrong key: no tokens, never a crash; the back office counts what it cannot read.
+    let wrong = links.with_protection(TokenProtection::Encrypted(TokenKeyRing::new(
+        TokenKey::generate().unwrap(),
+    )));
+    let read = wrong.find(LinkKey::LineUser("U1")).await.unwrap().unwrap();
+    assert_eq!(read.tokens, None);
+    assert_eq!(wrong.list(None, 10).await.unwrap().len(), 3);
+    assert_eq!(
+        wrong.reencrypt().await,
+        ReencryptReport {
+            reencrypted: 0,
+            unreadable: 3
+        }
+    );
+    let removed = wrong
+        .unlink(LinkKey::Member(&member("m2")), &by)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.tokens, None, "unlink falls back without tokens");
+}
+
+#[tokio::test]
+async fn sqlite_link_tokens_are_encrypted_and_bound_to_their_row() {
+    link_tokens_are_encrypted_and_bound_to_their_row(&sqlite_memory().await).await;
+}
+
+#[tokio::test]
+async fn sqlite_plain_rows_are_encrypted_on_first_read_and_by_reencrypt() {
+    plain_rows_are_encrypted_on_first_read_and_by_reencrypt(&sqlite_memory().await).await;
+}
+
+#[tokio::test]
+async fn sqlite_token_key_rotation_and_a_wrong_key() {
+    rotation_and_a_wrong_key(&sqlite_memory().await).await;
+}
+
+#[tokio::test]
+async fn postgres_link_tokens_are_encrypted_and_bound_to_their_row() {
+    let pg = Pg::start().await;
+    link_tokens_are_encrypted_and_bound_to_their_row(&pg.links).await;
+    pg.drop_schema().await;
+}
+
+#[tokio::test]
+async fn postgres_plain_rows_are_encrypted_on_first_read_and_by_reencrypt() {
+    let pg = Pg::start().await;
+    plain_rows_are_encrypted_on_first_read_and_by_reencrypt(&pg.links).await;
+    pg.drop_schema().await;
+}
+
+#[tokio::test]
+async fn postgres_token_key_rotation_and_a_wrong_key() {
+    let pg = Pg::start().await;
+    rotation_and_a_wrong_key(&pg.links).await;
+    pg.drop_schema().await;
+}
+
+/// A database made by the previous release (migration 1 only, plain tokens) is upgraded by the
+/// next connect, and its rows end up encrypted.
+#[tokio::test]
+async fn sqlite_migration_upgrades_a_plain_text_database() {
+    let file = SqliteFile::new();
+    let old = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect(&file.url)
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!(
+        "../migrations/link/sqlite/0001_member_links.sql"
+    ))
+    .execute(&old)
+    .await
+    .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE line_login_link_migrations (version INTEGER PRIMARY KEY, \
+         description TEXT NOT NULL, applied_at TEXT NOT NULL); \
+         INSERT INTO line_login_link_migrations VALUES (1, 'member links and audit', 'then'); \
+         INSERT INTO line_login_member_links VALUES ('m1', 'U1', '2026-01-01T00:00:00Z', \
+         'legacy-access', '2099-01-01T00:00:00Z', 'legacy-refresh', NULL);",
+    )
+    .execute(&old)
+    .await
+    .unwrap();
+    old.close().await;
+    let links = SqliteLinks::<String>::connect(&file.url, encrypted())
+        .await
+        .unwrap();
+    assert_eq!(links.reencrypt().await.reencrypted, 1);
+    assert_eq!(
+        stored_secrets(&links, &["legacy-access", "legacy-refresh"]).await,
+        Vec::<String>::new()
+    );
+    let read = links.find(LinkKey::LineUser("U1")).await.unwrap().unwrap();
+    let read = read.tokens.unwrap();
+    assert_eq!(read.access_token.expose_secret(), "legacy-access");
+    assert_eq!(
+        read.refresh_token.unwrap().expose_secret(),
+        "legacy-refresh"
+    );
+    links.pool().close().await;
+    // Nothing readable is left in the file itself.
+    let bytes = std::fs::read(file.dir.join("links.db")).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("legacy-access") && !text.contains("legacy-refresh"));
+}
+
+#[tokio::test]
+async fn postgres_migration_upgrades_a_plain_text_database() {
+    let pg = Pg::start().await;
+    // Back to the previous release's schema, with a plain row.
+    pg.links
+        .exec(
+            "DROP TABLE line_login_member_links; DROP TABLE line_login_link_audit; \
+             DELETE FROM line_login_link_migrations WHERE version > 1;",
+        )
+        .await;
+    pg.links
+        .exec(include_str!(
+            "../migrations/link/postgres/0001_member_links.sql"
+        ))
+        .await;
+    pg.links
+        .exec(
+            "INSERT INTO line_login_member_links VALUES ('m1', 'U1', now(), 'legacy-access', \
+             now() + interval '30 days', 'legacy-refresh', NULL)",
+        )
+        .await;
+    pg.links.migrate().await.unwrap();
+    let read = pg
+        .links
+        .find(LinkKey::LineUser("U1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        read.tokens.unwrap().access_token.expose_secret(),
+        "legacy-access"
+    );
+    assert_eq!(
+        stored_secrets(&pg.links, &["legacy-access", "legacy-refresh"]).await,
+        Vec::<String>::new(),
+        "encrypted on first read"
+    );
     pg.drop_schema().await;
 }
 
@@ -595,4 +1009,29 @@ async fn postgres_store_behind_the_layer() {
     let pg = Pg::start().await;
     layer_flow(pg.links.clone()).await;
     pg.drop_schema().await;
+}
+
+/// Tokens under a key no longer configured: the back-office unlink still unlinks and reports
+/// that LINE could not be told, as for a link that kept no token.
+#[tokio::test]
+async fn sqlite_back_office_unlink_under_an_unknown_key_unlinks_with_no_token() {
+    let links = sqlite_memory().await;
+    let by = LinkCause::back_office("ops");
+    links
+        .link(&member("m1"), "U1", Some(&tokens("a", Some("r"))), &by)
+        .await
+        .unwrap();
+    let rekeyed = links.with_protection(TokenProtection::Encrypted(TokenKeyRing::new(
+        TokenKey::generate().unwrap(),
+    )));
+    let config = line_login::Config::builder("1", "s", "https://example.com/cb")
+        .build()
+        .unwrap();
+    let api = LineApi::new(&config).unwrap();
+    let done = unlink_and_deauthorize(&rekeyed, &api, LinkKey::LineUser("U1"), &by)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.deauthorization, Deauthorization::NoToken);
+    assert_eq!(links.member_for("U1").await.unwrap(), None);
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use common::Browser;
 use line_login::session::SESSION_COOKIE_NAME;
 use line_login::simulator::{ConsentChoice, Endpoint, Simulator};
+use line_login::token_crypto::{TokenKey, TokenKeyRing};
 use reqwest::StatusCode;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
@@ -113,22 +114,56 @@ impl Drop for TempDir {
 /// A direct look into the site's database (not through the site), the same SQL for both.
 enum Db {
     Postgres(PgPool),
-    Sqlite(SqlitePool),
+    /// The pool and the directory holding the database file (and its journal).
+    Sqlite(SqlitePool, PathBuf),
 }
 
 impl Db {
     async fn open(url: &str) -> Db {
-        if url.starts_with("sqlite:") {
-            Db::Sqlite(SqlitePoolOptions::new().connect(url).await.unwrap())
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let dir = std::path::Path::new(path).parent().unwrap().to_owned();
+            Db::Sqlite(SqlitePoolOptions::new().connect(url).await.unwrap(), dir)
         } else {
             Db::Postgres(PgPoolOptions::new().connect(url).await.unwrap())
         }
     }
 
+    /// Which of `tokens` appear anywhere at rest: in any byte of the SQLite files, or in any row
+    /// of any table of the PostgreSQL schema, as text.
+    async fn tokens_at_rest(&self, tokens: &[String]) -> Vec<String> {
+        let mut stored = Vec::new();
+        match self {
+            Db::Sqlite(_, dir) => {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    stored.push(std::fs::read(entry.unwrap().path()).unwrap());
+                }
+            }
+            Db::Postgres(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = current_schema()",
+                )
+                .fetch_all(pool)
+                .await
+                .unwrap();
+                assert!(tables.contains(&"line_login_member_links".to_owned()));
+                for table in tables {
+                    let rows: Vec<String> =
+                        sqlx::query_scalar(&format!(r#"SELECT t::text FROM "{table}" t"#))
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    stored.extend(rows.into_iter().map(String::into_bytes));
+                }
+            }
+        }
+        found_in(tokens, &stored)
+    }
+
     async fn strings(&self, sql: &str) -> Vec<(String, String)> {
         match self {
             Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
-            Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
+            Db::Sqlite(pool, _) => sqlx::query_as(sql).fetch_all(pool).await.unwrap(),
         }
     }
 
@@ -153,9 +188,30 @@ impl Db {
     async fn close(self) {
         match self {
             Db::Postgres(pool) => pool.close().await,
-            Db::Sqlite(pool) => pool.close().await,
+            Db::Sqlite(pool, _) => pool.close().await,
         }
     }
+}
+
+/// Which of `tokens` occur in any of the `stored` byte strings.
+fn found_in(tokens: &[String], stored: &[Vec<u8>]) -> Vec<String> {
+    tokens
+        .iter()
+        .filter(|token| {
+            stored.iter().any(|bytes| {
+                bytes
+                    .windows(token.len())
+                    .any(|window| window == token.as_bytes())
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// The token key shared by the instances of one test (they share a database and sessions).
+fn shared_token_keys() -> TokenKeyRing {
+    static KEY: std::sync::OnceLock<TokenKey> = std::sync::OnceLock::new();
+    TokenKeyRing::new(KEY.get_or_init(|| TokenKey::generate().unwrap()).clone())
 }
 
 /// Starts the example site on a free loopback port over `sim`; returns its base URL.
@@ -166,7 +222,13 @@ async fn start_site(
 ) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let config = site::simulator_config(sim, &format!("{base}/auth/line/callback")).unwrap();
+    let callback = format!("{base}/auth/line/callback");
+    // Instances sharing sessions share the key; alone, each makes its own, as offline mode does.
+    let config = match session_store_url {
+        Some(_) => site::simulator_config_with_keys(sim, &callback, shared_token_keys()),
+        None => site::simulator_config(sim, &callback),
+    }
+    .unwrap();
     let app = site::router(site::SiteOptions {
         config,
         database_url: database_url.to_owned(),
@@ -239,7 +301,7 @@ async fn me(browser: &Browser, base: &str) -> (StatusCode, serde_json::Value) {
 /// The whole walk: log in as Brown, sign in as Aiko (1001), link (started on `a`, finished on
 /// `b`), `/me` shows the member on both, the link is in `db`; unlink on `b`, which also ends the
 /// LINE login; log in again, not linked. With one instance, `a` and `b` are the same.
-async fn log_in_link_and_unlink(sim: &Simulator, a: &str, b: &str, db: &Db) {
+async fn log_in_link_and_unlink(sim: &Simulator, a: &str, b: &str, db: &Db, redis: bool) {
     let browser = Browser::new();
     let brown = sim.user("Brown").unwrap().user_id;
     let (status, body) = me(&browser, a).await;
@@ -281,6 +343,20 @@ async fn log_in_link_and_unlink(sim: &Simulator, a: &str, b: &str, db: &Db) {
     assert!(page.body.contains("Aiko Tanaka") && page.body.contains(&brown));
     assert_eq!(db.links().await, [("1001".to_owned(), brown.clone())]);
 
+    // Tokens at rest: none of the tokens LINE issued is readable in the database (the link row
+    // holds Brown's latest ones) or in the Redis session record.
+    let issued = sim.issued_tokens();
+    assert!(issued.len() >= 4, "{issued:?}");
+    assert_eq!(db.tokens_at_rest(&issued).await, Vec::<String>::new());
+    if redis {
+        let id = browser
+            .cookie(SESSION_COOKIE_NAME)
+            .expect("a session cookie");
+        let record = redis_get(&id).await.expect("the session is in Redis");
+        assert!(String::from_utf8_lossy(&record).contains("line_login.tokens"));
+        assert_eq!(found_in(&issued, &[record]), Vec::<String>::new());
+    }
+
     let answer = browser.post(&format!("{b}{UNLINK_PATH}")).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert_eq!(
@@ -305,6 +381,34 @@ async fn log_in_link_and_unlink(sim: &Simulator, a: &str, b: &str, db: &Db) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["user_id"], brown.as_str());
     assert_eq!(body["member"], serde_json::Value::Null);
+}
+
+/// The value of `key` in Redis (`GET`), or `None` when there is none.
+async fn redis_get(key: &str) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let url = Url::parse(&redis_url()).unwrap();
+    let address = (
+        url.host_str().unwrap_or("127.0.0.1").to_owned(),
+        url.port().unwrap_or(6379),
+    );
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("Redis is not reachable at {url}; run .ci/setup"));
+    let mut stream = BufReader::new(stream);
+    let request = format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len());
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut header = String::new();
+    stream.read_line(&mut header).await.unwrap();
+    let len: i64 = header.trim_end().trim_start_matches('$').parse().unwrap();
+    if len < 0 {
+        return None;
+    }
+    let mut value = vec![0u8; len as usize + 2];
+    stream.read_exact(&mut value).await.unwrap();
+    value.truncate(len as usize);
+    Some(value)
 }
 
 /// Sends one command to Redis and returns the first line of its answer.
@@ -339,7 +443,7 @@ async fn postgres_members_and_links_with_redis_sessions() {
     let db = Db::open(&database_url).await;
     assert_eq!(db.members().await.len(), 3, "the demo members are seeded");
 
-    log_in_link_and_unlink(&sim, &site, &site, &db).await;
+    log_in_link_and_unlink(&sim, &site, &site, &db, true).await;
 
     // The session lives in Redis under the cookie's session ID.
     let browser = Browser::new();
@@ -363,7 +467,7 @@ async fn sqlite_members_and_links_with_sessions_in_memory() {
     let sim = Simulator::start().await.unwrap();
     let site = start_site(&sim, &database_url, None).await;
     let db = Db::open(&database_url).await;
-    log_in_link_and_unlink(&sim, &site, &site, &db).await;
+    log_in_link_and_unlink(&sim, &site, &site, &db, false).await;
 
     // Starting again on the same file seeds nothing twice and keeps the audit trail.
     let again = start_site(&sim, &database_url, None).await;
@@ -394,7 +498,7 @@ async fn two_instances_sharing_redis_and_postgres_finish_each_others_logins() {
     let db = Db::open(&database_url).await;
     assert_eq!(db.members().await.len(), 3, "seeded once");
 
-    log_in_link_and_unlink(&sim, &a, &b, &db).await;
+    log_in_link_and_unlink(&sim, &a, &b, &db, true).await;
     // One code exchange per finished login or link: nothing was repeated on the other instance.
     assert_eq!(sim.requests(Endpoint::Token), 3);
 
@@ -504,4 +608,29 @@ async fn member_sign_in_and_sign_out_refuse_cross_site_posts() {
         answer.location().as_deref(),
         Some("/members?notice=signed_out")
     );
+}
+
+#[tokio::test]
+async fn the_site_refuses_to_start_without_a_token_key_unless_plain_text_is_chosen() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}?mode=rwc", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let callback = "http://127.0.0.1:3000/auth/line/callback";
+    let options = |config| site::SiteOptions {
+        config,
+        database_url: database_url.clone(),
+        session_store_url: None,
+        simulator: None,
+    };
+    let without_key = sim.config_builder(callback).build().unwrap();
+    let refused = match site::router(options(without_key)).await {
+        Ok(_) => panic!("the site started without a token key"),
+        Err(error) => error,
+    };
+    assert!(
+        refused.to_string().contains("LINE_LOGIN_TOKEN_KEY"),
+        "{refused}"
+    );
+    let plain = sim.config_builder(callback).plaintext_tokens(true).build();
+    assert!(site::router(options(plain.unwrap())).await.is_ok());
 }

@@ -18,6 +18,9 @@
 //!   `sqlite://login_site.db` in the working directory) or `postgres://user:password@host/db`;
 //! - `SESSION_STORE_URL`: where sessions live; unset in memory (one instance only),
 //!   `redis://host:6379` or `postgres://user:password@host/db` to share them between instances;
+//! - `LINE_LOGIN_TOKEN_KEY`: with real LINE, the key that encrypts LINE tokens kept with member
+//!   links and in sessions (`openssl rand -base64 32`); required, since the site keeps links.
+//!   Offline, an ephemeral key is made at start-up (tokens are unreadable after a restart);
 //! - `RUST_LOG`.
 //!
 //! Several instances can serve one site when they share a PostgreSQL `DATABASE_URL` and a Redis
@@ -130,6 +133,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         })
         .await?;
         let config = site::simulator_config(&sim, &redirect_uri)?;
+        let key_id = config.token_keys().map(|ring| ring.current_id().to_owned());
+        tracing::info!(
+            key_id = key_id.as_deref().unwrap_or("none"),
+            "offline mode: LINE tokens at rest are encrypted with an ephemeral key made at start-up"
+        );
         (config, Some(sim))
     } else {
         let config = Config::from_env().map_err(|e| format!("LINE Login configuration: {e}"))?;
@@ -156,6 +164,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some(sim) => {
             println!("  Offline mode: no LINE credentials in the environment, so logins go to");
             println!("  the built-in LINE simulator at {}", sim.base_url());
+            println!("  LINE tokens are encrypted with an ephemeral key made at start-up: after a");
+            println!("  restart, stored tokens cannot be read and users log in again");
         }
         None => println!(
             "  LINE Login channel {} at {}",

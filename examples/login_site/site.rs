@@ -18,6 +18,7 @@ use line_login::same_origin::SameOrigin;
 use line_login::session::session_layer;
 use line_login::simulator::Simulator;
 use line_login::store::{AnySessionStore, StoreKind, session_store_from_url};
+use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{
     BotPrompt, Config, ConfigError, FriendFlag, LineLoginLayer, LineUser, LoginError,
 };
@@ -75,12 +76,29 @@ pub struct SiteOptions {
     pub simulator: Option<Simulator>,
 }
 
-/// The configuration used in offline mode: the simulator's channel, the `email` scope, and the
-/// add-friend option on the consent page (`bot_prompt=normal`).
+/// The configuration used in offline mode: the simulator's channel, the `email` scope, the
+/// add-friend option on the consent page (`bot_prompt=normal`), and an ephemeral token key made
+/// now (LINE tokens kept with links and sessions are encrypted with it and unreadable after a
+/// restart, which only means logging in again).
 pub fn simulator_config(sim: &Simulator, redirect_uri: &str) -> Result<Config, ConfigError> {
+    let key = TokenKey::generate().map_err(|reason| ConfigError::InvalidTokenKey {
+        variable: "the ephemeral token key",
+        reason,
+    })?;
+    simulator_config_with_keys(sim, redirect_uri, TokenKeyRing::new(key))
+}
+
+/// [`simulator_config`] with the given token keys (instances sharing a database and a session
+/// store must share them).
+pub fn simulator_config_with_keys(
+    sim: &Simulator,
+    redirect_uri: &str,
+    keys: TokenKeyRing,
+) -> Result<Config, ConfigError> {
     sim.config_builder(redirect_uri)
         .email(true)
         .bot_prompt(BotPrompt::Normal)
+        .token_keys(keys)
         .build()
 }
 
@@ -123,7 +141,10 @@ pub async fn router(
     let db = Database::open(&options.database_url)
         .await
         .map_err(|e| format!("members database (DATABASE_URL): {e}"))?;
-    let links = Links::open(&db)
+    // Without a token key (LINE_LOGIN_TOKEN_KEY) the site refuses to start: its links and
+    // shared sessions would keep LINE tokens in plain text.
+    let protection = options.config.token_protection()?;
+    let links = Links::open(&db, protection)
         .await
         .map_err(|e| format!("member links (DATABASE_URL): {e}"))?;
     let sessions = session_store_from_url(options.session_store_url.as_deref())
@@ -143,7 +164,8 @@ pub async fn router(
     let layer = LineLoginLayer::new(options.config.clone())?
         .attempt_store(sessions.attempts())
         .after_logout("/?notice=logged_out")
-        .on_error(move |error, parts| failure_page(&error_pages, error, parts));
+        .on_error(move |error, parts| failure_page(&error_pages, error, parts))
+        .session_store(sessions.kind())?;
     let layer = links.attach(layer);
 
     Ok(Router::new()
@@ -254,15 +276,15 @@ enum Links {
 
 impl Links {
     /// The links store on the members' pool, its tables created if missing.
-    async fn open(db: &Database) -> Result<Self, SqlLinksError> {
+    async fn open(db: &Database, protection: TokenProtection) -> Result<Self, SqlLinksError> {
         Ok(match db {
             Database::Sqlite(pool) => {
-                let links = SqliteLinks::new(pool.clone());
+                let links = SqliteLinks::new(pool.clone(), protection);
                 links.migrate().await?;
                 Self::Sqlite(links)
             }
             Database::Postgres(pool) => {
-                let links = PostgresLinks::new(pool.clone());
+                let links = PostgresLinks::new(pool.clone(), protection);
                 links.migrate().await?;
                 Self::Postgres(links)
             }

@@ -30,6 +30,9 @@ pub(crate) trait MemberAccess: Send + Sync {
     /// The member linked to a LINE user.
     async fn member_for(&self, line_user_id: &str) -> Result<Option<String>, LoginError>;
 
+    /// How the store keeps tokens at rest.
+    fn token_storage(&self) -> super::TokenStorage;
+
     /// A LINE user just logged in: their member, if linked, after storing the new tokens with
     /// the link.
     async fn logged_in(
@@ -117,6 +120,10 @@ where
         session: &Session,
     ) -> Result<Option<String>, LoginError> {
         Ok(self.signed_in.signed_in_member(parts, session).await)
+    }
+
+    fn token_storage(&self) -> super::TokenStorage {
+        self.links.token_storage()
     }
 
     async fn member_for(&self, line_user_id: &str) -> Result<Option<String>, LoginError> {

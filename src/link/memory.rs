@@ -186,6 +186,10 @@ where
         }
     }
 
+    fn token_storage(&self) -> super::TokenStorage {
+        super::TokenStorage::Memory
+    }
+
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Link<M>>, Infallible> {
         use std::ops::Bound;
         let inner = self.lock();

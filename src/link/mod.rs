@@ -10,9 +10,10 @@
 //! use tower_sessions::MemoryStore;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let config = Config::from_env()?;
+//! let config = Config::from_env()?; // with LINE_LOGIN_TOKEN_KEY, which encrypts the tokens
 //! // The app's own sign-in keeps the member ID in the session under "member_id".
-//! let links = SqliteLinks::<i64>::connect("sqlite://links.db?mode=rwc").await?;
+//! let links =
+//!     SqliteLinks::<i64>::connect("sqlite://links.db?mode=rwc", config.token_protection()?).await?;
 //! let app: Router = Router::new()
 //!     .route("/", get(|member: Option<LinkedMember<i64>>| async move {
 //!         format!("linked member: {:?}", member.map(|m| m.0))
@@ -39,9 +40,15 @@
 //!
 //! A link keeps the LINE user's latest access and refresh tokens ([`LinkTokens`]), refreshed at
 //! every login, because unlinking from back-office code must call LINE's deauthorize API with the
-//! user's access token and the sweep must ask LINE whether consent still stands. These are
-//! secrets at rest: restrict access to the tables, and encrypt the database or its disk where
-//! your policy asks for it. The crate never logs them.
+//! user's access token and the sweep must ask LINE whether consent still stands. The SQL stores
+//! encrypt them (AES-256-GCM, see [`crate::token_crypto`]) with the key ring of
+//! [`Config::token_protection`](crate::Config::token_protection), bound to the row's member and
+//! LINE user, with the key id beside the ciphertext; only the expiry times stay readable. Without
+//! a key they refuse to start unless the app opted in to plain text. Rows written in plain text
+//! before a key was configured are encrypted when first read, or all at once by
+//! `reencrypt_tokens` (which also moves rows to a new key after a rotation). Tokens that do not
+//! open (a retired key) count as none: the user's next login stores fresh ones, and unlinking
+//! falls back to the session's tokens. The crate never logs them.
 
 mod access;
 mod extract;
@@ -69,10 +76,10 @@ pub use memory::MemoryLinks;
 pub use signed_in::{MemberInSession, SignedInMember};
 #[cfg(feature = "postgres")]
 pub use sql::PostgresLinks;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::SqlLinksError;
 #[cfg(feature = "sqlite")]
 pub use sql::SqliteLinks;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::{ReencryptReport, SqlLinksError};
 
 /// How long a refresh token lives, counted from the login that issued it (LINE: 90 days after
 /// its access token was issued; refreshing does not extend it).
@@ -159,6 +166,20 @@ pub struct LinkTokens {
     /// When the refresh token stops working ([`REFRESH_TOKEN_TTL`] after the login that issued
     /// it), when known.
     pub refresh_expires_at: Option<OffsetDateTime>,
+}
+
+/// How a [`MemberLinks`] store keeps tokens at rest; the compliance report reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStorage {
+    /// Encrypted with the app's token key.
+    Encrypted,
+    /// In plain text, as the app explicitly chose.
+    Plaintext,
+    /// Only in this process's memory (nothing outlives it).
+    Memory,
+    /// The store does not say (a custom store: encrypt with
+    /// [`TokenKeyRing`](crate::token_crypto::TokenKeyRing) yourself).
+    AppManaged,
 }
 
 /// One link: a company member and a LINE user.
@@ -392,6 +413,11 @@ pub trait MemberLinks: Clone + Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Link<Self::MemberId>>, Self::Error>;
+
+    /// How the store keeps tokens at rest (default [`TokenStorage::AppManaged`]).
+    fn token_storage(&self) -> TokenStorage {
+        TokenStorage::AppManaged
+    }
 
     /// The member linked to a LINE user.
     async fn member_for(&self, line_user_id: &str) -> Result<Option<Self::MemberId>, Self::Error> {

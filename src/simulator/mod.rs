@@ -578,6 +578,18 @@ impl Simulator {
             .collect()
     }
 
+    /// The access and refresh tokens the simulator has issued and still knows (for tests that
+    /// check where tokens end up at rest).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let inner = self.state().lock();
+        inner
+            .access
+            .keys()
+            .chain(inner.refresh.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Stops the server: it finishes the requests in flight and accepts no more.
     pub fn shutdown(&self) {
         let _ = self.handle.shutdown.send(true);

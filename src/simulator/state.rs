@@ -177,6 +177,10 @@ impl<V> BoundedMap<V> {
         self.map.remove(key)
     }
 
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.map.keys()
+    }
+
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.map.values_mut()
     }

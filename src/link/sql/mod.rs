@@ -12,6 +12,8 @@ use std::str::FromStr;
 use time::OffsetDateTime;
 
 use super::{AuditAction, LinkConflict, LinkKey, LinkTokens};
+use crate::secret::{AccessToken, RefreshToken};
+use crate::token_crypto::{SealedToken, TokenBinding, TokenCryptoError, TokenProtection};
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -36,27 +38,52 @@ pub enum SqlLinksError {
     /// A stored audit action is neither `link` nor `unlink`.
     #[error("a stored audit action is unknown")]
     AuditAction,
+    /// The tokens could not be encrypted.
+    #[error("the link's tokens could not be encrypted")]
+    TokenCrypto(#[from] TokenCryptoError),
+}
+
+/// What [`reencrypt_tokens`](SqliteLinks::reencrypt_tokens) did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReencryptReport {
+    /// Rows whose tokens were plain text or under an older key, now under the current key.
+    pub reencrypted: u64,
+    /// Rows whose tokens do not open (a key no longer configured, or damaged): left as they
+    /// are, and read as "no tokens" (the user's next login stores fresh ones).
+    pub unreadable: u64,
 }
 
 /// Where applied member-link migrations are recorded.
 const MIGRATIONS_TABLE: &str = "line_login_link_migrations";
+/// Rows read per page by `reencrypt_tokens`.
+const REENCRYPT_PAGE: i64 = 500;
 /// Names the member-link migrations in the log ("member-link migration applied").
 const MIGRATIONS_SUBJECT: &str = "member-link";
 
 macro_rules! link_columns {
     () => {
-        "member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at"
+        "member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at, token_key_id, sealed_tokens"
     };
 }
 
 pub(crate) const INSERT_LINK: &str = "INSERT INTO line_login_member_links \
-     (member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+     (member_id, line_user_id, linked_at, access_token, access_token_expires_at, refresh_token, refresh_token_expires_at, token_key_id, sealed_tokens) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
+/// Replaces a row's tokens only if they are still what was read (a concurrent login's fresh
+/// tokens are never overwritten by a re-encryption of older ones).
+pub(crate) const RESEAL_TOKENS: &str = "UPDATE line_login_member_links SET access_token = $3, \
+     access_token_expires_at = $4, refresh_token = $5, refresh_token_expires_at = $6, \
+     token_key_id = $7, sealed_tokens = $8 \
+     WHERE member_id = $1 AND line_user_id = $2 \
+     AND access_token IS NOT DISTINCT FROM $9 AND sealed_tokens IS NOT DISTINCT FROM $10";
+pub(crate) const SELECT_MEMBER_OF: &str =
+    "SELECT member_id FROM line_login_member_links WHERE line_user_id = $1";
 pub(crate) const SELECT_CLASH: &str = "SELECT member_id, line_user_id FROM line_login_member_links \
      WHERE member_id = $1 OR line_user_id = $2";
-pub(crate) const UPDATE_TOKENS: &str = "UPDATE line_login_member_links SET access_token = $2, \
-     access_token_expires_at = $3, refresh_token = $4, refresh_token_expires_at = $5 \
-     WHERE line_user_id = $1";
+pub(crate) const UPDATE_TOKENS: &str = "UPDATE line_login_member_links SET access_token = $3, \
+     access_token_expires_at = $4, refresh_token = $5, refresh_token_expires_at = $6, \
+     token_key_id = $7, sealed_tokens = $8 \
+     WHERE line_user_id = $1 AND member_id = $2";
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO line_login_link_audit \
      (at, action, member_id, line_user_id, cause) VALUES ($1, $2, $3, $4, $5)";
 pub(crate) const LIST_FIRST: &str = concat!(
@@ -139,24 +166,153 @@ impl Keyed {
     }
 }
 
-/// The token columns of a link row, as bound.
-pub(crate) struct TokenColumns<'a> {
-    pub(crate) access_token: Option<&'a str>,
+/// The token columns of a link row, as bound: the secrets in `sealed_tokens` under
+/// `token_key_id` when encrypting (the plain columns then stay NULL), in `access_token` and
+/// `refresh_token` in plain-text mode. The expiry times are never secret.
+pub(crate) struct TokenColumns {
+    pub(crate) access_token: Option<String>,
     pub(crate) expires_at: Option<OffsetDateTime>,
-    pub(crate) refresh_token: Option<&'a str>,
+    pub(crate) refresh_token: Option<String>,
     pub(crate) refresh_expires_at: Option<OffsetDateTime>,
+    pub(crate) token_key_id: Option<String>,
+    pub(crate) sealed_tokens: Option<String>,
 }
 
-impl<'a> TokenColumns<'a> {
-    pub(crate) fn of(tokens: Option<&'a LinkTokens>) -> Self {
-        Self {
-            access_token: tokens.map(|t| t.access_token.expose_secret()),
+/// The secret part of a link's tokens, as sealed.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealedSecrets {
+    access_token: AccessToken,
+    refresh_token: Option<RefreshToken>,
+}
+
+impl TokenColumns {
+    /// The columns for `tokens` of the link (`member`, `line_user_id`).
+    pub(crate) fn of(
+        protection: &TokenProtection,
+        member: &str,
+        line_user_id: &str,
+        tokens: Option<&LinkTokens>,
+    ) -> Result<Self, SqlLinksError> {
+        let mut columns = Self {
+            access_token: None,
             expires_at: tokens.map(|t| t.expires_at),
-            refresh_token: tokens
-                .and_then(|t| t.refresh_token.as_ref())
-                .map(|t| t.expose_secret()),
+            refresh_token: None,
             refresh_expires_at: tokens.and_then(|t| t.refresh_expires_at),
+            token_key_id: None,
+            sealed_tokens: None,
+        };
+        let Some(tokens) = tokens else {
+            return Ok(columns);
+        };
+        match protection {
+            TokenProtection::Plaintext => {
+                columns.access_token = Some(tokens.access_token.expose_secret().to_owned());
+                columns.refresh_token = tokens
+                    .refresh_token
+                    .as_ref()
+                    .map(|t| t.expose_secret().to_owned());
+            }
+            TokenProtection::Encrypted(ring) => {
+                let secrets = SealedSecrets {
+                    access_token: tokens.access_token.clone(),
+                    refresh_token: tokens.refresh_token.clone(),
+                };
+                let plain = serde_json::to_vec(&secrets)
+                    .map_err(|_| SqlLinksError::TokenCrypto(TokenCryptoError::SealFailed))?;
+                let binding = TokenBinding::Link {
+                    member_id: member,
+                    line_user_id,
+                };
+                let sealed = ring.seal(binding, &plain)?;
+                columns.token_key_id = Some(sealed.key_id);
+                columns.sealed_tokens = Some(sealed.ciphertext);
+            }
         }
+        Ok(columns)
+    }
+}
+
+/// The token columns of a row as read.
+pub(crate) struct StoredTokenColumns {
+    pub(crate) access_token: Option<String>,
+    pub(crate) expires_at: Option<OffsetDateTime>,
+    pub(crate) refresh_token: Option<String>,
+    pub(crate) refresh_expires_at: Option<OffsetDateTime>,
+    pub(crate) token_key_id: Option<String>,
+    pub(crate) sealed_tokens: Option<String>,
+}
+
+/// What reading a row's tokens found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenState {
+    /// No tokens, or tokens as the store writes them now.
+    Settled,
+    /// Plain text or an older key while a key is configured: to be sealed with the current key.
+    Stale,
+    /// Sealed, but they do not open here.
+    Unreadable,
+}
+
+impl StoredTokenColumns {
+    /// The row's tokens, and whether they should be re-sealed. Tokens that do not open count as
+    /// none (logged without detail from the row).
+    pub(crate) fn decode(
+        &self,
+        protection: &TokenProtection,
+        member: &str,
+        line_user_id: &str,
+    ) -> (Option<LinkTokens>, TokenState) {
+        let ring = protection.ring();
+        if let (Some(key_id), Some(ciphertext)) = (&self.token_key_id, &self.sealed_tokens) {
+            let sealed = SealedToken {
+                key_id: key_id.clone(),
+                ciphertext: ciphertext.clone(),
+            };
+            let binding = TokenBinding::Link {
+                member_id: member,
+                line_user_id,
+            };
+            let opened = ring
+                .ok_or(TokenCryptoError::UnknownKey)
+                .and_then(|ring| ring.open(&sealed, binding))
+                .and_then(|plain| {
+                    serde_json::from_slice::<SealedSecrets>(&plain)
+                        .map_err(|_| TokenCryptoError::Undecryptable)
+                });
+            let secrets = match opened {
+                Ok(secrets) => secrets,
+                Err(error) => {
+                    tracing::warn!(%error, "a member link's tokens do not open; treated as none");
+                    return (None, TokenState::Unreadable);
+                }
+            };
+            let Some(expires_at) = self.expires_at else {
+                return (None, TokenState::Settled);
+            };
+            let state = match ring {
+                Some(ring) if ring.is_stale(&sealed) => TokenState::Stale,
+                _ => TokenState::Settled,
+            };
+            let tokens = LinkTokens {
+                access_token: secrets.access_token,
+                expires_at,
+                refresh_token: secrets.refresh_token,
+                refresh_expires_at: self.refresh_expires_at,
+            };
+            return (Some(tokens), state);
+        }
+        let tokens = tokens_from_columns(
+            self.access_token.clone(),
+            self.expires_at,
+            self.refresh_token.clone(),
+            self.refresh_expires_at,
+        );
+        let state = if tokens.is_some() && ring.is_some() {
+            TokenState::Stale
+        } else {
+            TokenState::Settled
+        };
+        (tokens, state)
     }
 }
 
@@ -168,9 +324,9 @@ pub(crate) fn tokens_from_columns(
     refresh_expires_at: Option<OffsetDateTime>,
 ) -> Option<LinkTokens> {
     Some(LinkTokens {
-        access_token: crate::secret::AccessToken::new(access_token?),
+        access_token: AccessToken::new(access_token?),
         expires_at: expires_at?,
-        refresh_token: refresh_token.map(crate::secret::RefreshToken::new),
+        refresh_token: refresh_token.map(RefreshToken::new),
         refresh_expires_at,
     })
 }
@@ -208,8 +364,9 @@ pub(crate) fn classify_clash(rows: &[(String, String)], member: &str, line_user_
     }
 }
 
-/// The [`MemberLinks`](super::MemberLinks) implementation and the audit reader, shared by both
-/// backends. Expects `begin_write(&Pool)` in scope at the call site.
+/// The [`MemberLinks`](super::MemberLinks) implementation, the audit reader and the token
+/// re-encryption, shared by both backends. Expects `begin_write(&Pool)` in scope at the call
+/// site and a `protection: TokenProtection` field on the store.
 macro_rules! sql_member_links {
     ($store:ident, $db:ty) => {
         impl<M> $store<M>
@@ -242,19 +399,119 @@ macro_rules! sql_member_links {
                     .collect()
             }
 
-            fn link_from_row(row: &<$db as sqlx::Database>::Row) -> Result<Link<M>, SqlLinksError> {
+            /// How this store keeps tokens at rest.
+            pub fn token_protection(&self) -> &crate::token_crypto::TokenProtection {
+                &self.protection
+            }
+
+            /// Back-office: seals every row's tokens with the current key: rows still in plain
+            /// text (written before a key was configured) and rows under an older key (after a
+            /// rotation). Run it after adding a key or making a new one current; once it reports
+            /// no unreadable rows that matter, the old key can be removed. Safe to run while the
+            /// app serves (a row changed meanwhile is left to its newer tokens) and to repeat.
+            /// In plain-text mode it changes nothing.
+            pub async fn reencrypt_tokens(&self) -> Result<super::ReencryptReport, SqlLinksError> {
+                let mut report = super::ReencryptReport::default();
+                if self.protection.ring().is_none() {
+                    return Ok(report);
+                }
+                let mut after: Option<String> = None;
+                loop {
+                    let query = match &after {
+                        Some(after) => sqlx::query(super::LIST_AFTER)
+                            .bind(after.clone())
+                            .bind(super::REENCRYPT_PAGE),
+                        None => sqlx::query(super::LIST_FIRST).bind(super::REENCRYPT_PAGE),
+                    };
+                    let rows = query.fetch_all(&self.pool).await?;
+                    for row in &rows {
+                        let (link, stored, state) = self.read_row(row)?;
+                        match state {
+                            super::TokenState::Stale => {
+                                if self.reseal(&link, &stored).await? {
+                                    report.reencrypted += 1;
+                                }
+                            }
+                            super::TokenState::Unreadable => report.unreadable += 1,
+                            super::TokenState::Settled => {}
+                        }
+                        after = Some(link.line_user_id);
+                    }
+                    if rows.len() < super::REENCRYPT_PAGE as usize {
+                        return Ok(report);
+                    }
+                }
+            }
+
+            /// The link of a row, its token columns as stored, and whether they need sealing.
+            fn read_row(
+                &self,
+                row: &<$db as sqlx::Database>::Row,
+            ) -> Result<(Link<M>, super::StoredTokenColumns, super::TokenState), SqlLinksError>
+            {
                 let member: String = row.try_get("member_id")?;
-                Ok(Link {
+                let line_user_id: String = row.try_get("line_user_id")?;
+                let stored = super::StoredTokenColumns {
+                    access_token: row.try_get("access_token")?,
+                    expires_at: row.try_get("access_token_expires_at")?,
+                    refresh_token: row.try_get("refresh_token")?,
+                    refresh_expires_at: row.try_get("refresh_token_expires_at")?,
+                    token_key_id: row.try_get("token_key_id")?,
+                    sealed_tokens: row.try_get("sealed_tokens")?,
+                };
+                let (tokens, state) = stored.decode(&self.protection, &member, &line_user_id);
+                let link = Link {
                     member: super::parse_member(member)?,
-                    line_user_id: row.try_get("line_user_id")?,
+                    line_user_id,
                     linked_at: row.try_get("linked_at")?,
-                    tokens: super::tokens_from_columns(
-                        row.try_get("access_token")?,
-                        row.try_get("access_token_expires_at")?,
-                        row.try_get("refresh_token")?,
-                        row.try_get("refresh_token_expires_at")?,
-                    ),
-                })
+                    tokens,
+                };
+                Ok((link, stored, state))
+            }
+
+            /// Seals `link`'s tokens with the current key, if the row still holds `stored`.
+            async fn reseal(
+                &self,
+                link: &Link<M>,
+                stored: &super::StoredTokenColumns,
+            ) -> Result<bool, SqlLinksError> {
+                let member = link.member.to_string();
+                let columns = super::TokenColumns::of(
+                    &self.protection,
+                    &member,
+                    &link.line_user_id,
+                    link.tokens.as_ref(),
+                )?;
+                let updated = sqlx::query(super::RESEAL_TOKENS)
+                    .bind(&member)
+                    .bind(&link.line_user_id)
+                    .bind(columns.access_token)
+                    .bind(columns.expires_at)
+                    .bind(columns.refresh_token)
+                    .bind(columns.refresh_expires_at)
+                    .bind(columns.token_key_id)
+                    .bind(columns.sealed_tokens)
+                    .bind(stored.access_token.as_deref())
+                    .bind(stored.sealed_tokens.as_deref())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                Ok(updated > 0)
+            }
+
+            /// Reads a row; plain or old-key tokens are sealed with the current key on this
+            /// first read (a failure to do so is logged, the read still succeeds).
+            async fn link_from_row(
+                &self,
+                row: &<$db as sqlx::Database>::Row,
+            ) -> Result<Link<M>, SqlLinksError> {
+                let (link, stored, state) = self.read_row(row)?;
+                if state == super::TokenState::Stale
+                    && let Err(error) = self.reseal(&link, &stored).await
+                {
+                    tracing::warn!(%error, "could not encrypt a member link's tokens on read");
+                }
+                Ok(link)
             }
         }
 
@@ -273,7 +530,10 @@ macro_rules! sql_member_links {
                     query = query.bind(value);
                 }
                 let row = query.fetch_optional(&self.pool).await?;
-                row.as_ref().map(Self::link_from_row).transpose()
+                match row {
+                    Some(row) => Ok(Some(self.link_from_row(&row).await?)),
+                    None => Ok(None),
+                }
             }
 
             async fn link(
@@ -286,16 +546,20 @@ macro_rules! sql_member_links {
                 let store = |e: sqlx::Error| LinkError::Store(SqlLinksError::Database(e));
                 let member = member.to_string();
                 let now = OffsetDateTime::now_utc();
-                let columns = super::TokenColumns::of(tokens);
+                let columns =
+                    super::TokenColumns::of(&self.protection, &member, line_user_id, tokens)
+                        .map_err(LinkError::Store)?;
                 let mut tx = begin_write(&self.pool).await.map_err(store)?;
                 let inserted = sqlx::query(super::INSERT_LINK)
                     .bind(&member)
                     .bind(line_user_id)
                     .bind(now)
-                    .bind(columns.access_token)
+                    .bind(columns.access_token.as_deref())
                     .bind(columns.expires_at)
-                    .bind(columns.refresh_token)
+                    .bind(columns.refresh_token.as_deref())
                     .bind(columns.refresh_expires_at)
+                    .bind(columns.token_key_id.as_deref())
+                    .bind(columns.sealed_tokens.as_deref())
                     .execute(&mut *tx)
                     .await
                     .map_err(store)?
@@ -330,10 +594,13 @@ macro_rules! sql_member_links {
                         if tokens.is_some() {
                             sqlx::query(super::UPDATE_TOKENS)
                                 .bind(line_user_id)
-                                .bind(columns.access_token)
+                                .bind(&member)
+                                .bind(columns.access_token.as_deref())
                                 .bind(columns.expires_at)
-                                .bind(columns.refresh_token)
+                                .bind(columns.refresh_token.as_deref())
                                 .bind(columns.refresh_expires_at)
+                                .bind(columns.token_key_id.as_deref())
+                                .bind(columns.sealed_tokens.as_deref())
                                 .execute(&mut *tx)
                                 .await
                                 .map_err(store)?;
@@ -365,7 +632,7 @@ macro_rules! sql_member_links {
                 };
                 let member: String = row.try_get("member_id")?;
                 // A row that does not parse is left in place (the transaction rolls back).
-                let link = Self::link_from_row(&row)?;
+                let (link, _, _) = self.read_row(&row)?;
                 sqlx::query(super::INSERT_AUDIT)
                     .bind(OffsetDateTime::now_utc())
                     .bind(AuditAction::Unlink.as_str())
@@ -383,13 +650,25 @@ macro_rules! sql_member_links {
                 line_user_id: &str,
                 tokens: &LinkTokens,
             ) -> Result<bool, SqlLinksError> {
-                let columns = super::TokenColumns::of(Some(tokens));
+                // The member is part of what the tokens are bound to.
+                let member: Option<String> = sqlx::query_scalar(super::SELECT_MEMBER_OF)
+                    .bind(line_user_id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(member) = member else {
+                    return Ok(false);
+                };
+                let columns =
+                    super::TokenColumns::of(&self.protection, &member, line_user_id, Some(tokens))?;
                 let updated = sqlx::query(super::UPDATE_TOKENS)
                     .bind(line_user_id)
+                    .bind(&member)
                     .bind(columns.access_token)
                     .bind(columns.expires_at)
                     .bind(columns.refresh_token)
                     .bind(columns.refresh_expires_at)
+                    .bind(columns.token_key_id)
+                    .bind(columns.sealed_tokens)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
@@ -407,7 +686,22 @@ macro_rules! sql_member_links {
                     None => sqlx::query(super::LIST_FIRST).bind(limit),
                 };
                 let rows = query.fetch_all(&self.pool).await?;
-                rows.iter().map(Self::link_from_row).collect()
+                let mut links = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    links.push(self.link_from_row(row).await?);
+                }
+                Ok(links)
+            }
+
+            fn token_storage(&self) -> crate::link::TokenStorage {
+                match self.protection {
+                    crate::token_crypto::TokenProtection::Encrypted(_) => {
+                        crate::link::TokenStorage::Encrypted
+                    }
+                    crate::token_crypto::TokenProtection::Plaintext => {
+                        crate::link::TokenStorage::Plaintext
+                    }
+                }
             }
         }
     };

@@ -15,17 +15,25 @@ use crate::link::{
     AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
 };
 use crate::sql_migrations::{self, Migration};
+use crate::token_crypto::TokenProtection;
 
 /// Connections kept by [`PostgresLinks::connect`].
 const POOL_CONNECTIONS_MAX: u32 = 8;
 /// The advisory lock that serializes migrations across instances ("LINE_LNK").
 const MIGRATION_LOCK_KEY: i64 = 0x4c49_4e45_5f4c_4e4b;
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "member links and audit",
-    sql: include_str!("../../../migrations/link/postgres/0001_member_links.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "member links and audit",
+        sql: include_str!("../../../migrations/link/postgres/0001_member_links.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "encrypted link tokens",
+        sql: include_str!("../../../migrations/link/postgres/0002_encrypted_tokens.sql"),
+    },
+];
 
 async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     pool.begin().await
@@ -34,17 +42,21 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sq
 /// Member links in PostgreSQL: the same tables as [`SqliteLinks`](super::SqliteLinks)
 /// (`line_login_member_links` with `member_id` as primary key and a unique `line_user_id`, and
 /// `line_login_link_audit`), created in the connection's current schema (`search_path`). The
-/// token columns are secrets at rest (see [`crate::link`]).
+/// tokens are encrypted with the key ring of the [`TokenProtection`] given at construction (see
+/// [`crate::link`]).
 ///
 /// ```no_run
 /// use line_login::link::{MemberInSession, PostgresLinks};
 /// # async fn run(layer: line_login::LineLoginLayer) -> Result<(), Box<dyn std::error::Error>> {
-/// let links = PostgresLinks::<i64>::connect("postgres://app@db/app").await?;
+/// let config = line_login::Config::from_env()?; // with LINE_LOGIN_TOKEN_KEY
+/// let links = PostgresLinks::<i64>::connect("postgres://app@db/app", config.token_protection()?)
+///     .await?;
 /// let layer = layer.member_links(links, MemberInSession("member_id"));
 /// # let _ = layer; Ok(()) }
 /// ```
 pub struct PostgresLinks<M = String> {
     pool: PgPool,
+    protection: TokenProtection,
     member: PhantomData<fn() -> M>,
 }
 
@@ -52,6 +64,7 @@ impl<M> Clone for PostgresLinks<M> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            protection: self.protection.clone(),
             member: PhantomData,
         }
     }
@@ -65,9 +78,13 @@ impl<M> fmt::Debug for PostgresLinks<M> {
 
 impl<M> PostgresLinks<M> {
     /// A store on an existing pool. Run [`PostgresLinks::migrate`] once before use.
-    pub fn new(pool: PgPool) -> Self {
+    ///
+    /// `protection` comes from [`Config::token_protection`](crate::Config::token_protection):
+    /// the key ring that encrypts the tokens, or plain text if the app opted in.
+    pub fn new(pool: PgPool, protection: TokenProtection) -> Self {
         Self {
             pool,
+            protection,
             member: PhantomData,
         }
     }
@@ -76,12 +93,12 @@ impl<M> PostgresLinks<M> {
     ///
     /// Fails with [`SqlLinksError::Database`] when the URL is invalid, the server cannot be
     /// reached, or a migration fails.
-    pub async fn connect(url: &str) -> Result<Self, SqlLinksError> {
+    pub async fn connect(url: &str, protection: TokenProtection) -> Result<Self, SqlLinksError> {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
             .connect(url)
             .await?;
-        let links = Self::new(pool);
+        let links = Self::new(pool, protection);
         links.migrate().await?;
         Ok(links)
     }

@@ -16,15 +16,23 @@ use crate::link::{
     AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
 };
 use crate::sql_migrations::{self, Migration};
+use crate::token_crypto::TokenProtection;
 
 /// Connections kept by [`SqliteLinks::connect`] for a database file.
 const FILE_POOL_CONNECTIONS_MAX: u32 = 4;
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "member links and audit",
-    sql: include_str!("../../../migrations/link/sqlite/0001_member_links.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "member links and audit",
+        sql: include_str!("../../../migrations/link/sqlite/0001_member_links.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "encrypted link tokens",
+        sql: include_str!("../../../migrations/link/sqlite/0002_encrypted_tokens.sql"),
+    },
+];
 
 async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
@@ -32,13 +40,16 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, 
 
 /// Member links in SQLite: tables `line_login_member_links` (one row per link; `member_id` is the
 /// primary key and `line_user_id` is unique, so one LINE user maps to one member and back) and
-/// `line_login_link_audit` (every link and unlink with its cause). The token columns are secrets
-/// at rest (see [`crate::link`]).
+/// `line_login_link_audit` (every link and unlink with its cause). The tokens are encrypted with
+/// the key ring of the [`TokenProtection`] given at construction (see [`crate::link`]).
 ///
 /// ```
 /// use line_login::link::{LinkCause, LinkKey, MemberLinks, SqliteLinks};
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-/// let links = SqliteLinks::<String>::connect("sqlite::memory:").await.unwrap();
+/// use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
+/// let keys = TokenKeyRing::new(TokenKey::generate().unwrap()); // or config.token_protection()
+/// let protection = TokenProtection::Encrypted(keys);
+/// let links = SqliteLinks::<String>::connect("sqlite::memory:", protection).await.unwrap();
 /// links.link(&"m-1".to_owned(), "U0123", None, &LinkCause::member()).await.unwrap();
 /// assert_eq!(links.member_for("U0123").await.unwrap().as_deref(), Some("m-1"));
 /// let trail = links.audit(LinkKey::LineUser("U0123")).await.unwrap();
@@ -47,6 +58,7 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, 
 /// ```
 pub struct SqliteLinks<M = String> {
     pool: SqlitePool,
+    protection: TokenProtection,
     member: PhantomData<fn() -> M>,
 }
 
@@ -54,6 +66,7 @@ impl<M> Clone for SqliteLinks<M> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            protection: self.protection.clone(),
             member: PhantomData,
         }
     }
@@ -67,9 +80,13 @@ impl<M> fmt::Debug for SqliteLinks<M> {
 
 impl<M> SqliteLinks<M> {
     /// A store on an existing pool. Run [`SqliteLinks::migrate`] once before use.
-    pub fn new(pool: SqlitePool) -> Self {
+    ///
+    /// `protection` comes from [`Config::token_protection`](crate::Config::token_protection):
+    /// the key ring that encrypts the tokens, or plain text if the app opted in.
+    pub fn new(pool: SqlitePool, protection: TokenProtection) -> Self {
         Self {
             pool,
+            protection,
             member: PhantomData,
         }
     }
@@ -80,10 +97,12 @@ impl<M> SqliteLinks<M> {
     ///
     /// Fails with [`SqlLinksError::Database`] when the URL is invalid, the file cannot be
     /// opened, or a migration fails.
-    pub async fn connect(url: &str) -> Result<Self, SqlLinksError> {
+    pub async fn connect(url: &str, protection: TokenProtection) -> Result<Self, SqlLinksError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Plain tokens replaced by their encryption are zeroed, not left in free pages.
+            .pragma("secure_delete", "ON");
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool = if in_memory {
             SqlitePoolOptions::new()
@@ -96,7 +115,7 @@ impl<M> SqliteLinks<M> {
         }
         .connect_with(options)
         .await?;
-        let links = Self::new(pool);
+        let links = Self::new(pool, protection);
         links.migrate().await?;
         Ok(links)
     }
