@@ -15,16 +15,17 @@ use axum::http::{Request, StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use line_login::simulator::{ConsentChoice, Simulator};
+use line_login::store::AnySessionStore;
 use line_login::store::attempts::{AttemptKey, AttemptStore, AttemptStoreError, MemoryAttempts};
 use line_login::{LineLoginLayer, LineUser, session::session_layer};
 use tower::ServiceExt as _;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::{MemoryStore, SessionStore, session_store};
+use tower_sessions::{SessionStore, session_store};
 
 /// A memory store that remembers the serialized size of the last record saved.
 #[derive(Clone, Debug, Default)]
 struct MeasuringStore {
-    inner: MemoryStore,
+    inner: AnySessionStore,
     last: Arc<Mutex<(usize, usize)>>,
 }
 
@@ -64,6 +65,7 @@ impl SessionStore for MeasuringStore {
 struct MeasuringAttempts {
     inner: MemoryAttempts,
     last: Arc<Mutex<usize>>,
+    ops: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[async_trait]
@@ -76,9 +78,11 @@ impl AttemptStore for MeasuringAttempts {
         now: time::OffsetDateTime,
     ) -> Result<(), AttemptStoreError> {
         *self.last.lock().unwrap() = sealed.len();
+        self.ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.put(key, sealed, expires_at, now).await
     }
     async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+        self.ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.take(key).await
     }
 }
@@ -175,6 +179,12 @@ async fn main() {
         slow.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
         println!("slowest: {:?}", &slow[..20.min(slow.len())]);
     }
+    let operations =
+        store.inner.operations() + attempts.ops.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "store operations per login (sessions and attempts, reaching the store): {:.2}",
+        operations as f64 / logins as f64
+    );
     server_times.sort();
     let p50 = percentile(&server_times, 0.50);
     let p99 = percentile(&server_times, 0.99);

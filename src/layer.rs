@@ -50,8 +50,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Request;
+use axum::response::Response;
 use futures_util::future::Either;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -59,110 +59,14 @@ use tower_sessions::Session;
 
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
+pub use crate::context::{ErrorHandler, FriendshipFetch, Unauthenticated};
+use crate::context::{LoginContext, LoginHook, Route, Routes, Shared};
 use crate::error::LoginError;
-use crate::flow;
 use crate::id_token::IdTokenVerifier;
+use crate::respond::{no_referrer_no_store, render_error};
+use crate::routes;
 use crate::store::attempts::{AttemptStore, MemoryAttempts};
 use crate::user::LineUser;
-
-/// When the friendship status (`friendFlag`) is fetched from LINE.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum FriendshipFetch {
-    /// Right after each login (default). A failure leaves it `Unknown`; the login succeeds.
-    #[default]
-    AtLogin,
-    /// On the first use of the [`crate::extract::Friendship`] extractor.
-    Lazily,
-    /// Never; `friendship_status_changed` from the callback is still kept.
-    Never,
-}
-
-/// What an unauthenticated request to a protected handler gets.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Unauthenticated {
-    /// Browsers (an `Accept` with `text/html`) are redirected to the login with `return_to`;
-    /// everything else gets a 401 JSON answer. The default.
-    #[default]
-    Auto,
-    /// Always a 401 JSON answer.
-    Json,
-    /// Always a redirect to the login.
-    Redirect,
-}
-
-/// A custom error page: return `Some(response)` to replace the default one.
-pub type ErrorHandler =
-    Arc<dyn Fn(&LoginError, &axum::http::request::Parts) -> Option<Response> + Send + Sync>;
-
-/// Called after every successful login with the new user (friendship included), before the
-/// redirect; the app may greet a new friend or record the login. Errors are logged, not fatal.
-pub type LoginHook =
-    Arc<dyn Fn(&LineUser) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
-
-/// Everything the layer's routes and the extractors share.
-#[derive(Clone)]
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    pub(crate) api: LineApi,
-    pub(crate) verifier: IdTokenVerifier,
-    pub(crate) routes: Routes,
-    pub(crate) after_logout: String,
-    pub(crate) cancel_redirect: Option<String>,
-    pub(crate) error_handler: Option<ErrorHandler>,
-    pub(crate) unauthenticated: Unauthenticated,
-    pub(crate) friendship_fetch: FriendshipFetch,
-    pub(crate) on_login: Option<LoginHook>,
-    pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
-    pub(crate) attempts: Arc<dyn AttemptStore>,
-    pub(crate) session_store: Option<crate::store::StoreKind>,
-    pub(crate) clock: Clock,
-}
-
-/// The layer's source of the current time (replaceable in tests).
-pub(crate) type Clock = Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>;
-
-/// The handle the layer puts on every request; extractors read it.
-#[derive(Clone)]
-pub(crate) struct LoginContext(pub(crate) Arc<Shared>);
-
-#[derive(Clone)]
-pub(crate) struct Routes {
-    pub(crate) prefix: String,
-    pub(crate) login: String,
-}
-
-impl Routes {
-    fn new(prefix: &str) -> Self {
-        let prefix = format!("/{}", prefix.trim_matches('/'));
-        Self {
-            login: format!("{prefix}/login"),
-            prefix,
-        }
-    }
-
-    fn route(&self, path: &str) -> Option<Route> {
-        let rest = path.strip_prefix(self.prefix.as_str())?;
-        Some(match rest {
-            "/login" => Route::Login,
-            "/callback" => Route::Callback,
-            "/logout" => Route::Logout,
-            "/token-login" => Route::TokenLogin,
-            "/link" => Route::Link,
-            "/unlink" => Route::Unlink,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Route {
-    Login,
-    Callback,
-    Logout,
-    TokenLogin,
-    Link,
-    Unlink,
-}
 
 /// Runs LINE Login for the wrapped service. Put a tower-sessions `SessionManagerLayer` outside it
 /// (see [`crate::session::session_layer`]).
@@ -415,18 +319,18 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
     let result = match parts.extensions.get::<Session>().cloned() {
         None => Err(LoginError::NoSessionLayer),
         Some(session) => {
-            let ctx = flow::RouteContext {
+            let ctx = routes::RouteContext {
                 shared: &shared,
                 session: &session,
                 parts: &parts,
             };
             match route {
-                Route::Login => flow::login(&ctx).await,
-                Route::Callback => flow::callback(&ctx).await,
-                Route::Logout => flow::logout(&ctx).await,
-                Route::TokenLogin => flow::token_login(&ctx, body).await,
-                Route::Link => flow::link(&ctx).await,
-                Route::Unlink => flow::unlink(&ctx).await,
+                Route::Login => routes::login(&ctx).await,
+                Route::Callback => routes::callback(&ctx).await,
+                Route::Logout => routes::logout(&ctx).await,
+                Route::TokenLogin => routes::token_login(&ctx, body).await,
+                Route::Link => routes::link(&ctx).await,
+                Route::Unlink => routes::unlink(&ctx).await,
             }
         }
     };
@@ -436,73 +340,4 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
     };
     no_referrer_no_store(&mut response);
     response
-}
-
-/// Every answer on the layer's routes (redirects, error pages, the app's own error pages, JSON
-/// answers) is neither cached nor sends a `Referer`: the callback URL holds the authorization
-/// code and the state, and a page answering it must not hand them to the next site.
-fn no_referrer_no_store(response: &mut Response) {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        header::HeaderValue::from_static("no-referrer"),
-    );
-}
-
-pub(crate) fn render_error(
-    shared: &Shared,
-    parts: &axum::http::request::Parts,
-    route: Route,
-    error: LoginError,
-) -> Response {
-    // One warn line per failure, without secrets: errors never carry codes, tokens or state.
-    tracing::warn!(
-        route = ?route,
-        error = %crate::log_safe::Escaped(&error),
-        code = error.code(),
-        status = error.status().as_u16(),
-        "LINE login request failed"
-    );
-    if let Some(handler) = &shared.error_handler
-        && let Some(response) = handler(&error, parts)
-    {
-        return response;
-    }
-    let retry = format!("{}?disable_auto_login=true", shared.routes.login);
-    let mut response = error.render(crate::error::wants_json(&parts.headers), Some(&retry));
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-/// 303 See Other to `location`, never cached.
-pub(crate) fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = header::HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-/// The request's method must be exactly `method`: `HEAD` is refused too, since the layer's `GET`
-/// routes have side effects (a `HEAD` of the callback would spend the attempt).
-pub(crate) fn method_is(
-    parts: &axum::http::request::Parts,
-    method: &Method,
-) -> Result<(), LoginError> {
-    if parts.method == *method {
-        Ok(())
-    } else {
-        Err(LoginError::MethodNotAllowed)
-    }
 }

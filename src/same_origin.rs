@@ -25,8 +25,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 use url::Url;
 
+use crate::context::LoginContext;
 use crate::error::LoginError;
-use crate::layer::LoginContext;
 
 /// Whether a request with these headers is same-origin, as far as a browser tells: `ours` is the
 /// site's own URL (the redirect URI), when known; the request's `Host` counts as ours too.

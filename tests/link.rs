@@ -4,13 +4,15 @@
 
 mod common;
 
+use line_login::extract::LinkedMember;
+
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use common::{Browser, TestApp};
 use line_login::extract::LineSession;
 use line_login::link::{
-    AuditAction, Consent, Deauthorization, LinkCause, LinkKey, LinkedMember, MemberInSession,
-    MemberLinks, MemoryLinks, SweepAction, check_links, unlink_and_deauthorize,
+    AuditAction, Consent, Deauthorization, LinkCause, LinkKey, MemberInSession, MemberLinks,
+    MemoryLinks, SweepAction, check_links, unlink_and_deauthorize,
 };
 use line_login::simulator::{Endpoint, Fault, Simulator};
 use line_login::{LineApi, LineLoginLayer, LineUser};

@@ -1,6 +1,6 @@
 //! What the layer's routes need from member links, with member IDs as text: [`MemberAccess`],
 //! implemented over any [`MemberLinks`] store and [`SignedInMember`] by [`LinkAccess`]. Errors
-//! become [`LoginError`]s here; the routes themselves live in `crate::flow`.
+//! become [`LoginError`]s here; the routes themselves live in the layer.
 
 use std::fmt;
 

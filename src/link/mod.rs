@@ -1,11 +1,12 @@
 //! ID links between LINE users and the company's member records: the [`MemberLinks`] trait and its
 //! stores (memory, SQLite, PostgreSQL), how the layer learns who is signed in ([`SignedInMember`]),
-//! the [`LinkedMember`] extractor, unlinking with LINE's deauthorize, and the consent sweep
+//! the [`LinkedMember`](crate::extract::LinkedMember) extractor, unlinking with LINE's deauthorize, and the consent sweep
 //! ([`check_links`]). Sessions and the login routes themselves belong to [`crate::layer`].
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use line_login::link::{LinkedMember, MemberInSession, SqliteLinks};
+//! use line_login::extract::LinkedMember;
+//! use line_login::link::{MemberInSession, SqliteLinks};
 //! use line_login::{Config, LineLoginLayer, session::session_layer};
 //! use tower_sessions::MemoryStore;
 //!
@@ -51,7 +52,6 @@
 //! falls back to the session's tokens. The crate never logs them.
 
 mod access;
-mod extract;
 mod lifecycle;
 mod memory;
 mod signed_in;
@@ -67,7 +67,6 @@ use time::OffsetDateTime;
 use crate::secret::{AccessToken, RefreshToken};
 
 pub(crate) use access::{LinkAccess, MemberAccess};
-pub use extract::LinkedMember;
 pub use lifecycle::{
     Consent, Deauthorization, SWEEP_PAGE_SIZE, SweepAction, SweepReport, SweptLink, Unlinked,
     check_links, unlink_and_deauthorize,

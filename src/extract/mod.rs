@@ -6,6 +6,10 @@
 // axum rejections are responses; boxing them would only add an allocation to every rejection.
 #![allow(clippy::result_large_err)]
 
+mod linked_member;
+
+pub use linked_member::LinkedMember;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -22,8 +26,8 @@ use tower_service::Service;
 use tower_sessions::Session;
 
 use crate::api::{ApiError, Profile};
+use crate::context::{FriendshipFetch, LoginContext, Unauthenticated};
 use crate::error::LoginError;
-use crate::layer::{FriendshipFetch, LoginContext, Unauthenticated};
 use crate::session::{self, StoredTokens, USER_KEY};
 use crate::user::{Friendship, LineUser};
 
@@ -65,7 +69,7 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
         let return_to = crate::return_to::sanitize_return_to(Some(here));
         let query =
             serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
-        crate::layer::see_other(&format!("{}?{query}", ctx.0.routes.login))
+        crate::respond::see_other(&format!("{}?{query}", ctx.0.routes.login))
     } else {
         LoginError::NotLoggedIn.render(true, None)
     }

@@ -8,8 +8,8 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::Response;
 
+use crate::context::LoginContext;
 use crate::error::{LoginError, wants_json};
-use crate::layer::LoginContext;
 use crate::user::LineUser;
 
 /// The company member linked to the logged-in LINE user (`M` parses the stored member ID;

@@ -11,9 +11,10 @@ use tower_sessions::Session;
 
 use crate::authorize::{ATTEMPT_TTL, AttemptPurpose, LoginAttempt};
 use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_callback};
+use crate::context::{FriendshipFetch, Shared};
 use crate::error::LoginError;
-use crate::layer::{FriendshipFetch, Shared, method_is, see_other};
 use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, TakeError};
+use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
 use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};

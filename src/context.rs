@@ -1,0 +1,116 @@
+//! What the layer's routes, its response helpers and the extractors share: the layer's
+//! configuration once built (`Shared`), the handle put on every request (`LoginContext`), the
+//! routes under the prefix, and the small option types of the layer's builder. It knows nothing
+//! of tower; [`crate::layer`] does the plumbing.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::response::Response;
+
+use crate::api::LineApi;
+use crate::config::Config;
+use crate::error::LoginError;
+use crate::id_token::IdTokenVerifier;
+use crate::store::attempts::AttemptStore;
+use crate::user::LineUser;
+
+/// When the friendship status (`friendFlag`) is fetched from LINE.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FriendshipFetch {
+    /// Right after each login (default). A failure leaves it `Unknown`; the login succeeds.
+    #[default]
+    AtLogin,
+    /// On the first use of the [`crate::extract::Friendship`] extractor.
+    Lazily,
+    /// Never; `friendship_status_changed` from the callback is still kept.
+    Never,
+}
+
+/// What an unauthenticated request to a protected handler gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unauthenticated {
+    /// Browsers (an `Accept` with `text/html`) are redirected to the login with `return_to`;
+    /// everything else gets a 401 JSON answer. The default.
+    #[default]
+    Auto,
+    /// Always a 401 JSON answer.
+    Json,
+    /// Always a redirect to the login.
+    Redirect,
+}
+
+/// A custom error page: return `Some(response)` to replace the default one.
+pub type ErrorHandler =
+    Arc<dyn Fn(&LoginError, &axum::http::request::Parts) -> Option<Response> + Send + Sync>;
+
+/// Called after every successful login with the new user (friendship included), before the
+/// redirect; the app may greet a new friend or record the login. Errors are logged, not fatal.
+pub type LoginHook =
+    Arc<dyn Fn(&LineUser) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// Everything the layer's routes and the extractors share.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) api: LineApi,
+    pub(crate) verifier: IdTokenVerifier,
+    pub(crate) routes: Routes,
+    pub(crate) after_logout: String,
+    pub(crate) cancel_redirect: Option<String>,
+    pub(crate) error_handler: Option<ErrorHandler>,
+    pub(crate) unauthenticated: Unauthenticated,
+    pub(crate) friendship_fetch: FriendshipFetch,
+    pub(crate) on_login: Option<LoginHook>,
+    pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
+    pub(crate) attempts: Arc<dyn AttemptStore>,
+    pub(crate) session_store: Option<crate::store::StoreKind>,
+    pub(crate) clock: Clock,
+}
+
+/// The layer's source of the current time (replaceable in tests).
+pub(crate) type Clock = Arc<dyn Fn() -> time::OffsetDateTime + Send + Sync>;
+
+/// The handle the layer puts on every request; extractors read it.
+#[derive(Clone)]
+pub(crate) struct LoginContext(pub(crate) Arc<Shared>);
+
+#[derive(Clone)]
+pub(crate) struct Routes {
+    pub(crate) prefix: String,
+    pub(crate) login: String,
+}
+
+impl Routes {
+    pub(crate) fn new(prefix: &str) -> Self {
+        let prefix = format!("/{}", prefix.trim_matches('/'));
+        Self {
+            login: format!("{prefix}/login"),
+            prefix,
+        }
+    }
+
+    pub(crate) fn route(&self, path: &str) -> Option<Route> {
+        let rest = path.strip_prefix(self.prefix.as_str())?;
+        Some(match rest {
+            "/login" => Route::Login,
+            "/callback" => Route::Callback,
+            "/logout" => Route::Logout,
+            "/token-login" => Route::TokenLogin,
+            "/link" => Route::Link,
+            "/unlink" => Route::Unlink,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Route {
+    Login,
+    Callback,
+    Logout,
+    TokenLogin,
+    Link,
+    Unlink,
+}

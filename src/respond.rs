@@ -1,0 +1,77 @@
+//! How the layer answers on its own routes: error pages and JSON errors (or the app's own page),
+//! redirects, the method check, and the headers every such answer carries.
+
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::context::{Route, Shared};
+use crate::error::LoginError;
+
+/// Every answer on the layer's routes (redirects, error pages, the app's own error pages, JSON
+/// answers) is neither cached nor sends a `Referer`: the callback URL holds the authorization
+/// code and the state, and a page answering it must not hand them to the next site.
+pub(crate) fn no_referrer_no_store(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+}
+
+pub(crate) fn render_error(
+    shared: &Shared,
+    parts: &axum::http::request::Parts,
+    route: Route,
+    error: LoginError,
+) -> Response {
+    // One warn line per failure, without secrets: errors never carry codes, tokens or state.
+    tracing::warn!(
+        route = ?route,
+        error = %crate::log_safe::Escaped(&error),
+        code = error.code(),
+        status = error.status().as_u16(),
+        "LINE login request failed"
+    );
+    if let Some(handler) = &shared.error_handler
+        && let Some(response) = handler(&error, parts)
+    {
+        return response;
+    }
+    let retry = format!("{}?disable_auto_login=true", shared.routes.login);
+    let mut response = error.render(crate::error::wants_json(&parts.headers), Some(&retry));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// 303 See Other to `location`, never cached.
+pub(crate) fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// The request's method must be exactly `method`: `HEAD` is refused too, since the layer's `GET`
+/// routes have side effects (a `HEAD` of the callback would spend the attempt).
+pub(crate) fn method_is(
+    parts: &axum::http::request::Parts,
+    method: &Method,
+) -> Result<(), LoginError> {
+    if parts.method == *method {
+        Ok(())
+    } else {
+        Err(LoginError::MethodNotAllowed)
+    }
+}
