@@ -336,9 +336,15 @@ pub fn check_return(n: usize, location: Option<&str>) -> Result<(), String> {
     }
 }
 
-/// `/me` after login `n` must name `user_id` and carry the tag planted at its start.
+/// `/me` after login `n` must name `user_id` and carry the tag planted at its start (none when
+/// `tag` is empty: the plain login, which plants nothing).
 pub fn check_me(n: usize, user_id: &str, tag: &str, me: &serde_json::Value) -> Result<(), String> {
-    if me["user_id"].as_str() == Some(user_id) && me["tag"].as_str() == Some(tag) {
+    let tag_ok = if tag.is_empty() {
+        me["tag"].is_null()
+    } else {
+        me["tag"].as_str() == Some(tag)
+    };
+    if me["user_id"].as_str() == Some(user_id) && tag_ok {
         Ok(())
     } else {
         Err(format!(
@@ -360,26 +366,41 @@ async fn one_login(
 ) -> Result<Timing, Failure> {
     let started = Instant::now();
     let mut server = Duration::ZERO;
-    let tag = format!("login-{n}-{}", rand::random::<u64>());
+    // `LOGIN_LOAD_PLANT_TAG=0`: a plain login from a fresh browser, the app writing nothing
+    // to the session before the callback.
+    let plant = std::env::var("LOGIN_LOAD_PLANT_TAG").map_or(true, |v| v != "0");
+    let tag = if plant {
+        format!("login-{n}-{}", rand::random::<u64>())
+    } else {
+        String::new()
+    };
+    let tag_query = if plant {
+        format!("&tag={tag}")
+    } else {
+        String::new()
+    };
 
     let login = send(
         client,
         &format!(
-            "{}/auth/line/login?return_to=/done/{n}&tag={tag}",
+            "{}/auth/line/login?return_to=/done/{n}{tag_query}",
             first.base
         ),
         None,
     )
     .await?;
     server += login.server_time;
-    let (Some(authorize), Some(cookie), Some(attempt)) =
-        (login.location, login.session_cookie, login.attempt_cookie)
-    else {
+    let (Some(authorize), Some(attempt)) = (login.location, login.attempt_cookie) else {
         return Err(Failure::Other(format!(
-            "login {n}: {} without a redirect, a session cookie and an attempt cookie: {}",
+            "login {n}: {} without a redirect and an attempt cookie: {}",
             login.status, login.body
         )));
     };
+    // The session cookie exists only when the app wrote to the session (the planted tag).
+    let cookie = login.session_cookie;
+    if plant && cookie.is_none() {
+        return Err(Failure::Other(format!("login {n}: no session cookie")));
+    }
 
     let callback = sim
         .consent(&authorize, ConsentChoice::allow(user_id))
@@ -394,8 +415,8 @@ async fn one_login(
         // The same callback twice at once (a double click, a prefetch, an attacker): exactly
         // one may reach LINE's token endpoint; the other is refused.
         let (one, two) = futures_util::future::join(
-            send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)),
-            send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)),
+            send_with(client, callback.as_str(), cookie.as_deref(), Some(&attempt)),
+            send_with(client, callback.as_str(), cookie.as_deref(), Some(&attempt)),
         )
         .await;
         let (one, two) = (one?, two?);
@@ -415,7 +436,7 @@ async fn one_login(
             }
         }
     } else {
-        send_with(client, callback.as_str(), Some(&cookie), Some(&attempt)).await?
+        send_with(client, callback.as_str(), cookie.as_deref(), Some(&attempt)).await?
     };
     server += back.server_time;
     if back.status != StatusCode::SEE_OTHER {
