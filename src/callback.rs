@@ -6,8 +6,8 @@ use crate::secret::AuthorizationCode;
 
 /// Longest callback query accepted; LINE's are a few hundred bytes.
 pub const CALLBACK_QUERY_MAX_BYTES: usize = 8 * 1024;
-/// Longest `state` accepted (ours are 43 bytes).
-pub const STATE_MAX_BYTES: usize = 256;
+/// Longest `state` accepted (ours are 43 bytes); the one limit [`crate::verify_state`] applies.
+pub use crate::state::STATE_MAX_BYTES;
 /// Longest authorization code accepted.
 pub const CODE_MAX_BYTES: usize = 1024;
 /// Longest `error_description` kept.

@@ -36,7 +36,7 @@ use std::str::FromStr;
 use serde_json::json;
 
 use crate::api::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, LineApi};
-use crate::config::{Config, DEFAULT_ISSUER};
+use crate::config::{Config, DEFAULT_ISSUER, is_loopback};
 use crate::link::TokenStorage;
 use crate::store::StoreKind;
 
@@ -81,11 +81,13 @@ impl fmt::Display for Status {
     }
 }
 
-/// A test that proves an item: a function in `tests/<stem>.rs` (an integration test) or in the
+/// A test that proves an item: a function in `tests/integration/<module>.rs` (an integration
+/// test, module `<module>` of the one integration-test binary) or in the
 /// `tests` module of a library file under `src/` (a unit test).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TestRef {
-    /// The file, relative to the crate root, e.g. `tests/layer.rs` or `src/config.rs`.
+    /// The file, relative to the crate root, e.g. `tests/integration/layer.rs` or
+    /// `src/config.rs`.
     pub file: &'static str,
     /// The test function's name.
     pub function: &'static str,
@@ -104,10 +106,10 @@ impl TestRef {
         path.replace('/', "::")
     }
 
-    /// The test binary's stem of an integration test (`tests/layer.rs` gives `layer`).
+    /// The module of an integration test (`tests/integration/layer.rs` gives `layer`).
     fn stem(&self) -> &str {
         self.file
-            .trim_start_matches("tests/")
+            .trim_start_matches("tests/integration/")
             .trim_end_matches(".rs")
     }
 
@@ -130,7 +132,7 @@ impl TestRef {
     pub fn cargo_command(&self) -> String {
         if self.is_integration() {
             format!(
-                "cargo test --test {} -- --exact {}",
+                "cargo test --test integration -- --exact {}::{}",
                 self.stem(),
                 self.function
             )
@@ -148,7 +150,7 @@ impl TestRef {
 macro_rules! it {
     ($stem:ident, $function:ident) => {
         TestRef {
-            file: concat!("tests/", stringify!($stem), ".rs"),
+            file: concat!("tests/integration/", stringify!($stem), ".rs"),
             function: stringify!($function),
         }
     };
@@ -808,7 +810,7 @@ impl ComplianceReport {
         }
         out.push_str(
             "\nEach test runs with `cargo test`; integration tests are named `<file>::<test>` \
-             (in `tests/<file>.rs`), unit tests by their module path.\n",
+             (in `tests/integration/<file>.rs`, one binary: `cargo test --test integration`), unit tests by their module path.\n",
         );
         out
     }
@@ -917,15 +919,6 @@ impl ComplianceError {
     /// The ids of the items that need action (see [`ComplianceItem::id`]).
     pub fn item_ids(&self) -> Vec<&'static str> {
         self.findings.iter().map(|(id, _)| *id).collect()
-    }
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
@@ -1286,7 +1279,7 @@ mod tests {
         assert_eq!(integration.name(), "layer::replayed_callback_is_rejected");
         assert_eq!(
             integration.cargo_command(),
-            "cargo test --test layer -- --exact replayed_callback_is_rejected"
+            "cargo test --test integration -- --exact layer::replayed_callback_is_rejected"
         );
         let unit = unit!(
             "src/api/error.rs",

@@ -691,7 +691,8 @@ impl ConfigBuilder {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// `localhost`, `127.0.0.0/8` or `::1`: the one place the crate decides what loopback is.
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

@@ -11,6 +11,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use url::Url;
 
+use crate::config::is_loopback;
+
 use super::keys::sign_hs256;
 use super::state::{
     CODE_TTL_SECS, CodeEntry, PENDING_TTL_SECS, PendingAuthorize, ResponseMode, ScopeSet, SimState,
@@ -364,16 +366,6 @@ fn query_extends(registered: &Url, url: &Url) -> bool {
             None => false,
         }
     })
-}
-
-/// `localhost`, `127.0.0.0/8` or `::1`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// Sends `pairs` back to the client the way `mode` says: a 302 with the pairs appended to the

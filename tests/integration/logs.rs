@@ -2,7 +2,7 @@
 //! guidelines ask for, and never a secret (channel secret, code, state, nonce, PKCE verifier,
 //! access, refresh or ID token).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

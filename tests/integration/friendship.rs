@@ -1,7 +1,7 @@
 //! Friendship with the company's LINE Official Account: the add-friend result on the callback, the
 //! friendship status fetched from LINE, and the live profile, against the simulator.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 

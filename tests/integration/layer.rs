@@ -2,7 +2,7 @@
 //! checks that nobody is logged in and, where the rule says "before any token request", that the
 //! simulator's token endpoint was never called.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -4,8 +4,7 @@
 //! conflict, unlink, log out. Every step saves a screenshot under `target/browser-screenshots/`
 //! and fails on a browser console error.
 
-#[path = "../examples/login_site/site.rs"]
-mod site;
+use crate::site;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -7,7 +7,7 @@
 //! `postgres://postgres:postgres@127.0.0.1:5432/postgres`, as `.ci/setup` starts it); every test
 //! works in a fresh schema, so tests run in parallel and repeatedly. A missing server fails.
 
-mod common;
+use crate::common;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -805,7 +805,7 @@ async fn sqlite_migration_upgrades_a_plain_text_database() {
         .await
         .unwrap();
     sqlx::raw_sql(include_str!(
-        "../migrations/link/sqlite/0001_member_links.sql"
+        "../../migrations/link/sqlite/0001_member_links.sql"
     ))
     .execute(&old)
     .await
@@ -855,7 +855,7 @@ async fn postgres_migration_upgrades_a_plain_text_database() {
         .await;
     pg.links
         .exec(include_str!(
-            "../migrations/link/postgres/0001_member_links.sql"
+            "../../migrations/link/postgres/0001_member_links.sql"
         ))
         .await;
     pg.links

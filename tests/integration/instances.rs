@@ -4,9 +4,8 @@
 //! Redis runs as a private `redis-server` per test; PostgreSQL is `LINE_LOGIN_TEST_POSTGRES_URL`
 //! (default the `.ci/setup` one) with a schema of its own per test.
 
-mod common;
-#[path = "../benches/login_load/driver.rs"]
-mod driver;
+use crate::common;
+use crate::driver;
 
 use std::time::{Duration, Instant};
 

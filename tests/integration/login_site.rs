@@ -8,9 +8,8 @@
 //! own per test; Redis is `LINE_LOGIN_TEST_REDIS_URL` (default `redis://127.0.0.1:6379`, where
 //! sessions have random keys, so tests never collide). Either missing fails with "run .ci/setup".
 
-mod common;
-#[path = "../examples/login_site/site.rs"]
-mod site;
+use crate::common;
+use crate::site;
 
 use std::path::PathBuf;
 use std::time::Duration;

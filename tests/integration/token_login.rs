@@ -1,7 +1,7 @@
 //! `POST {prefix}/token-login`: logging a session in with an ID token from the LIFF SDK or a
 //! native SDK (ES256, keys from LINE's JWKS), against the simulator.
 
-mod common;
+use crate::common;
 
 use common::{Browser, TestApp, start_app};
 use reqwest::StatusCode;

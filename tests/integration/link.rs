@@ -2,7 +2,7 @@
 //! unlink routes, every spoofing attempt we could think of (each changes nothing), the
 //! `LinkedMember` extractor, back-office unlink with deauthorize, and the consent sweep.
 
-mod common;
+use crate::common;
 
 use line_login::extract::LinkedMember;
 

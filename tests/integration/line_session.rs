@@ -1,7 +1,7 @@
 //! `LineSession`: calls to LINE on the logged-in user's behalf, token refresh, and the session
 //! ending when LINE says consent was withdrawn.
 
-mod common;
+use crate::common;
 
 use common::{Browser, start_app};
 use line_login::simulator::Endpoint;

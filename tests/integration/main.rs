@@ -1,0 +1,27 @@
+//! The integration tests, one binary (one link of the crate instead of one per file): each
+//! module is one area, named like the file it lives in (`layer::replayed_callback_is_rejected`).
+//! Shared helpers: `common` (the test app, a cookie-keeping browser), `driver` (the load driver
+//! and private Redis servers, shared with `benches/login_load.rs`) and `site` (the example site).
+
+mod common;
+#[path = "../../benches/login_load/driver.rs"]
+mod driver;
+#[path = "../../examples/login_site/site.rs"]
+mod site;
+
+mod api;
+mod api_log;
+mod browser;
+mod channel_token;
+mod compliance;
+mod friendship;
+mod id_token;
+mod instances;
+mod layer;
+mod line_session;
+mod link;
+mod link_sql;
+mod login_site;
+mod logs;
+mod simulator;
+mod token_login;
