@@ -32,14 +32,15 @@ fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
     let session = parts.extensions.get::<Session>().cloned();
     match (ctx, session) {
         (Some(ctx), Some(session)) => Ok((ctx, session)),
-        _ => Err(LoginError::NoSessionLayer.render(crate::error::wants_json(&parts.headers), None)),
+        _ => Err(LoginError::NoSessionLayer
+            .render_request(parts, crate::error::wants_json(&parts.headers))),
     }
 }
 
 fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
     let error = LoginError::SessionStore(error);
     tracing::warn!(%error, "session store failed while reading the LINE user");
-    error.render(crate::error::wants_json(&parts.headers), None)
+    error.render_request(parts, crate::error::wants_json(&parts.headers))
 }
 
 /// The answer to an anonymous request for a protected resource.
@@ -65,7 +66,7 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
             serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
         crate::layer::see_other(&format!("{}?{query}", ctx.0.routes.login))
     } else {
-        LoginError::NotLoggedIn.render(true, None)
+        LoginError::NotLoggedIn.render_request(parts, true)
     }
 }
 
@@ -123,7 +124,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Friendship {
         {
             return line_session.refresh_friendship().await.map_err(|e| {
                 e.into_login_error()
-                    .render(crate::error::wants_json(&parts.headers), None)
+                    .render_request(parts, crate::error::wants_json(&parts.headers))
             });
         }
         Ok(user.friendship)

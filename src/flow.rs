@@ -66,7 +66,8 @@ pub(crate) async fn start_attempt(
     let now = (ctx.shared.clock)();
     let attempt = LoginAttempt::new(config, return_to, purpose, now);
     let state = attempt.state().expose_secret().to_owned();
-    let url = attempt.authorization_url(config, disable_auto_login);
+    let visitor = ctx.shared.messages.language_for(ctx.parts);
+    let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
     let mut attempts = session::attempts(ctx.session).await?;
     attempts.push(attempt);
     session::store_attempts(ctx.session, attempts, now).await?;

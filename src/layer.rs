@@ -113,6 +113,7 @@ pub(crate) struct Shared {
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
     pub(crate) clock: Clock,
+    pub(crate) messages: crate::messages::Messages,
 }
 
 /// The layer's source of the current time (replaceable in tests).
@@ -205,6 +206,7 @@ impl LineLoginLayer {
                 on_login: None,
                 members: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
+                messages: crate::messages::Messages::builtin(),
             }),
         };
         layer.compliance().build().log_action_needed();
@@ -289,6 +291,13 @@ impl LineLoginLayer {
             self.shared.api.clone(),
         ));
         self.update(|s| s.members = Some(access))
+    }
+
+    /// The catalogue (and language policy) of the layer's pages and JSON messages; default
+    /// [`crate::messages::Messages::builtin`], negotiated per request from `Accept-Language`.
+    #[must_use]
+    pub fn messages(self, messages: crate::messages::Messages) -> Self {
+        self.update(|s| s.messages = messages)
     }
 
     /// Replaces the clock that dates login attempts (for tests that need to travel in time).
@@ -419,7 +428,7 @@ pub(crate) fn render_error(
         return response;
     }
     let retry = format!("{}?disable_auto_login=true", shared.routes.login);
-    let mut response = error.render(crate::error::wants_json(&parts.headers), Some(&retry));
+    let mut response = error.render_for(&shared.messages, parts, Some(&retry));
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),

@@ -15,6 +15,7 @@ mod flow;
 pub mod id_token;
 pub mod layer;
 pub mod link;
+pub mod messages;
 pub mod return_to;
 pub mod secret;
 pub mod session;
@@ -32,6 +33,7 @@ pub use error::LoginError;
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
 pub use layer::{FriendshipFetch, LineLoginLayer, Unauthenticated};
+pub use messages::{Language, Messages};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,
 };
