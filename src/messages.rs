@@ -306,7 +306,7 @@ fn requested_languages(header: &str) -> Vec<LanguageIdentifier> {
         })
         .collect();
     // Stable: ranges of equal quality keep the visitor's order.
-    ranges.sort_by(|a, b| b.0.cmp(&a.0));
+    ranges.sort_by_key(|(quality, _)| std::cmp::Reverse(*quality));
     ranges.into_iter().map(|(_, id)| id).collect()
 }
 
