@@ -588,6 +588,11 @@ async fn walk_in_japanese(walk: &mut Walk) {
         .find(|(name, _)| name == "ui_locales")
         .map(|(_, value)| value.into_owned());
     assert_eq!(ui_locales.as_deref(), Some("ja"), "{authorize}");
+    assert_eq!(
+        walk.text("ui-locale").await,
+        "ja",
+        "the simulator shows what LINE got"
+    );
     walk.consent_as("Brown", false, true, "ja-consent").await;
     walk.wait_for_page("/profile", "profile").await;
     assert_eq!(walk.text("profile-name").await, "Brown");
