@@ -607,4 +607,15 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn negotiation_never_panics_and_always_answers_an_available_language(
+            header in "[a-zA-Z0-9*;=.,\\- ]{0,1200}|\\PC{0,300}"
+        ) {
+            let messages = Messages::builtin();
+            let language = messages.negotiate(&header);
+            proptest::prop_assert!(messages.languages().contains(&language));
+        }
+    }
 }
