@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use crate::config::Config;
+use crate::messages::Language;
 
 /// How long an attempt may wait for LINE's callback (LINE's codes live as long).
 pub const ATTEMPT_TTL: Duration = Duration::from_secs(10 * 60);
@@ -147,6 +148,18 @@ impl LoginAttempt {
     /// `disable_auto_login=true` when `disable_auto_login` is set (LINE's advice after an auto-login
     /// failure).
     pub fn authorization_url(&self, config: &Config, disable_auto_login: bool) -> Url {
+        self.authorization_url_for(config, disable_auto_login, None)
+    }
+
+    /// [`Self::authorization_url`] for a visitor whose language is `visitor`: with
+    /// [`crate::ConfigBuilder::ui_locales_from_visitor`] and no static `ui_locales`, LINE's
+    /// consent screen is asked for that language (`ui_locales`, see [`Language::ui_locale`]).
+    pub fn authorization_url_for(
+        &self,
+        config: &Config,
+        disable_auto_login: bool,
+        visitor: Option<&Language>,
+    ) -> Url {
         let mut url = config.authorize_endpoint();
         {
             let mut query = url.query_pairs_mut();
@@ -161,6 +174,9 @@ impl LoginAttempt {
                 .append_pair("code_challenge_method", "S256");
             let mut options = config.authorize_options().clone();
             options.disable_auto_login |= disable_auto_login;
+            if options.ui_locales.is_none() && options.ui_locales_from_visitor {
+                options.ui_locales = visitor.map(Language::ui_locale);
+            }
             for (name, value) in options.query_pairs() {
                 query.append_pair(name, &value);
             }
@@ -251,6 +267,51 @@ mod tests {
         assert_eq!(pairs["bot_prompt"], "aggressive");
         assert_eq!(pairs["disable_auto_login"], "true");
         assert!(!url.as_str().contains(attempt.pkce_verifier.expose_secret()));
+    }
+
+    fn ui_locales_of(config: &Config, visitor: Option<&Language>) -> Option<String> {
+        let attempt = LoginAttempt::new(
+            config,
+            "/".into(),
+            AttemptPurpose::Login,
+            OffsetDateTime::now_utc(),
+        );
+        attempt
+            .authorization_url_for(config, false, visitor)
+            .query_pairs()
+            .find(|(name, _)| name == "ui_locales")
+            .map(|(_, value)| value.into_owned())
+    }
+
+    fn builder() -> crate::ConfigBuilder {
+        Config::builder("1234567890", "secret", "https://example.com/cb")
+    }
+
+    #[test]
+    fn ui_locales_follow_the_visitor_only_when_the_app_opts_in() {
+        let japanese = Language::japanese();
+        let off = builder().build().unwrap();
+        assert_eq!(ui_locales_of(&off, Some(&japanese)), None);
+        let on = builder().ui_locales_from_visitor(true).build().unwrap();
+        assert_eq!(ui_locales_of(&on, Some(&japanese)).as_deref(), Some("ja"));
+        assert_eq!(
+            ui_locales_of(&on, Some(&Language::traditional_chinese())).as_deref(),
+            Some("zh-TW")
+        );
+        assert_eq!(ui_locales_of(&on, None), None);
+    }
+
+    #[test]
+    fn static_ui_locales_win_over_the_visitor() {
+        let config = builder()
+            .ui_locales("th-TH")
+            .ui_locales_from_visitor(true)
+            .build()
+            .unwrap();
+        assert_eq!(
+            ui_locales_of(&config, Some(&Language::japanese())).as_deref(),
+            Some("th-TH")
+        );
     }
 
     #[test]

@@ -233,6 +233,9 @@ pub struct AuthorizeOptions {
     pub max_age: Option<Duration>,
     /// `ui_locales`: space-separated BCP 47 tags in order of preference.
     pub ui_locales: Option<String>,
+    /// When `ui_locales` is not set, send the visitor's negotiated language as `ui_locales` so
+    /// LINE's consent screen speaks it (see [`crate::messages`]). Off by default.
+    pub ui_locales_from_visitor: bool,
     /// `bot_prompt`: offer to add the channel's LINE Official Account as a friend.
     pub bot_prompt: Option<BotPrompt>,
     /// `initial_amr_display=lineqr`: show QR-code login first.
@@ -564,6 +567,13 @@ impl ConfigBuilder {
     /// `ui_locales`.
     pub fn ui_locales(mut self, locales: impl Into<String>) -> Self {
         self.authorize.ui_locales = Some(locales.into());
+        self
+    }
+    /// Sends each visitor's language (negotiated from `Accept-Language`, or the app's choice) as
+    /// `ui_locales`, so LINE's consent screen follows the visitor. A static
+    /// [`Self::ui_locales`] wins when set.
+    pub fn ui_locales_from_visitor(mut self, follow: bool) -> Self {
+        self.authorize.ui_locales_from_visitor = follow;
         self
     }
     /// `initial_amr_display=lineqr`.

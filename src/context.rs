@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub(crate) attempts: Arc<dyn AttemptStore>,
     pub(crate) session_store: Option<crate::store::StoreKind>,
     pub(crate) clock: Clock,
+    pub(crate) messages: crate::messages::Messages,
 }
 
 /// The layer's source of the current time (replaceable in tests).

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::ApiError;
 use crate::callback::{AuthorizationErrorCode, CallbackError};
 use crate::id_token::IdTokenError;
+use crate::messages::{Language, Messages};
 
 /// Why the layer could not complete a request.
 #[derive(Debug, thiserror::Error)]
@@ -70,13 +71,29 @@ pub enum LoginError {
     NoMember,
     /// The LINE user or the member is already linked elsewhere; nothing changed.
     #[error("link conflict: {0}")]
-    LinkConflict(String),
+    LinkConflict(LinkConflict),
     /// The member-link store failed; nothing changed.
     #[error("the member-link store failed: {0}")]
     LinkStore(String),
     /// The route is not enabled in this configuration.
     #[error("not found")]
     NotFound,
+}
+
+/// Which side of a requested link is already taken. The messages name no IDs: they are shown to
+/// the member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkConflict {
+    /// The LINE user is linked to another member.
+    #[error("this LINE account is already linked to another member")]
+    LineUserLinkedElsewhere,
+    /// The member is linked to another LINE user.
+    #[error("this member is already linked to another LINE account")]
+    MemberLinkedElsewhere,
+    /// The conflicting link changed while this one was being made; try again.
+    #[error("the link changed at the same time; try again")]
+    Concurrent,
 }
 
 impl LoginError {
@@ -158,79 +175,121 @@ impl LoginError {
         )
     }
 
-    /// A message for the person in front of the browser: what happened and what to do.
-    pub fn user_message(&self) -> &'static str {
+    /// The id of this error's message in the catalogue (`locales/*/line_login.ftl`); its `.title`
+    /// attribute heads the error page.
+    pub fn message_id(&self) -> &'static str {
         use LoginError::*;
         match self {
             Callback(CallbackError::SessionGone | CallbackError::UnknownState) => {
-                "We could not match LINE's answer to a login started in this browser. This happens \
-                 when the browser changed on the way (for example switching between the LINE app \
-                 and your browser) or when automatic login failed. Please try again."
+                "error-session-gone"
             }
-            Callback(CallbackError::ExpiredAttempt) => {
-                "This login took too long and expired. Please try again."
-            }
-            Callback(_) | BadRequest(_) => "The login request was malformed.",
-            SessionCookieMisconfigured => {
-                "Your browser did not send this site's session cookie back from LINE. Please try \
-                 again; if this keeps happening, the site's session cookie is misconfigured (it must \
-                 be SameSite=Lax) and its operators have been told."
-            }
+            Callback(CallbackError::ExpiredAttempt) => "error-expired-attempt",
+            Callback(_) | BadRequest(_) => "error-malformed",
+            SessionCookieMisconfigured => "error-session-cookie",
             Denied {
                 code: AuthorizationErrorCode::AccessDenied,
                 ..
-            } => "You cancelled the login on LINE. Nothing was shared and you are not logged in.",
-            Denied { .. } => "LINE could not complete the login. Please try again later.",
-            TokenExchange(err) if err.is_rate_limited() => {
-                "LINE is busy right now. Please try again in a moment."
-            }
-            TokenExchange(_) | MissingIdToken | LineApi(_) => {
-                "LINE did not complete the login. Please try again."
-            }
-            InvalidIdToken(err) if err.is_transient() => {
-                "LINE could not be reached to check this login. Please try again in a moment."
-            }
-            InvalidIdToken(_) => "LINE's answer could not be verified. Please try again.",
-            SessionStore(_) | AttemptStore(_) | LinkStore(_) => {
-                "The service is temporarily unavailable. Nobody was logged in; please try again shortly."
-            }
-            NoSessionLayer => "This site is misconfigured.",
-            MethodNotAllowed => "This action needs a form submission.",
-            NotLoggedIn => "Please log in with LINE first.",
-            CrossSite => "This request came from another site and was refused.",
-            NoMember => "Please sign in to your member account first.",
-            LinkConflict(_) => {
-                "This LINE account or your member account is already linked elsewhere. Nothing was changed."
-            }
-            NotFound => "Not found.",
+            } => "error-cancelled",
+            Denied { .. } => "error-line-refused",
+            TokenExchange(err) if err.is_rate_limited() => "error-line-busy",
+            TokenExchange(_) | MissingIdToken | LineApi(_) => "error-line-failed",
+            InvalidIdToken(err) if err.is_transient() => "error-line-unreachable",
+            InvalidIdToken(_) => "error-invalid-id-token",
+            SessionStore(_) | AttemptStore(_) | LinkStore(_) => "error-unavailable",
+            NoSessionLayer => "error-misconfigured",
+            MethodNotAllowed => "error-method-not-allowed",
+            NotLoggedIn => "error-not-logged-in",
+            CrossSite => "error-cross-site",
+            NoMember => "error-no-member",
+            LinkConflict(_) => "error-link-conflict",
+            NotFound => "error-not-found",
         }
+    }
+
+    /// The id of [`Self::message`]: [`Self::message_id`], made specific where the error knows
+    /// more (which side of a link conflict).
+    fn specific_message_id(&self) -> &'static str {
+        match self {
+            LoginError::LinkConflict(LinkConflict::LineUserLinkedElsewhere) => {
+                "error-link-conflict-line-user"
+            }
+            LoginError::LinkConflict(LinkConflict::MemberLinkedElsewhere) => {
+                "error-link-conflict-member"
+            }
+            LoginError::LinkConflict(LinkConflict::Concurrent) => "error-link-conflict-concurrent",
+            other => other.message_id(),
+        }
+    }
+
+    /// A message in English for the person in front of the browser: what happened and what to
+    /// do. [`Self::message_in`] gives it in another language.
+    pub fn user_message(&self) -> &'static str {
+        crate::messages::english_static(self.message_id())
     }
 
     /// [`Self::user_message`], made specific where the error knows more (which side of a link
     /// conflict; the text names no IDs).
     pub fn message(&self) -> std::borrow::Cow<'static, str> {
-        match self {
-            LoginError::LinkConflict(why) => {
-                let mut chars = why.chars();
-                let capitalized: String = chars
-                    .next()
-                    .map(|first| first.to_uppercase().chain(chars).collect())
-                    .unwrap_or_default();
-                format!("{capitalized}. Nothing was changed.").into()
-            }
-            other => other.user_message().into(),
-        }
+        crate::messages::english_static(self.specific_message_id()).into()
     }
 
-    /// Renders the default answer: JSON when the client asked for JSON, HTML otherwise.
-    /// `retry_url` is offered on retryable errors.
+    /// [`Self::message`] in `language` from the built-in catalogue (English if it has no such
+    /// language).
+    pub fn message_in(&self, language: &Language) -> String {
+        self.localized_message(&Messages::builtin(), language)
+    }
+
+    /// [`Self::message`] in `language` from `messages` (a catalogue with the app's overrides).
+    pub fn localized_message(&self, messages: &Messages, language: &Language) -> String {
+        messages.get(language, self.specific_message_id())
+    }
+
+    /// The error page's heading in `language` from `messages`.
+    pub fn localized_title(&self, messages: &Messages, language: &Language) -> String {
+        messages.attribute(language, self.specific_message_id(), "title")
+    }
+
+    /// Renders the default answer in English: JSON when the client asked for JSON, HTML
+    /// otherwise. `retry_url` is offered on retryable errors.
     pub fn render(&self, wants_json: bool, retry_url: Option<&str>) -> Response {
+        self.render_in(
+            &Messages::builtin(),
+            &Language::english(),
+            wants_json,
+            retry_url,
+        )
+    }
+
+    /// Renders the default answer for one request: JSON when it asked for JSON, HTML otherwise,
+    /// in the request's language (see [`Messages::language_for`]).
+    pub fn render_for(
+        &self,
+        messages: &Messages,
+        parts: &axum::http::request::Parts,
+        retry_url: Option<&str>,
+    ) -> Response {
+        let language = messages.language_for(parts);
+        self.render_in(messages, &language, wants_json(&parts.headers), retry_url)
+    }
+
+    /// Renders the default answer in `language`: JSON (the stable `error` code, the localized
+    /// `message`, `retry_url`) when `wants_json`, otherwise an HTML page with `lang` set.
+    /// `retry_url` is offered on retryable errors.
+    pub fn render_in(
+        &self,
+        messages: &Messages,
+        language: &Language,
+        wants_json: bool,
+        retry_url: Option<&str>,
+    ) -> Response {
         let status = self.status();
         let retry_url = retry_url.filter(|_| self.is_retryable());
+        let text = |id: &str| html_escape(&messages.get(language, id));
+        let message = self.localized_message(messages, language);
         let mut response = if wants_json {
             let body = serde_json::json!({
                 "error": self.code(),
-                "message": self.message(),
+                "message": message,
                 "retry_url": retry_url,
             });
             (status, axum::Json(body)).into_response()
@@ -238,18 +297,29 @@ impl LoginError {
             let retry = retry_url
                 .map(|url| {
                     format!(
-                        r#"<p><a class="button" href="{}">Try again</a></p>
-<p class="help">Still failing? See <a href="https://help.line.me/line/ios/sp?lang=en&amp;contentId=20020693">LINE's help on automatic login</a>.</p>"#,
-                        html_escape(url)
+                        r#"<p><a class="button" href="{url}">{try_again}</a></p>
+<p class="help"><a href="{help_url}">{help}</a></p>"#,
+                        url = html_escape(url),
+                        try_again = text("page-try-again"),
+                        help_url = text("page-auto-login-help-url"),
+                        help = text("page-auto-login-help"),
                     )
                 })
                 .unwrap_or_default();
+            let title = self.localized_title(messages, language);
             let html = format!(
-                r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Login: {title}</title>
+                r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{page_title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:4rem auto;padding:0 1rem;color:#222}}h1{{font-size:1.4rem}}.button{{display:inline-block;background:#06C755;color:#fff;padding:.6rem 1.2rem;border-radius:.4rem;text-decoration:none}}.help{{color:#666;font-size:.9rem}}</style></head>
-<body><h1 id="error-title">{title}</h1><p id="error-message">{message}</p>{retry}<p><a href="/">Back to the home page</a></p><!-- {code} --></body></html>"#,
-                title = status.canonical_reason().unwrap_or("Error"),
-                message = html_escape(&self.message()),
+<body><h1 id="error-title">{title}</h1><p id="error-message">{message}</p>{retry}<p><a href="/">{home}</a></p><!-- {code} --></body></html>"#,
+                lang = html_escape(&language.html_lang()),
+                page_title = html_escape(&messages.get_with(
+                    language,
+                    "page-title",
+                    &[("title", title.as_str())]
+                )),
+                title = html_escape(&title),
+                message = html_escape(&message),
+                home = text("page-home"),
                 code = self.code(),
             );
             (status, axum::response::Html(html)).into_response()
@@ -297,4 +367,128 @@ pub(crate) fn html_escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::{BUILTIN_CATALOGUES, message_ids};
+
+    /// One error of every variant (and of every branch that picks another message).
+    fn every_error() -> Vec<LoginError> {
+        use super::LinkConflict as Side;
+        let line = |status| ApiError::Line {
+            endpoint: "token",
+            status,
+            error: None,
+            description: None,
+            request_id: None,
+            retry_after: None,
+        };
+        let store = || {
+            tower_sessions::session::Error::Store(tower_sessions::session_store::Error::Backend(
+                "down".into(),
+            ))
+        };
+        vec![
+            LoginError::Callback(CallbackError::SessionGone),
+            LoginError::Callback(CallbackError::UnknownState),
+            LoginError::Callback(CallbackError::ExpiredAttempt),
+            LoginError::Callback(CallbackError::MissingCode),
+            LoginError::SessionCookieMisconfigured,
+            LoginError::Denied {
+                code: AuthorizationErrorCode::AccessDenied,
+                description: None,
+            },
+            LoginError::Denied {
+                code: AuthorizationErrorCode::ServerError,
+                description: None,
+            },
+            LoginError::TokenExchange(line(429)),
+            LoginError::TokenExchange(line(500)),
+            LoginError::LineApi(line(500)),
+            LoginError::MissingIdToken,
+            LoginError::InvalidIdToken(IdTokenError::TooLarge { len: 2, max: 1 }),
+            LoginError::InvalidIdToken(IdTokenError::KeyFetch(
+                crate::id_token::KeyFetchError::new("certs down"),
+            )),
+            LoginError::SessionStore(store()),
+            LoginError::AttemptStore(crate::store::attempts::AttemptStoreError::Timeout {
+                kind: "redis",
+                millis: 1,
+            }),
+            LoginError::NoSessionLayer,
+            LoginError::MethodNotAllowed,
+            LoginError::NotLoggedIn,
+            LoginError::CrossSite,
+            LoginError::BadRequest("bad"),
+            LoginError::NoMember,
+            LoginError::LinkConflict(Side::LineUserLinkedElsewhere),
+            LoginError::LinkConflict(Side::MemberLinkedElsewhere),
+            LoginError::LinkConflict(Side::Concurrent),
+            LoginError::LinkStore("down".into()),
+            LoginError::NotFound,
+        ]
+    }
+
+    #[test]
+    fn every_error_has_a_message_and_a_title_in_every_language() {
+        for (tag, source) in BUILTIN_CATALOGUES {
+            let ids = message_ids(source);
+            for error in every_error() {
+                for id in [error.message_id(), error.specific_message_id()] {
+                    assert!(ids.iter().any(|i| i == id), "{tag} lacks {id} ({error:?})");
+                    let title = format!("{id}.title");
+                    assert!(ids.contains(&title), "{tag} lacks {title}");
+                }
+                let language = crate::messages::Language::parse(tag).unwrap();
+                let text = error.message_in(&language);
+                assert!(
+                    !text.is_empty() && !text.starts_with("error-"),
+                    "{tag}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn english_messages_are_unchanged_for_apps() {
+        assert_eq!(
+            LoginError::Denied {
+                code: AuthorizationErrorCode::AccessDenied,
+                description: None
+            }
+            .user_message(),
+            "You cancelled the login on LINE. Nothing was shared and you are not logged in."
+        );
+        assert_eq!(
+            LoginError::LinkConflict(LinkConflict::MemberLinkedElsewhere).message(),
+            "This member is already linked to another LINE account. Nothing was changed."
+        );
+        assert_eq!(
+            LoginError::NotLoggedIn.message_in(&crate::messages::Language::japanese()),
+            "まずLINEでログインしてください。"
+        );
+    }
+
+    #[test]
+    fn json_errors_keep_their_code_and_gain_a_localized_message() {
+        let messages = Messages::builtin();
+        let response = LoginError::NotLoggedIn.render_in(
+            &messages,
+            &crate::messages::Language::thai(),
+            true,
+            None,
+        );
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body = futures_util::FutureExt::now_or_never(axum::body::to_bytes(
+            response.into_body(),
+            usize::MAX,
+        ))
+        .unwrap()
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "not_logged_in");
+        assert_eq!(json["message"], "โปรดเข้าสู่ระบบด้วย LINE ก่อน");
+    }
 }

@@ -114,6 +114,7 @@ impl LineLoginLayer {
                 attempts: Arc::new(MemoryAttempts::default()),
                 session_store: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
+                messages: crate::messages::Messages::builtin(),
             }),
         };
         layer.compliance().build().log_action_needed();
@@ -223,6 +224,13 @@ impl LineLoginLayer {
             self.shared.config.token_protection()?;
         }
         Ok(self.update(|s| s.session_store = Some(kind)))
+    }
+
+    /// The catalogue (and language policy) of the layer's pages and JSON messages; default
+    /// [`crate::messages::Messages::builtin`], negotiated per request from `Accept-Language`.
+    #[must_use]
+    pub fn messages(self, messages: crate::messages::Messages) -> Self {
+        self.update(|s| s.messages = messages)
     }
 
     /// Replaces the clock that dates login attempts (for tests that need to travel in time).

@@ -16,6 +16,7 @@ pub mod id_token;
 pub mod layer;
 pub mod link;
 mod log_safe;
+pub mod messages;
 mod pending;
 mod respond;
 pub mod return_to;
@@ -38,6 +39,7 @@ pub use error::LoginError;
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
 pub use layer::{FriendshipFetch, LineLoginLayer, Unauthenticated};
+pub use messages::{Language, Messages};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,
 };

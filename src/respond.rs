@@ -42,7 +42,7 @@ pub(crate) fn render_error(
         return response;
     }
     let retry = format!("{}?disable_auto_login=true", shared.routes.login);
-    let mut response = error.render(crate::error::wants_json(&parts.headers), Some(&retry));
+    let mut response = error.render_for(&shared.messages, parts, Some(&retry));
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
@@ -74,4 +74,21 @@ pub(crate) fn method_is(
     } else {
         Err(LoginError::MethodNotAllowed)
     }
+}
+
+/// Renders an extractor's answer (no retry) in the request's language, with the layer's
+/// catalogue when the layer is in front of the handler.
+pub(crate) fn render_request(
+    error: &LoginError,
+    parts: &axum::http::request::Parts,
+    json: bool,
+) -> Response {
+    let messages = parts
+        .extensions
+        .get::<crate::context::LoginContext>()
+        .map_or_else(crate::messages::Messages::builtin, |ctx| {
+            ctx.0.messages.clone()
+        });
+    let language = messages.language_for(parts);
+    error.render_in(&messages, &language, json, None)
 }

@@ -64,7 +64,8 @@ pub(crate) async fn start_attempt(
     let now = (ctx.shared.clock)();
     let mut attempt = LoginAttempt::new(config, return_to, purpose, now);
     attempt.session_bound = ctx.session.id().is_some();
-    let url = attempt.authorization_url(config, disable_auto_login);
+    let visitor = ctx.shared.messages.language_for(ctx.parts);
+    let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
     let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
     pending::put(ctx.shared.attempts.as_ref(), &browser, &attempt, now).await?;
     // LINE's guidelines ask for the authorize request in the logs; state, nonce and the PKCE

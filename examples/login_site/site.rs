@@ -12,8 +12,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use line_login::link::{MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks};
+use line_login::messages::{Language, Messages, MessagesError};
 use line_login::same_origin::SameOrigin;
 use line_login::session::session_layer;
 use line_login::simulator::Simulator;
@@ -77,7 +78,8 @@ pub struct SiteOptions {
 }
 
 /// The configuration used in offline mode: the simulator's channel, the `email` scope, the
-/// add-friend option on the consent page (`bot_prompt=normal`), and an ephemeral token key made
+/// add-friend option on the consent page (`bot_prompt=normal`), the consent page in the
+/// visitor's language (`ui_locales` from the page's language), and an ephemeral token key made
 /// now (LINE tokens kept with links and sessions are encrypted with it and unreadable after a
 /// restart, which only means logging in again).
 pub fn simulator_config(sim: &Simulator, redirect_uri: &str) -> Result<Config, ConfigError> {
@@ -99,6 +101,7 @@ pub fn simulator_config_with_keys(
         .email(true)
         .bot_prompt(BotPrompt::Normal)
         .token_keys(keys)
+        .ui_locales_from_visitor(true)
         .build()
 }
 
@@ -117,6 +120,37 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     Ok(env)
 }
 
+/// The site's own texts, one Fluent file per language (the crate's messages come with it).
+pub const SITE_CATALOGUES: &[(&str, &str)] = &[
+    ("en", include_str!("locales/en/site.ftl")),
+    ("ja", include_str!("locales/ja/site.ftl")),
+    ("zh-Hant", include_str!("locales/zh-Hant/site.ftl")),
+    ("th", include_str!("locales/th/site.ftl")),
+    ("id", include_str!("locales/id/site.ftl")),
+];
+/// Each language's name in itself, for the language switch.
+const LANGUAGE_NAMES: [(&str, &str); 5] = [
+    ("en", "English"),
+    ("ja", "日本語"),
+    ("zh-Hant", "繁體中文"),
+    ("th", "ไทย"),
+    ("id", "Bahasa Indonesia"),
+];
+/// The cookie remembering the language picked with `?lang=`.
+pub const LANGUAGE_COOKIE: &str = "site_lang";
+/// How long the language choice is remembered.
+const LANGUAGE_COOKIE_MAX_AGE_DAYS: i64 = 365;
+
+/// The crate's catalogue with the site's texts added: the layer's pages and the site's speak
+/// the same language.
+pub fn catalogue() -> Result<Messages, MessagesError> {
+    let mut builder = Messages::builder().builtin();
+    for (tag, source) in SITE_CATALOGUES {
+        builder = builder.resource(tag, source)?;
+    }
+    Ok(builder.build())
+}
+
 const STYLE_SHEET: &str = include_str!("assets/site.css");
 /// The site's icon: a green rounded square with a white "E".
 const FAVICON_SVG: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">\
@@ -130,6 +164,7 @@ struct AppState {
     links: Links,
     /// The simulator's base URL in offline mode.
     simulator: Option<String>,
+    messages: Messages,
 }
 
 /// Builds the whole site: pages, the member area, `/me`, the LINE login routes under
@@ -158,12 +193,14 @@ pub async fn router(
         db,
         links: links.clone(),
         simulator: options.simulator.as_ref().map(|s| s.base_url().to_string()),
+        messages: catalogue()?,
     };
 
     let error_pages = state.clone();
     let layer = LineLoginLayer::new(options.config.clone())?
         .attempt_store(sessions.attempts())
         .after_logout("/?notice=logged_out")
+        .messages(state.messages.clone())
         .on_error(move |error, parts| failure_page(&error_pages, error, parts))
         .session_store(sessions.kind())?;
     let layer = links.attach(layer);
@@ -178,9 +215,56 @@ pub async fn router(
         .route("/site.css", get(style_sheet))
         .route("/favicon.ico", get(favicon))
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(layer)
+        .layer(axum::middleware::from_fn_with_state(
+            state.messages,
+            choose_language,
+        ))
         .layer(session_layer(sessions, &options.config)))
+}
+
+/// Puts the page's [`Language`] on the request, for the handlers and the login layer alike:
+/// `?lang=` (remembered in a cookie), else the cookie, else `Accept-Language`.
+async fn choose_language(
+    State(messages): State<Messages>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let available = messages.languages();
+    let pick = |tag: &str| Language::parse(tag).filter(|l| available.contains(l));
+    let from_query = request.uri().query().and_then(|query| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "lang")
+            .and_then(|(_, tag)| pick(&tag))
+    });
+    let from_cookie = || {
+        request
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == LANGUAGE_COOKIE)
+            .and_then(|c| pick(c.value()))
+    };
+    let language = from_query
+        .clone()
+        .or_else(from_cookie)
+        .unwrap_or_else(|| messages.language_for_headers(request.headers()));
+    request.extensions_mut().insert(language);
+    let mut response = next.run(request).await;
+    if let Some(chosen) = from_query {
+        let cookie = cookie::Cookie::build((LANGUAGE_COOKIE, chosen.to_string()))
+            .path("/")
+            .same_site(cookie::SameSite::Lax)
+            .max_age(cookie::time::Duration::days(LANGUAGE_COOKIE_MAX_AGE_DAYS));
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 /// PostgreSQL keeps expired sessions until they are deleted: do it now and then.
@@ -349,14 +433,41 @@ impl AppState {
         }
     }
 
-    /// Renders `name` with the context every page shares, or a plain 500 page.
-    fn render(&self, name: &str, user: Option<&LineUser>, page: minijinja::Value) -> Response {
+    /// Renders `name` in `language` with the context every page shares, or a plain 500 page.
+    /// Templates call `t("id", name=value)` for the text of message `id`.
+    fn render(
+        &self,
+        name: &str,
+        language: &Language,
+        user: Option<&LineUser>,
+        page: minijinja::Value,
+    ) -> Response {
+        let messages = self.messages.clone();
+        let lang = language.clone();
+        let t = minijinja::Value::from_function(
+            move |id: &str, kwargs: minijinja::value::Kwargs| -> Result<String, minijinja::Error> {
+                let args: Vec<(&str, String)> = kwargs
+                    .args()
+                    .map(|key| Ok((key, kwargs.get::<minijinja::Value>(key)?.to_string())))
+                    .collect::<Result<_, minijinja::Error>>()?;
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                Ok(messages.get_with(&lang, id, &args))
+            },
+        );
+        let languages: Vec<_> = LANGUAGE_NAMES
+            .iter()
+            .map(|(tag, name)| context! { tag, name })
+            .collect();
         let shared = context! {
             simulator => self.simulator,
+            lang => language.html_lang(),
+            languages,
             line_user => user.map(|u| context! {
-                name => u.display_name.clone().unwrap_or_else(|| "LINE user".to_owned()),
+                name => u.display_name.clone()
+                    .unwrap_or_else(|| self.messages.get(language, "line-user")),
                 picture_url => u.picture_url,
             }),
+            t,
         };
         let rendered = self
             .pages
@@ -407,7 +518,8 @@ impl IntoResponse for PageError {
 #[derive(Serialize)]
 struct Notice {
     kind: &'static str,
-    text: &'static str,
+    /// The message id of the text.
+    id: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -416,41 +528,29 @@ struct NoticeQuery {
 }
 
 fn notice(query: &NoticeQuery) -> Option<Notice> {
-    let (kind, text) = match query.notice.as_deref()? {
-        "logged_out" => (
-            "ok",
-            "You are logged out. This site told LINE to revoke its access token.",
-        ),
-        "signed_in" => ("ok", "You are signed in to the member area."),
-        "signed_out" => ("ok", "You signed out of the member area."),
-        "linked" => (
-            "ok",
-            "Your LINE account is now linked to this member account.",
-        ),
-        "unlinked" => (
-            "ok",
-            "Your LINE account is no longer linked, and your LINE login on this site ended with \
-             it. LY Corporation was notified that the link ended.",
-        ),
-        "link_conflict" => (
-            "error",
-            "That LINE account is already linked to another member, or this member to another \
-             LINE account. Nothing was changed.",
-        ),
-        "no_member" => ("error", "Please sign in to the member area first."),
-        "unknown_member" => ("error", "There is no such demo member."),
+    let (kind, id) = match query.notice.as_deref()? {
+        "logged_out" => ("ok", "notice-logged-out"),
+        "signed_in" => ("ok", "notice-signed-in"),
+        "signed_out" => ("ok", "notice-signed-out"),
+        "linked" => ("ok", "notice-linked"),
+        "unlinked" => ("ok", "notice-unlinked"),
+        "link_conflict" => ("error", "notice-link-conflict"),
+        "no_member" => ("error", "notice-no-member"),
+        "unknown_member" => ("error", "notice-unknown-member"),
         _ => return None,
     };
-    Some(Notice { kind, text })
+    Some(Notice { kind, id })
 }
 
 async fn home(
     State(state): State<AppState>,
+    Extension(language): Extension<Language>,
     Query(query): Query<NoticeQuery>,
     user: Option<LineUser>,
 ) -> Response {
     state.render(
         "home.html",
+        &language,
         user.as_ref(),
         context! { notice => notice(&query) },
     )
@@ -490,12 +590,19 @@ impl AppState {
 }
 
 /// The profile page. Anonymous browsers are sent to the LINE login and come back here.
-async fn profile(State(state): State<AppState>, user: LineUser) -> Result<Response, PageError> {
+async fn profile(
+    State(state): State<AppState>,
+    Extension(language): Extension<Language>,
+    user: LineUser,
+) -> Result<Response, PageError> {
     let me = state.me(&user).await?;
     let amr: Vec<_> = me
         .amr
         .iter()
-        .map(|value| context! { value, meaning => amr_meaning(value) })
+        .map(|value| {
+            let meaning = amr_meaning(value).map(|id| state.messages.get(&language, id));
+            context! { value, meaning }
+        })
         .collect();
     let at = user.logged_in_at;
     let logged_in_at = format!(
@@ -508,29 +615,34 @@ async fn profile(State(state): State<AppState>, user: LineUser) -> Result<Respon
     );
     Ok(state.render(
         "profile.html",
+        &language,
         Some(&user),
         context! { me, amr, logged_in_at },
     ))
 }
 
-/// What an `amr` value means, in words.
-fn amr_meaning(value: &str) -> &'static str {
-    match value {
-        "pwd" => "email address and password",
-        "lineautologin" => "automatic login in the LINE app",
-        "lineqr" => "QR code scanned with the LINE app",
-        "linesso" => "single sign-on (already logged in to LINE in this browser)",
-        "mfa" => "two-factor authentication",
-        _ => "",
-    }
+/// The message id of what an `amr` value means, in words.
+fn amr_meaning(value: &str) -> Option<&'static str> {
+    Some(match value {
+        "pwd" => "amr-pwd",
+        "lineautologin" => "amr-lineautologin",
+        "lineqr" => "amr-lineqr",
+        "linesso" => "amr-linesso",
+        "mfa" => "amr-mfa",
+        _ => return None,
+    })
 }
 
 /// `GET /me`: the logged-in LINE user as JSON, or 401 with a JSON error.
-async fn me(State(state): State<AppState>, user: Option<LineUser>) -> Result<Response, PageError> {
+async fn me(
+    State(state): State<AppState>,
+    Extension(language): Extension<Language>,
+    user: Option<LineUser>,
+) -> Result<Response, PageError> {
     let Some(user) = user else {
         let body = serde_json::json!({
             "error": "not_logged_in",
-            "message": "Nobody is logged in. Log in with LINE at /auth/line/login.",
+            "message": state.messages.get(&language, "me-not-logged-in"),
         });
         return Ok(no_store(
             (StatusCode::UNAUTHORIZED, Json(body)).into_response(),
@@ -542,6 +654,7 @@ async fn me(State(state): State<AppState>, user: Option<LineUser>) -> Result<Res
 /// The demo member area: sign in as a seeded member, then link or unlink LINE.
 async fn members(
     State(state): State<AppState>,
+    Extension(language): Extension<Language>,
     Query(query): Query<NoticeQuery>,
     session: Session,
     user: Option<LineUser>,
@@ -564,6 +677,7 @@ async fn members(
     };
     Ok(state.render(
         "members.html",
+        &language,
         user.as_ref(),
         context! {
             notice => notice(&query),
@@ -624,44 +738,23 @@ async fn favicon() -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml")], FAVICON_SVG).into_response()
 }
 
-async fn not_found(State(state): State<AppState>) -> Response {
+async fn not_found(
+    State(state): State<AppState>,
+    Extension(language): Extension<Language>,
+) -> Response {
     let page = context! {
-        title => "Page not found",
-        message => "There is nothing at this address.",
+        title => state.messages.get(&language, "not-found-title"),
+        message => state.messages.get(&language, "not-found-message"),
         code => "not_found",
     };
-    let mut response = state.render("failure.html", None, page);
+    let mut response = state.render("failure.html", &language, None, page);
     *response.status_mut() = StatusCode::NOT_FOUND;
     response
 }
 
-/// The title of the failure page for each [`LoginError::code`]; the words under it are the
-/// crate's [`LoginError::user_message`].
-fn failure_title(code: &str) -> &'static str {
-    match code {
-        "access_denied" => "Login cancelled",
-        "line_refused" => "LINE could not log you in",
-        "session_gone" | "unknown_state" => "We lost track of this login",
-        "expired_attempt" => "This login expired",
-        "invalid_callback" | "bad_request" => "Something was wrong with that request",
-        "session_cookie_misconfigured" | "no_session_layer" => "Logins cannot finish on this site",
-        "token_exchange_failed" | "missing_id_token" | "line_api_failed" => {
-            "LINE did not finish the login"
-        }
-        "invalid_id_token" => "We could not verify LINE's answer",
-        "session_store_unavailable" | "link_store_unavailable" => "Temporarily unavailable",
-        "method_not_allowed" => "Please use the buttons on the page",
-        "not_logged_in" => "Please log in with LINE first",
-        "cross_site" => "Request refused",
-        "no_member" => "Please sign in as a member first",
-        "link_conflict" => "Already linked",
-        "not_found" => "Page not found",
-        _ => "Something went wrong",
-    }
-}
-
 /// The layer's `on_error` hook: link problems go back to the member area with a notice; every
-/// other failure gets the site's own page in plain words. API clients keep the JSON default.
+/// other failure gets the site's own page in plain words, in the visitor's language (the title
+/// and words are the crate's, from the shared catalogue). API clients keep the JSON default.
 fn failure_page(state: &AppState, error: &LoginError, parts: &Parts) -> Option<Response> {
     if wants_json(&parts.headers) {
         return None;
@@ -679,13 +772,18 @@ fn failure_page(state: &AppState, error: &LoginError, parts: &Parts) -> Option<R
     let retry_url = error
         .is_retryable()
         .then_some("/auth/line/login?disable_auto_login=true");
+    let language = parts
+        .extensions
+        .get::<Language>()
+        .cloned()
+        .unwrap_or_else(|| state.messages.language_for_headers(&parts.headers));
     let page = context! {
-        title => failure_title(code),
-        message => error.user_message(),
+        title => error.localized_title(&state.messages, &language),
+        message => error.localized_message(&state.messages, &language),
         code,
         retry_url,
     };
-    let mut response = state.render("failure.html", None, page);
+    let mut response = state.render("failure.html", &language, None, page);
     *response.status_mut() = error.status();
     Some(response)
 }

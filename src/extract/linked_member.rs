@@ -44,7 +44,7 @@ pub struct LinkedMember<M = String>(pub M);
 async fn lookup<M: FromStr>(parts: &Parts, user: &LineUser) -> Result<Option<M>, Response> {
     let fail = |error: LoginError| {
         tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not read the linked member");
-        error.render(wants_json(&parts.headers), None)
+        crate::respond::render_request(&error, parts, wants_json(&parts.headers))
     };
     let Some(members) = parts
         .extensions
@@ -70,7 +70,11 @@ impl<S: Send + Sync, M: FromStr + Send> FromRequestParts<S> for LinkedMember<M> 
         let user = <LineUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         match lookup(parts, &user).await? {
             Some(member) => Ok(Self(member)),
-            None => Err(LoginError::NoMember.render(wants_json(&parts.headers), None)),
+            None => Err(crate::respond::render_request(
+                &LoginError::NoMember,
+                parts,
+                wants_json(&parts.headers),
+            )),
         }
     }
 }

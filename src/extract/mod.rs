@@ -36,14 +36,18 @@ fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
     let session = parts.extensions.get::<Session>().cloned();
     match (ctx, session) {
         (Some(ctx), Some(session)) => Ok((ctx, session)),
-        _ => Err(LoginError::NoSessionLayer.render(crate::error::wants_json(&parts.headers), None)),
+        _ => Err(crate::respond::render_request(
+            &LoginError::NoSessionLayer,
+            parts,
+            crate::error::wants_json(&parts.headers),
+        )),
     }
 }
 
 fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
     let error = LoginError::SessionStore(error);
     tracing::warn!(error = %crate::log_safe::Escaped(&error), "session store failed while reading the LINE user");
-    error.render(crate::error::wants_json(&parts.headers), None)
+    crate::respond::render_request(&error, parts, crate::error::wants_json(&parts.headers))
 }
 
 /// The answer to an anonymous request for a protected resource.
@@ -71,7 +75,7 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
             serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
         crate::respond::see_other(&format!("{}?{query}", ctx.0.routes.login))
     } else {
-        LoginError::NotLoggedIn.render(true, None)
+        crate::respond::render_request(&LoginError::NotLoggedIn, parts, true)
     }
 }
 
@@ -128,8 +132,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Friendship {
             && line_session.ctx.0.friendship_fetch == FriendshipFetch::Lazily
         {
             return line_session.refresh_friendship().await.map_err(|e| {
-                e.into_login_error()
-                    .render(crate::error::wants_json(&parts.headers), None)
+                crate::respond::render_request(
+                    &e.into_login_error(),
+                    parts,
+                    crate::error::wants_json(&parts.headers),
+                )
             });
         }
         Ok(user.friendship)

@@ -174,7 +174,7 @@ where
                 if let Err(error) = self.api.revoke(&tokens.access_token).await {
                     tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not revoke the unused access token");
                 }
-                Err(LoginError::LinkConflict(conflict.to_string()))
+                Err(LoginError::LinkConflict(conflict))
             }
             Err(LinkError::Store(error)) => Err(store_error(&error)),
         }

@@ -126,20 +126,7 @@ impl fmt::Display for LinkCause {
     }
 }
 
-/// Which side of a requested link is already taken. The messages name no IDs: they are shown to
-/// the member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum LinkConflict {
-    /// The LINE user is linked to another member.
-    #[error("this LINE account is already linked to another member")]
-    LineUserLinkedElsewhere,
-    /// The member is linked to another LINE user.
-    #[error("this member is already linked to another LINE account")]
-    MemberLinkedElsewhere,
-    /// The conflicting link changed while this one was being made; try again.
-    #[error("the link changed at the same time; try again")]
-    Concurrent,
-}
+pub use crate::error::LinkConflict;
 
 /// A link change refused or failed.
 #[derive(Debug, thiserror::Error)]

@@ -293,6 +293,9 @@ fn check_request(
         code_challenge,
         max_age,
         bot_prompt,
+        ui_locale: get("ui_locales")
+            .and_then(|tags| tags.split(' ').next())
+            .and_then(crate::messages::Language::parse),
         response_mode: mode,
         created_at: sim.now_secs(),
     })
@@ -542,8 +545,21 @@ fn consent_page(sim: &SimState, pending_id: &str, pending: &PendingAuthorize) ->
         friend.push_str("</fieldset>");
     }
 
+    // LINE shows its consent screen in the `ui_locales` language; the simulator's words stay
+    // English but it marks the page with the language and names it in the footer.
+    let (lang, language_note) = match &pending.ui_locale {
+        Some(language) => (
+            language.html_lang(),
+            format!(
+                " Screen language requested (<code>ui_locales</code>): \
+                 <span id=\"ui-locale\">{}</span>.",
+                escape(&language.html_lang())
+            ),
+        ),
+        None => ("en".to_owned(), String::new()),
+    };
     format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>LINE Login</title><style>{CSS}{friend_css}</style></head><body>\
          <div class=\"bar\">LINE<small>Login simulator</small></div><main><div class=\"card\">\
@@ -555,7 +571,8 @@ fn consent_page(sim: &SimState, pending_id: &str, pending: &PendingAuthorize) ->
          <div class=\"actions\"><button class=\"primary\" type=\"submit\" name=\"action\" value=\"allow\" \
          id=\"allow\">Allow</button><button type=\"submit\" name=\"action\" value=\"cancel\" \
          id=\"cancel\">Cancel</button></div></form></div>\
-         <footer>This is a local simulator of LINE Login, not LINE.</footer></main></body></html>",
+         <footer>This is a local simulator of LINE Login, not LINE.{language_note}</footer></main></body></html>",
+        lang = escape(&lang),
         app = escape(&app_host),
         channel = escape(&sim.channel_id),
         pending = escape(pending_id),

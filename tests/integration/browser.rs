@@ -1,7 +1,9 @@
 //! A real browser walks the example login site: headless Chromium driven through chromedriver
 //! (fantoccini), the site and the LINE simulator in this process. Log in with LINE on the consent
 //! page, see the profile and `/me`, log out, cancel a login, sign in as a demo member, link,
-//! conflict, unlink, log out. Every step saves a screenshot under `target/browser-screenshots/`
+//! conflict, unlink, log out; then the same login once in Japanese (switched with `?lang=ja`),
+//! with LINE's button, the consent screen's `ui_locales` and every page in Japanese. Every step
+//! saves a screenshot under `target/browser-screenshots/`
 //! and fails on a browser console error.
 
 use crate::site;
@@ -332,9 +334,12 @@ async fn a_browser_logs_in_links_and_logs_out_on_the_example_site() {
         shots,
         step: 0,
     };
-    let outcome = std::panic::AssertUnwindSafe(walk_the_site(&mut walk))
-        .catch_unwind()
-        .await;
+    let outcome = std::panic::AssertUnwindSafe(async {
+        walk_the_site(&mut walk).await;
+        walk_in_japanese(&mut walk).await;
+    })
+    .catch_unwind()
+    .await;
     let _ = client.close().await;
     drop(driver);
     if let Err(panic) = outcome {
@@ -517,4 +522,110 @@ async fn walk_the_site(walk: &mut Walk) {
         .unwrap();
     walk.wait_for("line-login").await;
     walk.step("final-logout", &[("/me - ", 401)]).await;
+}
+
+/// The LINE button's overlay (`background-image`) while it is pressed (`:active`).
+async fn pressed_overlay(walk: &Walk, button: &fantoccini::elements::Element) -> String {
+    let press = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: button.clone(),
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+        });
+    walk.client.perform_actions(press).await.unwrap();
+    let overlay = button.css_value("background-image").await.unwrap();
+    // Releasing elsewhere than on the button does not follow the link.
+    let release = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: 5.0,
+            y: 5.0,
+        })
+        .then(PointerAction::Up {
+            button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+        });
+    walk.client.perform_actions(release).await.unwrap();
+    walk.client.release_actions().await.unwrap();
+    overlay
+}
+
+/// The login once more in Japanese: the switch, LINE's Japanese button (pressed state too), the
+/// consent screen asked for Japanese, the profile, the logout notice and the cancelled page.
+async fn walk_in_japanese(walk: &mut Walk) {
+    let fonts = Command::new("fc-list").arg(":lang=ja").output();
+    assert!(
+        fonts.is_ok_and(|out| !out.stdout.is_empty()),
+        "no Japanese font for Chromium: run `bash .ci/setup` (installs fonts-ipafont-gothic)"
+    );
+    walk.client.goto(&walk.url("/?lang=ja")).await.unwrap();
+    let button = walk.wait_for("line-login").await;
+    let html = walk.client.find(Locator::Css("html")).await.unwrap();
+    assert_eq!(html.attr("lang").await.unwrap().as_deref(), Some("ja"));
+    let label = button.find(Locator::Css(".line-label")).await.unwrap();
+    assert_eq!(label.text().await.unwrap(), "LINEでログイン");
+    assert_eq!(
+        button.css_value("background-color").await.unwrap(),
+        "rgba(6, 199, 85, 1)"
+    );
+    assert_eq!(
+        pressed_overlay(walk, &button).await,
+        "linear-gradient(rgba(0, 0, 0, 0.3), rgba(0, 0, 0, 0.3))",
+        "pressing lays #000000 at 30% over the green"
+    );
+    walk.step("ja-home", &[]).await;
+
+    // The choice is remembered without `?lang=`; the consent screen is asked for Japanese.
+    walk.client.goto(&walk.url("/")).await.unwrap();
+    walk.click("line-login").await;
+    walk.wait_for_page("/oauth2/v2.1/authorize", "consent-form")
+        .await;
+    let authorize = walk.client.current_url().await.unwrap();
+    let ui_locales = authorize
+        .query_pairs()
+        .find(|(name, _)| name == "ui_locales")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(ui_locales.as_deref(), Some("ja"), "{authorize}");
+    assert_eq!(
+        walk.text("ui-locale").await,
+        "ja",
+        "the simulator shows what LINE got"
+    );
+    walk.consent_as("Brown", false, true, "ja-consent").await;
+    walk.wait_for_page("/profile", "profile").await;
+    assert_eq!(walk.text("profile-name").await, "Brown");
+    assert_eq!(walk.text("friend-status").await, "友だち");
+    assert!(
+        walk.text("linked-member")
+            .await
+            .contains("連携していません")
+    );
+    walk.step("ja-profile", &[]).await;
+
+    walk.click("profile-logout").await;
+    walk.wait_for_page("notice=logged_out", "notice").await;
+    assert!(walk.text("notice").await.contains("ログアウトしました"));
+    walk.step("ja-logged-out", &[]).await;
+
+    // Cancelling: the site's failure page with the crate's Japanese words.
+    walk.click("line-login").await;
+    walk.wait_for_page("/oauth2/v2.1/authorize", "consent-form")
+        .await;
+    walk.click("cancel").await;
+    walk.wait_for_page("/auth/line/callback", "failure").await;
+    assert_eq!(
+        walk.text("failure-title").await,
+        "ログインがキャンセルされました"
+    );
+    assert!(
+        walk.text("failure-message")
+            .await
+            .contains("キャンセルしました")
+    );
+    assert_eq!(walk.text("retry").await, "もう一度試す");
+    walk.step("ja-cancelled", &[("/auth/line/callback?", 403)])
+        .await;
 }

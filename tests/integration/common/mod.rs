@@ -36,6 +36,8 @@ pub struct Browser {
     client: reqwest::Client,
     jar: Arc<Mutex<HashMap<String, StoredCookie>>>,
     pub accept: &'static str,
+    /// Sent as `Accept-Language` when not empty.
+    pub accept_language: &'static str,
 }
 
 pub struct Answer {
@@ -79,6 +81,15 @@ impl Browser {
                 .unwrap(),
             jar: Arc::default(),
             accept: "text/html,application/xhtml+xml",
+            accept_language: "",
+        }
+    }
+
+    /// The same browser (same cookies), sending `Accept-Language: {languages}`.
+    pub fn speaking(&self, languages: &'static str) -> Self {
+        Self {
+            accept_language: languages,
+            ..self.clone()
         }
     }
 
@@ -172,6 +183,9 @@ impl Browser {
     async fn send(&self, request: reqwest::RequestBuilder, url: &Url, cross_site: bool) -> Answer {
         let cookies = self.cookie_header(url, cross_site);
         let mut request = request.header(reqwest::header::ACCEPT, self.accept);
+        if !self.accept_language.is_empty() {
+            request = request.header(reqwest::header::ACCEPT_LANGUAGE, self.accept_language);
+        }
         if !cookies.is_empty() {
             request = request.header(reqwest::header::COOKIE, cookies);
         }
