@@ -708,3 +708,447 @@ pub async fn redis_store(
         Err(e) => panic!("{e}; run .ci/setup"),
     }
 }
+
+/// A directory of its own under the system temp dir; removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "line_login_{what}_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free loopback port; with `bus`, one whose cluster bus port (+10000) is free too.
+fn free_port(bus: bool) -> u16 {
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let port = listener.local_addr().expect("a local address").port();
+        if !bus {
+            return port;
+        }
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Starts `redis-server` with these arguments, output discarded; panics with "run .ci/setup"
+/// when it is not installed.
+fn spawn_redis_server<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    match std::process::Command::new("redis-server")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "redis-server is not installed: run .ci/setup (it installs Debian's redis-server)"
+        ),
+        Err(e) => panic!("cannot start redis-server: {e}; run .ci/setup"),
+    }
+}
+
+/// `redis-cli -p PORT ARGS...` on loopback; its standard output.
+pub fn redis_cli_on(port: u16, args: &[&str]) -> String {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (run .ci/setup)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Polls `ready` every 50 ms for up to `limit`; panics naming `what` when it never holds.
+async fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if ready() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} within {limit:?}");
+}
+
+fn kill_child(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A private Redis that listens only on TLS (no plain port), with a CA and a server
+/// certificate (for `127.0.0.1` and `localhost`) generated here, and a password; killed and
+/// its files removed when dropped.
+pub struct RedisTlsServer {
+    pub port: u16,
+    /// The CA's certificate (PEM), for `SESSION_STORE_CA_FILE`.
+    pub ca_file: std::path::PathBuf,
+    pub password: &'static str,
+    child: Option<std::process::Child>,
+    _dir: TempDir,
+}
+
+impl RedisTlsServer {
+    pub async fn start() -> RedisTlsServer {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let dir = TempDir::new("redis_tls");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "line-login test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().expect("a CA key");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("a CA certificate");
+        let server_params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("server params");
+        let server_key = KeyPair::generate().expect("a server key");
+        let issuer = Issuer::from_params(&ca_params, &ca_key);
+        let server_cert = server_params
+            .signed_by(&server_key, &issuer)
+            .expect("a server certificate");
+        let ca_file = dir.0.join("ca.pem");
+        let cert_file = dir.0.join("server.pem");
+        let key_file = dir.0.join("server.key");
+        std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+        std::fs::write(&cert_file, server_cert.pem()).unwrap();
+        std::fs::write(&key_file, server_key.serialize_pem()).unwrap();
+        let port = free_port(false);
+        let password = "tls-hunter2";
+        let port_text = port.to_string();
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--tls-port".as_ref(),
+            port_text.as_ref(),
+            "--bind".as_ref(),
+            "127.0.0.1".as_ref(),
+            "--tls-cert-file".as_ref(),
+            cert_file.as_os_str(),
+            "--tls-key-file".as_ref(),
+            key_file.as_os_str(),
+            "--tls-ca-cert-file".as_ref(),
+            ca_file.as_os_str(),
+            "--tls-auth-clients".as_ref(),
+            "no".as_ref(),
+            "--requirepass".as_ref(),
+            password.as_ref(),
+            "--save".as_ref(),
+            "".as_ref(),
+            "--appendonly".as_ref(),
+            "no".as_ref(),
+            "--dir".as_ref(),
+            dir.0.as_os_str(),
+        ];
+        let child = spawn_redis_server(&args);
+        let server = RedisTlsServer {
+            port,
+            ca_file,
+            password,
+            child: Some(child),
+            _dir: dir,
+        };
+        wait_until(
+            "the TLS redis-server listens",
+            Duration::from_secs(10),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )
+        .await;
+        server
+    }
+
+    /// `rediss://:PASSWORD@127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("rediss://:{}@127.0.0.1:{}", self.password, self.port)
+    }
+}
+
+impl Drop for RedisTlsServer {
+    fn drop(&mut self) {
+        kill_child(&mut self.child);
+    }
+}
+
+/// A private 3-node Redis Cluster (3 primaries, no replicas) on loopback; killed and its files
+/// removed when dropped.
+pub struct RedisCluster {
+    pub ports: Vec<u16>,
+    children: Vec<std::process::Child>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    pub async fn start() -> RedisCluster {
+        let mut cluster = RedisCluster {
+            ports: Vec::new(),
+            children: Vec::new(),
+            _dir: TempDir::new("redis_cluster"),
+        };
+        for _ in 0..3 {
+            let port = free_port(true);
+            let node_dir = cluster._dir.0.join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let port_text = port.to_string();
+            let args: Vec<&std::ffi::OsStr> = vec![
+                "--port".as_ref(),
+                port_text.as_ref(),
+                "--bind".as_ref(),
+                "127.0.0.1".as_ref(),
+                "--cluster-enabled".as_ref(),
+                "yes".as_ref(),
+                "--cluster-config-file".as_ref(),
+                "nodes.conf".as_ref(),
+                "--cluster-node-timeout".as_ref(),
+                "2000".as_ref(),
+                "--save".as_ref(),
+                "".as_ref(),
+                "--appendonly".as_ref(),
+                "no".as_ref(),
+                "--dir".as_ref(),
+                node_dir.as_os_str(),
+            ];
+            cluster.children.push(spawn_redis_server(&args));
+            cluster.ports.push(port);
+        }
+        for &port in &cluster.ports {
+            wait_until(
+                "a cluster node answers PING",
+                Duration::from_secs(10),
+                || redis_cli_on(port, &["ping"]).starts_with("PONG"),
+            )
+            .await;
+        }
+        let nodes: Vec<String> = cluster
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let output = std::process::Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create runs");
+        assert!(
+            output.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        for &port in &cluster.ports {
+            wait_until(
+                "every cluster node reports cluster_state:ok",
+                Duration::from_secs(20),
+                || redis_cli_on(port, &["cluster", "info"]).contains("cluster_state:ok"),
+            )
+            .await;
+        }
+        cluster
+    }
+
+    /// `redis-cluster://127.0.0.1:P1?node=127.0.0.1:P2&node=127.0.0.1:P3`.
+    pub fn url(&self) -> String {
+        format!(
+            "redis-cluster://127.0.0.1:{}?node=127.0.0.1:{}&node=127.0.0.1:{}",
+            self.ports[0], self.ports[1], self.ports[2]
+        )
+    }
+
+    /// Keys held by each node.
+    pub fn keys_per_node(&self) -> Vec<usize> {
+        self.ports
+            .iter()
+            .map(|&p| redis_cli_on(p, &["dbsize"]).trim().parse().unwrap_or(0))
+            .collect()
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The Sentinel service name of [`RedisSentinel`].
+pub const SENTINEL_SERVICE: &str = "line_login_test";
+
+/// A private primary, its replica and one Sentinel watching them (quorum 1, the primary judged
+/// down after 1 s), on loopback; killed and their files removed when dropped.
+pub struct RedisSentinel {
+    pub primary_port: u16,
+    pub replica_port: u16,
+    pub sentinel_port: u16,
+    primary: Option<std::process::Child>,
+    replica: Option<std::process::Child>,
+    sentinel: Option<std::process::Child>,
+    _dir: TempDir,
+}
+
+/// How long the Sentinel waits before it judges the primary down.
+pub const SENTINEL_DOWN_AFTER_MS: u64 = 1000;
+
+impl RedisSentinel {
+    pub async fn start() -> RedisSentinel {
+        let dir = TempDir::new("redis_sentinel");
+        let primary_port = free_port(false);
+        let replica_port = free_port(false);
+        let sentinel_port = free_port(false);
+        let server = |port: u16, replica_of: Option<u16>| {
+            let node_dir = dir.0.join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let mut args: Vec<std::ffi::OsString> = [
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--repl-diskless-sync",
+                "yes",
+                "--repl-diskless-sync-delay",
+                "0",
+                "--dir",
+            ]
+            .iter()
+            .map(Into::into)
+            .collect();
+            args.push(node_dir.into_os_string());
+            if let Some(primary) = replica_of {
+                args.extend(
+                    ["--replicaof", "127.0.0.1", &primary.to_string()]
+                        .iter()
+                        .map(Into::into),
+                );
+            }
+            spawn_redis_server(&args)
+        };
+        let primary = server(primary_port, None);
+        let replica = server(replica_port, Some(primary_port));
+        let config = dir.0.join("sentinel.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "port {sentinel_port}\nbind 127.0.0.1\ndir {dir}\n\
+                 sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {primary_port} 1\n\
+                 sentinel down-after-milliseconds {SENTINEL_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n\
+                 sentinel failover-timeout {SENTINEL_SERVICE} 10000\n\
+                 sentinel parallel-syncs {SENTINEL_SERVICE} 1\n",
+                dir = dir.0.display()
+            ),
+        )
+        .unwrap();
+        let sentinel = spawn_redis_server(&[config.as_os_str(), "--sentinel".as_ref()]);
+        let set = RedisSentinel {
+            primary_port,
+            replica_port,
+            sentinel_port,
+            primary: Some(primary),
+            replica: Some(replica),
+            sentinel: Some(sentinel),
+            _dir: dir,
+        };
+        wait_until(
+            "the replica is in sync with the primary",
+            Duration::from_secs(20),
+            || {
+                redis_cli_on(replica_port, &["info", "replication"])
+                    .contains("master_link_status:up")
+            },
+        )
+        .await;
+        wait_until(
+            "the Sentinel knows the replica",
+            Duration::from_secs(30),
+            || {
+                redis_cli_on(sentinel_port, &["sentinel", "replicas", SENTINEL_SERVICE])
+                    .contains(&replica_port.to_string())
+            },
+        )
+        .await;
+        set
+    }
+
+    /// `redis-sentinel://127.0.0.1:SENTINEL/0?sentinelServiceName=...`.
+    pub fn url(&self) -> String {
+        format!(
+            "redis-sentinel://127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
+            self.sentinel_port
+        )
+    }
+
+    /// The port of the server the Sentinel names primary now.
+    pub fn current_primary(&self) -> Option<u16> {
+        let answer = redis_cli_on(
+            self.sentinel_port,
+            &["sentinel", "get-master-addr-by-name", SENTINEL_SERVICE],
+        );
+        answer.lines().nth(1)?.trim().parse().ok()
+    }
+
+    /// Waits until the replica has everything the primary has written.
+    pub async fn wait_for_replication(&self) {
+        let offset = |port: u16, field: &str| -> Option<i64> {
+            redis_cli_on(port, &["info", "replication"])
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().parse().ok())
+        };
+        let primary = self.primary_port;
+        let replica = self.replica_port;
+        wait_until(
+            "the replica caught up with the primary",
+            Duration::from_secs(10),
+            || {
+                let written = offset(primary, "master_repl_offset:");
+                written.is_some() && offset(replica, "slave_repl_offset:") >= written
+            },
+        )
+        .await;
+    }
+
+    /// Kills the primary (SIGKILL): the Sentinel promotes the replica.
+    pub fn kill_primary(&mut self) {
+        kill_child(&mut self.primary);
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        kill_child(&mut self.sentinel);
+        kill_child(&mut self.replica);
+        kill_child(&mut self.primary);
+    }
+}
+
+/// A session store built from `url` with `options`; panics with the (password-free) error.
+pub async fn store_at(
+    url: &str,
+    options: &line_login::store::StoreOptions,
+) -> line_login::store::AnySessionStore {
+    match line_login::store::session_store_from_url_with(Some(url), options).await {
+        Ok(store) => store,
+        Err(e) => panic!("{e}; run .ci/setup"),
+    }
+}
