@@ -1,14 +1,14 @@
 //! Many concurrent LINE logins across two app instances sharing one session store, on loopback,
-//! for the memory store, Redis, a 3-node Redis Cluster and PostgreSQL side by side in one run: logins per second and
-//! p50/p99 latency of the whole login and of its server-side part, with zero mix-ups and zero
-//! 5xx asserted. Run: `cargo bench --bench login_load`.
+//! for the memory store, Redis, a 3-node Redis Cluster and PostgreSQL side by side in one run:
+//! logins per second and p50/p99 latency of the whole login and of its server-side part, with
+//! zero mix-ups and zero 5xx asserted. Run: `cargo bench --bench login_load`.
 //!
 //! Each login starts on instance A or B (alternating), consents on the simulator, finishes on
 //! the other instance, then asks `/me` on the first: the user and a tag planted in the session
 //! at the start must both come back. Redis is a private `redis-server` started here, the cluster
-//! three of them joined by `redis-cli --cluster create`;
-//! PostgreSQL is `LINE_LOGIN_TEST_POSTGRES_URL` (default the `.ci/setup` one) in a schema of
-//! its own, dropped at the end. The memory column shares one `MemoryStore` between two routers
+//! three of them joined by `redis-cli --cluster create`; PostgreSQL is
+//! `LINE_LOGIN_TEST_POSTGRES_URL` (default the `.ci/setup` one) in a schema of its own, dropped
+//! at the end. The memory column shares one `MemoryStore` between two routers
 //! in this one process (a memory store cannot be shared between processes).
 //!
 //! Each store runs twice: all logins started at once (the peak after a broadcast), then 50 in
