@@ -760,6 +760,36 @@ async fn cluster_redis_logout_raced_by_in_flight_requests_stays_final() {
     logout_raced_by_in_flight_requests_stays_final(&a, &b).await;
 }
 
+/// Two stores on a TLS-only 3-node cluster, trusting its CA.
+async fn tls_cluster_stores(cluster: &RedisCluster, options: StoreOptions) -> (TestApp, TestApp) {
+    let options = options.redis_ca_file(cluster.ca_file.as_ref().expect("a TLS cluster"));
+    let a = driver::store_at(&cluster.url(), &options).await;
+    let b = driver::store_at(&cluster.url(), &options).await;
+    two_instances(a, b).await
+}
+
+/// A TLS cluster whose certificate names only `localhost` while its nodes announce
+/// `127.0.0.1` (as a managed cluster's nodes announce addresses its certificate does not name):
+/// each node is checked against the URL's host name, and the login works.
+#[tokio::test]
+async fn tls_cluster_redis_login_started_on_a_completes_on_b_and_logout_on_b_logs_out_on_a() {
+    let cluster = RedisCluster::start_tls().await;
+    let (a, b) = tls_cluster_stores(&cluster, defaults()).await;
+    login_crosses_instances_and_logout_ends_it_everywhere(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_cluster_redis_parallel_copies_of_one_callback_make_exactly_one_token_request() {
+    let cluster = RedisCluster::start_tls().await;
+    let (a, b) = tls_cluster_stores(&cluster, patient()).await;
+    parallel_copies_of_one_callback_make_exactly_one_token_request(&a, &b).await;
+    let keys = cluster.keys_per_node();
+    assert!(
+        keys.iter().filter(|&&n| n > 0).count() >= 2,
+        "keys per node: {keys:?}"
+    );
+}
+
 /// Two stores on the primary a Sentinel names.
 async fn sentinel_stores(set: &RedisSentinel, options: StoreOptions) -> (TestApp, TestApp) {
     let a = driver::store_at(&set.url(), &options).await;

@@ -790,6 +790,47 @@ fn kill_child(child: &mut Option<std::process::Child>) {
     }
 }
 
+/// A CA and a server certificate signed by it, made by rcgen, as PEM files.
+pub struct TestCertificates {
+    pub ca_file: std::path::PathBuf,
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+}
+
+impl TestCertificates {
+    /// Writes `ca.pem`, `server.pem` and `server.key` into `dir`, the server certificate naming
+    /// `names` (host names or IP addresses).
+    pub fn write(dir: &std::path::Path, names: &[&str]) -> TestCertificates {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "line-login test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().expect("a CA key");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("a CA certificate");
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let server_params = CertificateParams::new(names).expect("server params");
+        let server_key = KeyPair::generate().expect("a server key");
+        let issuer = Issuer::from_params(&ca_params, &ca_key);
+        let server_cert = server_params
+            .signed_by(&server_key, &issuer)
+            .expect("a server certificate");
+        let certificates = TestCertificates {
+            ca_file: dir.join("ca.pem"),
+            cert_file: dir.join("server.pem"),
+            key_file: dir.join("server.key"),
+        };
+        std::fs::write(&certificates.ca_file, ca_cert.pem()).unwrap();
+        std::fs::write(&certificates.cert_file, server_cert.pem()).unwrap();
+        std::fs::write(&certificates.key_file, server_key.serialize_pem()).unwrap();
+        certificates
+    }
+}
+
 /// A private Redis that listens only on TLS (no plain port), with a CA and a server
 /// certificate (for `127.0.0.1` and `localhost`) generated here, and a password; killed and
 /// its files removed when dropped.
@@ -804,32 +845,12 @@ pub struct RedisTlsServer {
 
 impl RedisTlsServer {
     pub async fn start() -> RedisTlsServer {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        };
         let dir = TempDir::new("redis_tls");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "line-login test CA");
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_key = KeyPair::generate().expect("a CA key");
-        let ca_cert = ca_params.self_signed(&ca_key).expect("a CA certificate");
-        let server_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-                .expect("server params");
-        let server_key = KeyPair::generate().expect("a server key");
-        let issuer = Issuer::from_params(&ca_params, &ca_key);
-        let server_cert = server_params
-            .signed_by(&server_key, &issuer)
-            .expect("a server certificate");
-        let ca_file = dir.0.join("ca.pem");
-        let cert_file = dir.0.join("server.pem");
-        let key_file = dir.0.join("server.key");
-        std::fs::write(&ca_file, ca_cert.pem()).unwrap();
-        std::fs::write(&cert_file, server_cert.pem()).unwrap();
-        std::fs::write(&key_file, server_key.serialize_pem()).unwrap();
+        let TestCertificates {
+            ca_file,
+            cert_file,
+            key_file,
+        } = TestCertificates::write(&dir.0, &["localhost", "127.0.0.1"]);
         let port = free_port(false);
         let password = "tls-hunter2";
         let port_text = port.to_string();
@@ -890,25 +911,58 @@ impl Drop for RedisTlsServer {
 /// removed when dropped.
 pub struct RedisCluster {
     pub ports: Vec<u16>,
+    /// The CA of a TLS cluster ([`RedisCluster::start_tls`]).
+    pub ca_file: Option<std::path::PathBuf>,
     children: Vec<std::process::Child>,
     _dir: TempDir,
 }
 
 impl RedisCluster {
     pub async fn start() -> RedisCluster {
+        Self::start_with(false).await
+    }
+
+    /// A cluster that speaks only TLS, between nodes too, with a certificate that names
+    /// `localhost` only: the nodes announce `127.0.0.1`, so a client must check each node's
+    /// certificate against the host name it was given.
+    pub async fn start_tls() -> RedisCluster {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> RedisCluster {
         let mut cluster = RedisCluster {
             ports: Vec::new(),
+            ca_file: None,
             children: Vec::new(),
             _dir: TempDir::new("redis_cluster"),
         };
+        let certificates = tls.then(|| TestCertificates::write(&cluster._dir.0, &["localhost"]));
+        cluster.ca_file = certificates.as_ref().map(|c| c.ca_file.clone());
         for _ in 0..3 {
             let port = free_port(true);
             let node_dir = cluster._dir.0.join(port.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
             let port_text = port.to_string();
-            let args: Vec<&std::ffi::OsStr> = vec![
-                "--port".as_ref(),
-                port_text.as_ref(),
+            let mut args: Vec<&std::ffi::OsStr> = match &certificates {
+                None => vec!["--port".as_ref(), port_text.as_ref()],
+                Some(c) => vec![
+                    "--port".as_ref(),
+                    "0".as_ref(),
+                    "--tls-port".as_ref(),
+                    port_text.as_ref(),
+                    "--tls-cluster".as_ref(),
+                    "yes".as_ref(),
+                    "--tls-cert-file".as_ref(),
+                    c.cert_file.as_os_str(),
+                    "--tls-key-file".as_ref(),
+                    c.key_file.as_os_str(),
+                    "--tls-ca-cert-file".as_ref(),
+                    c.ca_file.as_os_str(),
+                    "--tls-auth-clients".as_ref(),
+                    "no".as_ref(),
+                ],
+            };
+            args.extend::<[&std::ffi::OsStr; 14]>([
                 "--bind".as_ref(),
                 "127.0.0.1".as_ref(),
                 "--cluster-enabled".as_ref(),
@@ -923,7 +977,7 @@ impl RedisCluster {
                 "no".as_ref(),
                 "--dir".as_ref(),
                 node_dir.as_os_str(),
-            ];
+            ]);
             cluster.children.push(spawn_redis_server(&args));
             cluster.ports.push(port);
         }
@@ -931,7 +985,7 @@ impl RedisCluster {
             wait_until(
                 "a cluster node answers PING",
                 Duration::from_secs(10),
-                || redis_cli_on(port, &["ping"]).starts_with("PONG"),
+                || cluster.cli(port, &["ping"]).starts_with("PONG"),
             )
             .await;
         }
@@ -941,6 +995,7 @@ impl RedisCluster {
             .map(|p| format!("127.0.0.1:{p}"))
             .collect();
         let output = std::process::Command::new("redis-cli")
+            .args(cluster.tls_args())
             .arg("--cluster")
             .arg("create")
             .args(&nodes)
@@ -956,26 +1011,53 @@ impl RedisCluster {
             wait_until(
                 "every cluster node reports cluster_state:ok",
                 Duration::from_secs(20),
-                || redis_cli_on(port, &["cluster", "info"]).contains("cluster_state:ok"),
+                || {
+                    cluster
+                        .cli(port, &["cluster", "info"])
+                        .contains("cluster_state:ok")
+                },
             )
             .await;
         }
         cluster
     }
 
-    /// `redis-cluster://127.0.0.1:P1?node=127.0.0.1:P2&node=127.0.0.1:P3`.
+    /// `redis-cluster://127.0.0.1:P1?node=127.0.0.1:P2&node=127.0.0.1:P3`, or for a TLS
+    /// cluster `rediss-cluster://localhost:P1?node=localhost:P2&node=localhost:P3`.
     pub fn url(&self) -> String {
+        let (scheme, host) = match self.ca_file {
+            None => ("redis-cluster", "127.0.0.1"),
+            Some(_) => ("rediss-cluster", "localhost"),
+        };
         format!(
-            "redis-cluster://127.0.0.1:{}?node=127.0.0.1:{}&node=127.0.0.1:{}",
+            "{scheme}://{host}:{}?node={host}:{}&node={host}:{}",
             self.ports[0], self.ports[1], self.ports[2]
         )
+    }
+
+    fn tls_args(&self) -> Vec<std::ffi::OsString> {
+        match &self.ca_file {
+            None => Vec::new(),
+            Some(ca) => vec!["--tls".into(), "--cacert".into(), ca.clone().into()],
+        }
+    }
+
+    /// `redis-cli` on one node (over TLS for a TLS cluster); its standard output.
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        let output = std::process::Command::new("redis-cli")
+            .args(self.tls_args())
+            .args(["-h", "localhost", "-p", &port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli runs (run .ci/setup)");
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Keys held by each node.
     pub fn keys_per_node(&self) -> Vec<usize> {
         self.ports
             .iter()
-            .map(|&p| redis_cli_on(p, &["dbsize"]).trim().parse().unwrap_or(0))
+            .map(|&p| self.cli(p, &["dbsize"]).trim().parse().unwrap_or(0))
             .collect()
     }
 }

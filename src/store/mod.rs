@@ -661,7 +661,7 @@ async fn connect_redis(
 ) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, ReconnectPolicy};
     use tower_sessions_redis_store::fred::types::Builder;
-    use tower_sessions_redis_store::fred::types::config::Options;
+    use tower_sessions_redis_store::fred::types::config::{Options, ServerConfig, TlsHostMapping};
 
     let failed = |reason: String| StoreError::Connect {
         kind: StoreKind::Redis,
@@ -684,6 +684,13 @@ async fn connect_redis(
             config
         }
     };
+    let mut config = config;
+    if let (Some(tls), ServerConfig::Clustered { .. }) = (&mut config.tls, &config.server) {
+        // Cluster nodes announce IP addresses, which a managed service's certificate does not
+        // name: verify each node against the host name of the URL (or the host name the node
+        // announces, when it does) instead.
+        tls.hostnames = TlsHostMapping::DefaultHost;
+    }
     let pool = Builder::from_config(config)
         .with_connection_config(|c| {
             c.connection_timeout = options.connect_timeout;
@@ -895,7 +902,8 @@ fn redact_url(url: &Url) -> String {
         // Only fails for URLs that cannot have credentials, and those have no password.
         let _ = redacted.set_password(Some("***"));
     }
-    if url.query().is_some() {
+    // Rewritten (and so re-encoded) only when it holds a secret.
+    if url.query_pairs().any(|(key, _)| is_secret_param(&key)) {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
@@ -992,6 +1000,11 @@ mod tests {
         assert_eq!(scrubbed, "auth failed for app with *** and *** and ***");
         let plain = Url::parse("redis://127.0.0.1:6379/2").unwrap();
         assert_eq!(redact_url(&plain), "redis://127.0.0.1:6379/2");
+        let cluster = "redis-cluster://:hunter2@a:7000?node=b:7001&node=c:7002";
+        assert_eq!(
+            redact_url(&Url::parse(cluster).unwrap()),
+            "redis-cluster://:***@a:7000?node=b:7001&node=c:7002"
+        );
     }
 
     #[cfg(feature = "redis-store")]
