@@ -819,6 +819,17 @@ async fn sentinel_redis_logout_raced_by_in_flight_requests_stays_final() {
     logout_raced_by_in_flight_requests_stays_final(&a, &b).await;
 }
 
+/// The TLS form: Sentinel, primary and replica all speak only TLS, certificates from the test's
+/// CA.
+#[tokio::test]
+async fn tls_sentinel_redis_login_started_on_a_completes_on_b_and_logout_on_b_logs_out_on_a() {
+    let set = RedisSentinel::start_tls().await;
+    assert!(set.url().starts_with("rediss-sentinel://"));
+    let options = defaults().redis_ca_file(set.ca_file.as_ref().expect("a TLS set"));
+    let (a, b) = sentinel_stores(&set, options).await;
+    login_crosses_instances_and_logout_ends_it_everywhere(&a, &b).await;
+}
+
 /// Longest a Sentinel failover may keep the site unavailable in this (debug, shared-machine)
 /// test: the Sentinel judges the primary down after 1 s, promotes the replica, and the pools
 /// reconnect within [`line_login::store::REDIS_RECONNECT_DELAY_MAX_MS`].

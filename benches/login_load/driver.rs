@@ -771,6 +771,20 @@ pub fn redis_cli_on(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// `redis-cli` on a loopback port, over TLS trusting `ca` when given; its standard output.
+pub fn redis_cli_tls(ca: Option<&std::path::Path>, port: u16, args: &[&str]) -> String {
+    let mut command = std::process::Command::new("redis-cli");
+    if let Some(ca) = ca {
+        command.arg("--tls").arg("--cacert").arg(ca);
+    }
+    let output = command
+        .args(["-h", "localhost", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (run .ci/setup)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Polls `ready` every 50 ms for up to `limit`; panics naming `what` when it never holds.
 async fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
@@ -1044,13 +1058,7 @@ impl RedisCluster {
 
     /// `redis-cli` on one node (over TLS for a TLS cluster); its standard output.
     pub fn cli(&self, port: u16, args: &[&str]) -> String {
-        let output = std::process::Command::new("redis-cli")
-            .args(self.tls_args())
-            .args(["-h", "localhost", "-p", &port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli runs (run .ci/setup)");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        redis_cli_tls(self.ca_file.as_deref(), port, args)
     }
 
     /// Keys held by each node.
@@ -1080,6 +1088,8 @@ pub struct RedisSentinel {
     pub primary_port: u16,
     pub replica_port: u16,
     pub sentinel_port: u16,
+    /// The CA of a TLS set ([`RedisSentinel::start_tls`]).
+    pub ca_file: Option<std::path::PathBuf>,
     primary: Option<std::process::Child>,
     replica: Option<std::process::Child>,
     sentinel: Option<std::process::Child>,
@@ -1091,31 +1101,70 @@ pub const SENTINEL_DOWN_AFTER_MS: u64 = 1000;
 
 impl RedisSentinel {
     pub async fn start() -> RedisSentinel {
+        Self::start_with(false).await
+    }
+
+    /// The same, every server and the Sentinel speaking only TLS (replication too).
+    pub async fn start_tls() -> RedisSentinel {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> RedisSentinel {
         let dir = TempDir::new("redis_sentinel");
         let primary_port = free_port(false);
         let replica_port = free_port(false);
         let sentinel_port = free_port(false);
+        let certificates =
+            tls.then(|| TestCertificates::write(&dir.0, &["localhost", "127.0.0.1"]));
+        let tls_args: Vec<std::ffi::OsString> = match &certificates {
+            None => Vec::new(),
+            Some(c) => vec![
+                "--tls-replication".into(),
+                "yes".into(),
+                "--tls-cert-file".into(),
+                c.cert_file.clone().into(),
+                "--tls-key-file".into(),
+                c.key_file.clone().into(),
+                "--tls-ca-cert-file".into(),
+                c.ca_file.clone().into(),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ],
+        };
+        let port_args = |port: u16| -> Vec<std::ffi::OsString> {
+            if tls {
+                vec![
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    port.to_string().into(),
+                ]
+            } else {
+                vec!["--port".into(), port.to_string().into()]
+            }
+        };
         let server = |port: u16, replica_of: Option<u16>| {
             let node_dir = dir.0.join(port.to_string());
             std::fs::create_dir_all(&node_dir).unwrap();
-            let mut args: Vec<std::ffi::OsString> = [
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--repl-diskless-sync",
-                "yes",
-                "--repl-diskless-sync-delay",
-                "0",
-                "--dir",
-            ]
-            .iter()
-            .map(Into::into)
-            .collect();
+            let mut args = port_args(port);
+            args.extend(tls_args.iter().cloned());
+            args.extend(
+                [
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--repl-diskless-sync",
+                    "yes",
+                    "--repl-diskless-sync-delay",
+                    "0",
+                    "--dir",
+                ]
+                .iter()
+                .map(Into::into),
+            );
             args.push(node_dir.into_os_string());
             if let Some(primary) = replica_of {
                 args.extend(
@@ -1132,7 +1181,7 @@ impl RedisSentinel {
         std::fs::write(
             &config,
             format!(
-                "port {sentinel_port}\nbind 127.0.0.1\ndir {dir}\n\
+                "bind 127.0.0.1\ndir {dir}\n\
                  sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {primary_port} 1\n\
                  sentinel down-after-milliseconds {SENTINEL_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n\
                  sentinel failover-timeout {SENTINEL_SERVICE} 10000\n\
@@ -1141,11 +1190,18 @@ impl RedisSentinel {
             ),
         )
         .unwrap();
-        let sentinel = spawn_redis_server(&[config.as_os_str(), "--sentinel".as_ref()]);
+        let mut sentinel_args: Vec<std::ffi::OsString> =
+            vec![config.clone().into_os_string(), "--sentinel".into()];
+        sentinel_args.extend(port_args(sentinel_port));
+        sentinel_args.extend(tls_args.iter().cloned());
+        let sentinel = spawn_redis_server(&sentinel_args);
+        let ca_file = certificates.map(|c| c.ca_file);
+        let ca = ca_file.clone();
         let set = RedisSentinel {
             primary_port,
             replica_port,
             sentinel_port,
+            ca_file,
             primary: Some(primary),
             replica: Some(replica),
             sentinel: Some(sentinel),
@@ -1155,7 +1211,7 @@ impl RedisSentinel {
             "the replica is in sync with the primary",
             Duration::from_secs(20),
             || {
-                redis_cli_on(replica_port, &["info", "replication"])
+                redis_cli_tls(ca.as_deref(), replica_port, &["info", "replication"])
                     .contains("master_link_status:up")
             },
         )
@@ -1164,25 +1220,35 @@ impl RedisSentinel {
             "the Sentinel knows the replica",
             Duration::from_secs(30),
             || {
-                redis_cli_on(sentinel_port, &["sentinel", "replicas", SENTINEL_SERVICE])
-                    .contains(&replica_port.to_string())
+                redis_cli_tls(
+                    ca.as_deref(),
+                    sentinel_port,
+                    &["sentinel", "replicas", SENTINEL_SERVICE],
+                )
+                .contains(&replica_port.to_string())
             },
         )
         .await;
         set
     }
 
-    /// `redis-sentinel://127.0.0.1:SENTINEL/0?sentinelServiceName=...`.
+    /// `redis-sentinel://127.0.0.1:SENTINEL/0?sentinelServiceName=...` (`rediss-sentinel` for a
+    /// TLS set).
     pub fn url(&self) -> String {
+        let scheme = match self.ca_file {
+            None => "redis-sentinel",
+            Some(_) => "rediss-sentinel",
+        };
         format!(
-            "redis-sentinel://127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
+            "{scheme}://127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
             self.sentinel_port
         )
     }
 
     /// The port of the server the Sentinel names primary now.
     pub fn current_primary(&self) -> Option<u16> {
-        let answer = redis_cli_on(
+        let answer = redis_cli_tls(
+            self.ca_file.as_deref(),
             self.sentinel_port,
             &["sentinel", "get-master-addr-by-name", SENTINEL_SERVICE],
         );
@@ -1192,7 +1258,7 @@ impl RedisSentinel {
     /// Waits until the replica has everything the primary has written.
     pub async fn wait_for_replication(&self) {
         let offset = |port: u16, field: &str| -> Option<i64> {
-            redis_cli_on(port, &["info", "replication"])
+            redis_cli_tls(self.ca_file.as_deref(), port, &["info", "replication"])
                 .lines()
                 .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().parse().ok())
