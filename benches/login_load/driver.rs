@@ -771,11 +771,20 @@ pub fn redis_cli_on(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// `redis-cli` on a loopback port, over TLS trusting `ca` when given; its standard output.
-pub fn redis_cli_tls(ca: Option<&std::path::Path>, port: u16, args: &[&str]) -> String {
+/// `redis-cli` on a loopback port, over TLS trusting `ca` when given, with the password `auth`
+/// when given; its standard output.
+pub fn redis_cli_tls(
+    ca: Option<&std::path::Path>,
+    auth: Option<&str>,
+    port: u16,
+    args: &[&str],
+) -> String {
     let mut command = std::process::Command::new("redis-cli");
     if let Some(ca) = ca {
         command.arg("--tls").arg("--cacert").arg(ca);
+    }
+    if let Some(auth) = auth {
+        command.env("REDISCLI_AUTH", auth);
     }
     let output = command
         .args(["-h", "localhost", "-p", &port.to_string()])
@@ -1058,7 +1067,7 @@ impl RedisCluster {
 
     /// `redis-cli` on one node (over TLS for a TLS cluster); its standard output.
     pub fn cli(&self, port: u16, args: &[&str]) -> String {
-        redis_cli_tls(self.ca_file.as_deref(), port, args)
+        redis_cli_tls(self.ca_file.as_deref(), None, port, args)
     }
 
     /// Keys held by each node.
@@ -1083,7 +1092,8 @@ impl Drop for RedisCluster {
 pub const SENTINEL_SERVICE: &str = "line_login_test";
 
 /// A private primary, its replica and one Sentinel watching them (quorum 1, the primary judged
-/// down after 1 s), on loopback; killed and their files removed when dropped.
+/// down after 1 s), on loopback; killed and their files removed when dropped. The two servers
+/// require [`SENTINEL_DATA_PASSWORD`]; the Sentinel requires none.
 pub struct RedisSentinel {
     pub primary_port: u16,
     pub replica_port: u16,
@@ -1095,6 +1105,9 @@ pub struct RedisSentinel {
     sentinel: Option<std::process::Child>,
     _dir: TempDir,
 }
+
+/// The password of the primary and the replica behind the Sentinel.
+pub const SENTINEL_DATA_PASSWORD: &str = "data-hunter2";
 
 /// How long the Sentinel waits before it judges the primary down.
 pub const SENTINEL_DOWN_AFTER_MS: u64 = 1000;
@@ -1150,6 +1163,10 @@ impl RedisSentinel {
             args.extend(tls_args.iter().cloned());
             args.extend(
                 [
+                    "--requirepass",
+                    SENTINEL_DATA_PASSWORD,
+                    "--masterauth",
+                    SENTINEL_DATA_PASSWORD,
                     "--bind",
                     "127.0.0.1",
                     "--save",
@@ -1185,7 +1202,8 @@ impl RedisSentinel {
                  sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {primary_port} 1\n\
                  sentinel down-after-milliseconds {SENTINEL_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n\
                  sentinel failover-timeout {SENTINEL_SERVICE} 10000\n\
-                 sentinel parallel-syncs {SENTINEL_SERVICE} 1\n",
+                 sentinel parallel-syncs {SENTINEL_SERVICE} 1\n\
+                 sentinel auth-pass {SENTINEL_SERVICE} {SENTINEL_DATA_PASSWORD}\n",
                 dir = dir.0.display()
             ),
         )
@@ -1211,8 +1229,13 @@ impl RedisSentinel {
             "the replica is in sync with the primary",
             Duration::from_secs(20),
             || {
-                redis_cli_tls(ca.as_deref(), replica_port, &["info", "replication"])
-                    .contains("master_link_status:up")
+                redis_cli_tls(
+                    ca.as_deref(),
+                    Some(SENTINEL_DATA_PASSWORD),
+                    replica_port,
+                    &["info", "replication"],
+                )
+                .contains("master_link_status:up")
             },
         )
         .await;
@@ -1222,6 +1245,7 @@ impl RedisSentinel {
             || {
                 redis_cli_tls(
                     ca.as_deref(),
+                    None,
                     sentinel_port,
                     &["sentinel", "replicas", SENTINEL_SERVICE],
                 )
@@ -1232,15 +1256,15 @@ impl RedisSentinel {
         set
     }
 
-    /// `redis-sentinel://127.0.0.1:SENTINEL/0?sentinelServiceName=...` (`rediss-sentinel` for a
-    /// TLS set).
+    /// `redis-sentinel://:PASSWORD@127.0.0.1:SENTINEL/0?sentinelServiceName=...`
+    /// (`rediss-sentinel` for a TLS set): the password is the servers', not the Sentinel's.
     pub fn url(&self) -> String {
         let scheme = match self.ca_file {
             None => "redis-sentinel",
             Some(_) => "rediss-sentinel",
         };
         format!(
-            "{scheme}://127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
+            "{scheme}://:{SENTINEL_DATA_PASSWORD}@127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
             self.sentinel_port
         )
     }
@@ -1249,6 +1273,7 @@ impl RedisSentinel {
     pub fn current_primary(&self) -> Option<u16> {
         let answer = redis_cli_tls(
             self.ca_file.as_deref(),
+            None,
             self.sentinel_port,
             &["sentinel", "get-master-addr-by-name", SENTINEL_SERVICE],
         );
@@ -1258,10 +1283,15 @@ impl RedisSentinel {
     /// Waits until the replica has everything the primary has written.
     pub async fn wait_for_replication(&self) {
         let offset = |port: u16, field: &str| -> Option<i64> {
-            redis_cli_tls(self.ca_file.as_deref(), port, &["info", "replication"])
-                .lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().parse().ok())
+            redis_cli_tls(
+                self.ca_file.as_deref(),
+                Some(SENTINEL_DATA_PASSWORD),
+                port,
+                &["info", "replication"],
+            )
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().parse().ok())
         };
         let primary = self.primary_port;
         let replica = self.replica_port;
