@@ -1201,7 +1201,7 @@ impl RedisSentinel {
                 "bind 127.0.0.1\ndir {dir}\n\
                  sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {primary_port} 1\n\
                  sentinel down-after-milliseconds {SENTINEL_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n\
-                 sentinel failover-timeout {SENTINEL_SERVICE} 10000\n\
+                 sentinel failover-timeout {SENTINEL_SERVICE} 3000\n\
                  sentinel parallel-syncs {SENTINEL_SERVICE} 1\n\
                  sentinel auth-pass {SENTINEL_SERVICE} {SENTINEL_DATA_PASSWORD}\n",
                 dir = dir.0.display()
