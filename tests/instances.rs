@@ -722,6 +722,9 @@ async fn tls_redis_is_refused_without_its_ca_and_in_clear() {
             "{shown}"
         );
         assert!(!shown.contains(server.password), "{shown}");
+        if url.starts_with("rediss://") {
+            assert!(shown.contains("Certificate"), "says why: {shown}");
+        }
     }
 }
 

@@ -556,17 +556,25 @@ pub async fn session_store_from_url(url: Option<&str>) -> Result<AnySessionStore
 /// (unset or blank: in memory) and, when `SESSION_STORE_CA_FILE` is set and not blank, the
 /// private CA of a `rediss://` server ([`StoreOptions::redis_ca_file`]).
 pub async fn session_store_from_env() -> Result<AnySessionStore, StoreError> {
-    let var = |name: &str| match std::env::var(name) {
+    let (url, options) = url_and_options_from(|name| std::env::var(name))?;
+    session_store_from_url_with(url.as_deref(), &options).await
+}
+
+/// The URL and options that the variables read by `var` name.
+fn url_and_options_from(
+    var: impl Fn(&str) -> Result<String, std::env::VarError>,
+) -> Result<(Option<String>, StoreOptions), StoreError> {
+    let read = |name: &str| match var(name) {
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(StoreError::NotUnicode),
     };
-    let url = var(SESSION_STORE_URL_VAR)?;
+    let url = read(SESSION_STORE_URL_VAR)?;
     let mut options = StoreOptions::default();
-    if let Some(path) = var(SESSION_STORE_CA_FILE_VAR)?.filter(|p| !p.trim().is_empty()) {
+    if let Some(path) = read(SESSION_STORE_CA_FILE_VAR)?.filter(|p| !p.trim().is_empty()) {
         options = options.redis_ca_file(path.trim());
     }
-    session_store_from_url_with(url.as_deref(), &options).await
+    Ok((url, options))
 }
 
 /// [`session_store_from_url`] with explicit options.
@@ -1101,6 +1109,44 @@ mod tests {
                 "{url:?}: {error:?}"
             );
         }
+    }
+
+    #[test]
+    fn session_store_ca_file_is_read_with_the_url_and_blank_means_unset() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+                    .ok_or(std::env::VarError::NotPresent)
+            }
+        };
+        let (url, options) = url_and_options_from(env(&[
+            ("SESSION_STORE_URL", "rediss://cache:6380"),
+            ("SESSION_STORE_CA_FILE", " /etc/ssl/redis-ca.pem "),
+        ]))
+        .unwrap();
+        assert_eq!(url.as_deref(), Some("rediss://cache:6380"));
+        assert_eq!(
+            options.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ssl/redis-ca.pem"))
+        );
+        for vars in [
+            &[("SESSION_STORE_URL", "redis://cache")][..],
+            &[("SESSION_STORE_CA_FILE", "  ")][..],
+        ] {
+            let (_, options) = url_and_options_from(env(vars)).unwrap();
+            assert_eq!(options.ca_file, None);
+        }
+        let not_unicode = |_: &str| {
+            Err(std::env::VarError::NotUnicode(std::ffi::OsString::from(
+                "x",
+            )))
+        };
+        assert!(matches!(
+            url_and_options_from(not_unicode),
+            Err(StoreError::NotUnicode)
+        ));
     }
 
     #[cfg(feature = "redis-store")]
