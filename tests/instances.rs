@@ -870,7 +870,7 @@ async fn sentinel_failover_answers_503_for_seconds_never_500_and_resumes_by_itse
         );
         step += 1;
         let sent = killed.elapsed();
-        let app = if step % 2 == 0 { &a } else { &b };
+        let app = if step.is_multiple_of(2) { &a } else { &b };
         // The logged-in user asks who they are; a newcomer starts a login.
         let me = logged_in.as_json().get(&app.url("/me")).await;
         let start = Browser::new().get(&app.url("/auth/line/login")).await;
