@@ -1,28 +1,29 @@
 //! Many concurrent LINE logins across two app instances sharing one session store, on loopback,
-//! for the memory store, Redis and PostgreSQL side by side in one run: logins per second and
-//! p50/p99 latency of the whole login and of its server-side part, with zero mix-ups and zero
-//! 5xx asserted. Run: `cargo bench --bench login_load`.
+//! for the memory store, Redis, a 3-node Redis Cluster and PostgreSQL side by side in one run:
+//! logins per second and p50/p99 latency of the whole login and of its server-side part, with
+//! zero mix-ups and zero 5xx asserted. Run: `cargo bench --bench login_load`.
 //!
 //! Each login starts on instance A or B (alternating), consents on the simulator, finishes on
 //! the other instance, then asks `/me` on the first: the user and a tag planted in the session
-//! at the start must both come back. Redis is a private `redis-server` started here;
-//! PostgreSQL is `LINE_LOGIN_TEST_POSTGRES_URL` (default the `.ci/setup` one) in a schema of
-//! its own, dropped at the end. The memory column shares one `MemoryStore` between two routers
+//! at the start must both come back. Redis is a private `redis-server` started here, the cluster
+//! three of them joined by `redis-cli --cluster create`; PostgreSQL is
+//! `LINE_LOGIN_TEST_POSTGRES_URL` (default the `.ci/setup` one) in a schema of its own, dropped
+//! at the end. The memory column shares one `MemoryStore` between two routers
 //! in this one process (a memory store cannot be shared between processes).
 //!
 //! Each store runs twice: all logins started at once (the peak after a broadcast), then 50 in
 //! flight (latency under a steady load). Knobs: `LOGIN_LOAD_LOGINS` (default 1000),
 //! `LOGIN_LOAD_IN_FLIGHT` (comma list, default `1000,50`), `LOGIN_LOAD_STORES` (default
-//! `memory,redis,postgres`), `LOGIN_LOAD_POOL` (store connections per instance, default
-//! [`line_login::store::STORE_POOL_CONNECTIONS`]). Under `cargo test
-//! --all-targets` (no `--bench` argument) it runs a smoke version: 40 logins, 10 in flight.
+//! `memory,redis,redis-cluster,postgres`), `LOGIN_LOAD_POOL` (store connections per instance,
+//! default [`line_login::store::STORE_POOL_CONNECTIONS`]). Under `cargo test --all-targets` (no
+//! `--bench` argument) it runs a smoke version: 40 logins, 10 in flight.
 
 #[path = "login_load/driver.rs"]
 mod driver;
 
 use std::time::{Duration, Instant};
 
-use driver::{LoadReport, RedisServer, quantile};
+use driver::{LoadReport, RedisCluster, RedisServer, quantile};
 use line_login::simulator::Simulator;
 use line_login::store::{AnySessionStore, StoreOptions};
 
@@ -63,6 +64,7 @@ async fn run_store(
 ) -> Vec<Row> {
     let sim = Simulator::start().await.expect("simulator starts");
     let mut redis = None;
+    let mut cluster = None;
     let mut schema = None;
     let (store_a, store_b) = match name {
         "memory" => {
@@ -78,6 +80,15 @@ async fn run_store(
             redis = Some(server);
             stores
         }
+        "redis-cluster" => {
+            let nodes = RedisCluster::start().await;
+            let stores = (
+                driver::store_at(&nodes.url(), &store_options()).await,
+                driver::store_at(&nodes.url(), &store_options()).await,
+            );
+            cluster = Some(nodes);
+            stores
+        }
         "postgres" => {
             let name = driver::unique_schema();
             let stores = (
@@ -87,7 +98,9 @@ async fn run_store(
             schema = Some(name);
             stores
         }
-        other => panic!("unknown store {other:?} in LOGIN_LOAD_STORES (memory, redis, postgres)"),
+        other => panic!(
+            "unknown store {other:?} in LOGIN_LOAD_STORES (memory, redis, redis-cluster, postgres)"
+        ),
     };
     let a = driver::start_instance(&sim, store_a).await;
     let b = driver::start_instance(&sim, store_b).await;
@@ -117,6 +130,7 @@ async fn run_store(
         driver::drop_schema(&schema).await;
     }
     drop(redis);
+    drop(cluster);
     rows
 }
 
@@ -159,13 +173,14 @@ fn main() {
         (SMOKE_LOGINS, vec![SMOKE_IN_FLIGHT], 0)
     };
     let stores: Vec<&'static str> = std::env::var("LOGIN_LOAD_STORES")
-        .unwrap_or_else(|_| "memory,redis,postgres".to_owned())
+        .unwrap_or_else(|_| "memory,redis,redis-cluster,postgres".to_owned())
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| match s {
             "memory" => "memory",
             "redis" => "redis",
+            "redis-cluster" => "redis-cluster",
             "postgres" => "postgres",
             other => panic!("unknown store {other:?} in LOGIN_LOAD_STORES"),
         })

@@ -729,3 +729,625 @@ pub async fn redis_store(
         Err(e) => panic!("{e}; run .ci/setup"),
     }
 }
+
+/// A directory of its own under the system temp dir; removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "line_login_{what}_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free loopback port; with `bus`, one whose cluster bus port (+10000) is free too.
+fn free_port(bus: bool) -> u16 {
+    loop {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let port = listener.local_addr().expect("a local address").port();
+        if !bus {
+            return port;
+        }
+        if port < 55_000 && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Starts `redis-server` with these arguments, output discarded; panics with "run .ci/setup"
+/// when it is not installed.
+fn spawn_redis_server<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    match std::process::Command::new("redis-server")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "redis-server is not installed: run .ci/setup (it installs Debian's redis-server)"
+        ),
+        Err(e) => panic!("cannot start redis-server: {e}; run .ci/setup"),
+    }
+}
+
+/// `redis-cli -p PORT ARGS...` on loopback; its standard output.
+pub fn redis_cli_on(port: u16, args: &[&str]) -> String {
+    let output = std::process::Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (run .ci/setup)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `redis-cli` on a loopback port, over TLS trusting `ca` when given, with the password `auth`
+/// when given; its standard output.
+pub fn redis_cli_tls(
+    ca: Option<&std::path::Path>,
+    auth: Option<&str>,
+    port: u16,
+    args: &[&str],
+) -> String {
+    let mut command = std::process::Command::new("redis-cli");
+    if let Some(ca) = ca {
+        command.arg("--tls").arg("--cacert").arg(ca);
+    }
+    if let Some(auth) = auth {
+        command.env("REDISCLI_AUTH", auth);
+    }
+    let output = command
+        .args(["-h", "localhost", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs (run .ci/setup)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Polls `ready` every 50 ms for up to `limit`; panics naming `what` when it never holds.
+async fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if ready() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} within {limit:?}");
+}
+
+fn kill_child(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A CA and a server certificate signed by it, made by rcgen, as PEM files.
+pub struct TestCertificates {
+    pub ca_file: std::path::PathBuf,
+    pub cert_file: std::path::PathBuf,
+    pub key_file: std::path::PathBuf,
+}
+
+impl TestCertificates {
+    /// Writes `ca.pem`, `server.pem` and `server.key` into `dir`, the server certificate naming
+    /// `names` (host names or IP addresses).
+    pub fn write(dir: &std::path::Path, names: &[&str]) -> TestCertificates {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "line-login test CA");
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_key = KeyPair::generate().expect("a CA key");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("a CA certificate");
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let server_params = CertificateParams::new(names).expect("server params");
+        let server_key = KeyPair::generate().expect("a server key");
+        let issuer = Issuer::from_params(&ca_params, &ca_key);
+        let server_cert = server_params
+            .signed_by(&server_key, &issuer)
+            .expect("a server certificate");
+        let certificates = TestCertificates {
+            ca_file: dir.join("ca.pem"),
+            cert_file: dir.join("server.pem"),
+            key_file: dir.join("server.key"),
+        };
+        std::fs::write(&certificates.ca_file, ca_cert.pem()).unwrap();
+        std::fs::write(&certificates.cert_file, server_cert.pem()).unwrap();
+        std::fs::write(&certificates.key_file, server_key.serialize_pem()).unwrap();
+        certificates
+    }
+}
+
+/// A private Redis that listens only on TLS (no plain port), with a CA and a server
+/// certificate (for `127.0.0.1` and `localhost`) generated here, and a password; killed and
+/// its files removed when dropped.
+pub struct RedisTlsServer {
+    pub port: u16,
+    /// The CA's certificate (PEM), for `SESSION_STORE_CA_FILE`.
+    pub ca_file: std::path::PathBuf,
+    pub password: &'static str,
+    child: Option<std::process::Child>,
+    _dir: TempDir,
+}
+
+impl RedisTlsServer {
+    pub async fn start() -> RedisTlsServer {
+        let dir = TempDir::new("redis_tls");
+        let TestCertificates {
+            ca_file,
+            cert_file,
+            key_file,
+        } = TestCertificates::write(&dir.0, &["localhost", "127.0.0.1"]);
+        let port = free_port(false);
+        let password = "tls-hunter2";
+        let port_text = port.to_string();
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--tls-port".as_ref(),
+            port_text.as_ref(),
+            "--bind".as_ref(),
+            "127.0.0.1".as_ref(),
+            "--tls-cert-file".as_ref(),
+            cert_file.as_os_str(),
+            "--tls-key-file".as_ref(),
+            key_file.as_os_str(),
+            "--tls-ca-cert-file".as_ref(),
+            ca_file.as_os_str(),
+            "--tls-auth-clients".as_ref(),
+            "no".as_ref(),
+            "--requirepass".as_ref(),
+            password.as_ref(),
+            "--save".as_ref(),
+            "".as_ref(),
+            "--appendonly".as_ref(),
+            "no".as_ref(),
+            "--dir".as_ref(),
+            dir.0.as_os_str(),
+        ];
+        let child = spawn_redis_server(&args);
+        let server = RedisTlsServer {
+            port,
+            ca_file,
+            password,
+            child: Some(child),
+            _dir: dir,
+        };
+        wait_until(
+            "the TLS redis-server listens",
+            Duration::from_secs(10),
+            || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )
+        .await;
+        server
+    }
+
+    /// `rediss://:PASSWORD@127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("rediss://:{}@127.0.0.1:{}", self.password, self.port)
+    }
+}
+
+impl Drop for RedisTlsServer {
+    fn drop(&mut self) {
+        kill_child(&mut self.child);
+    }
+}
+
+/// A private 3-node Redis Cluster (3 primaries, no replicas) on loopback; killed and its files
+/// removed when dropped.
+pub struct RedisCluster {
+    pub ports: Vec<u16>,
+    /// The CA of a TLS cluster ([`RedisCluster::start_tls`]).
+    pub ca_file: Option<std::path::PathBuf>,
+    children: Vec<std::process::Child>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    pub async fn start() -> RedisCluster {
+        Self::start_with(false).await
+    }
+
+    /// A cluster that speaks only TLS, between nodes too, with a certificate that names
+    /// `localhost` only: the nodes announce `127.0.0.1`, so a client must check each node's
+    /// certificate against the host name it was given.
+    pub async fn start_tls() -> RedisCluster {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> RedisCluster {
+        let mut cluster = RedisCluster {
+            ports: Vec::new(),
+            ca_file: None,
+            children: Vec::new(),
+            _dir: TempDir::new("redis_cluster"),
+        };
+        let certificates = tls.then(|| TestCertificates::write(&cluster._dir.0, &["localhost"]));
+        cluster.ca_file = certificates.as_ref().map(|c| c.ca_file.clone());
+        for _ in 0..3 {
+            let port = free_port(true);
+            let node_dir = cluster._dir.0.join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let port_text = port.to_string();
+            let mut args: Vec<&std::ffi::OsStr> = match &certificates {
+                None => vec!["--port".as_ref(), port_text.as_ref()],
+                Some(c) => vec![
+                    "--port".as_ref(),
+                    "0".as_ref(),
+                    "--tls-port".as_ref(),
+                    port_text.as_ref(),
+                    "--tls-cluster".as_ref(),
+                    "yes".as_ref(),
+                    "--tls-cert-file".as_ref(),
+                    c.cert_file.as_os_str(),
+                    "--tls-key-file".as_ref(),
+                    c.key_file.as_os_str(),
+                    "--tls-ca-cert-file".as_ref(),
+                    c.ca_file.as_os_str(),
+                    "--tls-auth-clients".as_ref(),
+                    "no".as_ref(),
+                ],
+            };
+            args.extend::<[&std::ffi::OsStr; 14]>([
+                "--bind".as_ref(),
+                "127.0.0.1".as_ref(),
+                "--cluster-enabled".as_ref(),
+                "yes".as_ref(),
+                "--cluster-config-file".as_ref(),
+                "nodes.conf".as_ref(),
+                "--cluster-node-timeout".as_ref(),
+                "2000".as_ref(),
+                "--save".as_ref(),
+                "".as_ref(),
+                "--appendonly".as_ref(),
+                "no".as_ref(),
+                "--dir".as_ref(),
+                node_dir.as_os_str(),
+            ]);
+            cluster.children.push(spawn_redis_server(&args));
+            cluster.ports.push(port);
+        }
+        for &port in &cluster.ports {
+            wait_until(
+                "a cluster node answers PING",
+                Duration::from_secs(10),
+                || cluster.cli(port, &["ping"]).starts_with("PONG"),
+            )
+            .await;
+        }
+        let nodes: Vec<String> = cluster
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let output = std::process::Command::new("redis-cli")
+            .args(cluster.tls_args())
+            .arg("--cluster")
+            .arg("create")
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create runs");
+        assert!(
+            output.status.success(),
+            "redis-cli --cluster create: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        for &port in &cluster.ports {
+            wait_until(
+                "every cluster node reports cluster_state:ok",
+                Duration::from_secs(20),
+                || {
+                    cluster
+                        .cli(port, &["cluster", "info"])
+                        .contains("cluster_state:ok")
+                },
+            )
+            .await;
+        }
+        cluster
+    }
+
+    /// `redis-cluster://127.0.0.1:P1?node=127.0.0.1:P2&node=127.0.0.1:P3`, or for a TLS
+    /// cluster `rediss-cluster://localhost:P1?node=localhost:P2&node=localhost:P3`.
+    pub fn url(&self) -> String {
+        let (scheme, host) = match self.ca_file {
+            None => ("redis-cluster", "127.0.0.1"),
+            Some(_) => ("rediss-cluster", "localhost"),
+        };
+        format!(
+            "{scheme}://{host}:{}?node={host}:{}&node={host}:{}",
+            self.ports[0], self.ports[1], self.ports[2]
+        )
+    }
+
+    fn tls_args(&self) -> Vec<std::ffi::OsString> {
+        match &self.ca_file {
+            None => Vec::new(),
+            Some(ca) => vec!["--tls".into(), "--cacert".into(), ca.clone().into()],
+        }
+    }
+
+    /// `redis-cli` on one node (over TLS for a TLS cluster); its standard output.
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        redis_cli_tls(self.ca_file.as_deref(), None, port, args)
+    }
+
+    /// Keys held by each node.
+    pub fn keys_per_node(&self) -> Vec<usize> {
+        self.ports
+            .iter()
+            .map(|&p| self.cli(p, &["dbsize"]).trim().parse().unwrap_or(0))
+            .collect()
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The Sentinel service name of [`RedisSentinel`].
+pub const SENTINEL_SERVICE: &str = "line_login_test";
+
+/// A private primary, its replica and one Sentinel watching them (quorum 1, the primary judged
+/// down after 1 s), on loopback; killed and their files removed when dropped. The two servers
+/// require [`SENTINEL_DATA_PASSWORD`]; the Sentinel requires none.
+pub struct RedisSentinel {
+    pub primary_port: u16,
+    pub replica_port: u16,
+    pub sentinel_port: u16,
+    /// The CA of a TLS set ([`RedisSentinel::start_tls`]).
+    pub ca_file: Option<std::path::PathBuf>,
+    primary: Option<std::process::Child>,
+    replica: Option<std::process::Child>,
+    sentinel: Option<std::process::Child>,
+    _dir: TempDir,
+}
+
+/// The password of the primary and the replica behind the Sentinel.
+pub const SENTINEL_DATA_PASSWORD: &str = "data-hunter2";
+
+/// How long the Sentinel waits before it judges the primary down.
+pub const SENTINEL_DOWN_AFTER_MS: u64 = 1000;
+
+impl RedisSentinel {
+    pub async fn start() -> RedisSentinel {
+        Self::start_with(false).await
+    }
+
+    /// The same, every server and the Sentinel speaking only TLS (replication too).
+    pub async fn start_tls() -> RedisSentinel {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> RedisSentinel {
+        let dir = TempDir::new("redis_sentinel");
+        let primary_port = free_port(false);
+        let replica_port = free_port(false);
+        let sentinel_port = free_port(false);
+        let certificates =
+            tls.then(|| TestCertificates::write(&dir.0, &["localhost", "127.0.0.1"]));
+        let tls_args: Vec<std::ffi::OsString> = match &certificates {
+            None => Vec::new(),
+            Some(c) => vec![
+                "--tls-replication".into(),
+                "yes".into(),
+                "--tls-cert-file".into(),
+                c.cert_file.clone().into(),
+                "--tls-key-file".into(),
+                c.key_file.clone().into(),
+                "--tls-ca-cert-file".into(),
+                c.ca_file.clone().into(),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ],
+        };
+        let port_args = |port: u16| -> Vec<std::ffi::OsString> {
+            if tls {
+                vec![
+                    "--port".into(),
+                    "0".into(),
+                    "--tls-port".into(),
+                    port.to_string().into(),
+                ]
+            } else {
+                vec!["--port".into(), port.to_string().into()]
+            }
+        };
+        let server = |port: u16, replica_of: Option<u16>| {
+            let node_dir = dir.0.join(port.to_string());
+            std::fs::create_dir_all(&node_dir).unwrap();
+            let mut args = port_args(port);
+            args.extend(tls_args.iter().cloned());
+            args.extend(
+                [
+                    "--requirepass",
+                    SENTINEL_DATA_PASSWORD,
+                    "--masterauth",
+                    SENTINEL_DATA_PASSWORD,
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--repl-diskless-sync",
+                    "yes",
+                    "--repl-diskless-sync-delay",
+                    "0",
+                    "--dir",
+                ]
+                .iter()
+                .map(Into::into),
+            );
+            args.push(node_dir.into_os_string());
+            if let Some(primary) = replica_of {
+                args.extend(
+                    ["--replicaof", "127.0.0.1", &primary.to_string()]
+                        .iter()
+                        .map(Into::into),
+                );
+            }
+            spawn_redis_server(&args)
+        };
+        let primary = server(primary_port, None);
+        let replica = server(replica_port, Some(primary_port));
+        let config = dir.0.join("sentinel.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "bind 127.0.0.1\ndir {dir}\n\
+                 sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {primary_port} 1\n\
+                 sentinel down-after-milliseconds {SENTINEL_SERVICE} {SENTINEL_DOWN_AFTER_MS}\n\
+                 sentinel failover-timeout {SENTINEL_SERVICE} 3000\n\
+                 sentinel parallel-syncs {SENTINEL_SERVICE} 1\n\
+                 sentinel auth-pass {SENTINEL_SERVICE} {SENTINEL_DATA_PASSWORD}\n",
+                dir = dir.0.display()
+            ),
+        )
+        .unwrap();
+        let mut sentinel_args: Vec<std::ffi::OsString> =
+            vec![config.clone().into_os_string(), "--sentinel".into()];
+        sentinel_args.extend(port_args(sentinel_port));
+        sentinel_args.extend(tls_args.iter().cloned());
+        let sentinel = spawn_redis_server(&sentinel_args);
+        let ca_file = certificates.map(|c| c.ca_file);
+        let ca = ca_file.clone();
+        let set = RedisSentinel {
+            primary_port,
+            replica_port,
+            sentinel_port,
+            ca_file,
+            primary: Some(primary),
+            replica: Some(replica),
+            sentinel: Some(sentinel),
+            _dir: dir,
+        };
+        wait_until(
+            "the replica is in sync with the primary",
+            Duration::from_secs(20),
+            || {
+                redis_cli_tls(
+                    ca.as_deref(),
+                    Some(SENTINEL_DATA_PASSWORD),
+                    replica_port,
+                    &["info", "replication"],
+                )
+                .contains("master_link_status:up")
+            },
+        )
+        .await;
+        wait_until(
+            "the Sentinel knows the replica",
+            Duration::from_secs(30),
+            || {
+                redis_cli_tls(
+                    ca.as_deref(),
+                    None,
+                    sentinel_port,
+                    &["sentinel", "replicas", SENTINEL_SERVICE],
+                )
+                .contains(&replica_port.to_string())
+            },
+        )
+        .await;
+        set
+    }
+
+    /// `redis-sentinel://:PASSWORD@127.0.0.1:SENTINEL/0?sentinelServiceName=...`
+    /// (`rediss-sentinel` for a TLS set): the password is the servers', not the Sentinel's.
+    pub fn url(&self) -> String {
+        let scheme = match self.ca_file {
+            None => "redis-sentinel",
+            Some(_) => "rediss-sentinel",
+        };
+        format!(
+            "{scheme}://:{SENTINEL_DATA_PASSWORD}@127.0.0.1:{}/0?sentinelServiceName={SENTINEL_SERVICE}",
+            self.sentinel_port
+        )
+    }
+
+    /// The port of the server the Sentinel names primary now.
+    pub fn current_primary(&self) -> Option<u16> {
+        let answer = redis_cli_tls(
+            self.ca_file.as_deref(),
+            None,
+            self.sentinel_port,
+            &["sentinel", "get-master-addr-by-name", SENTINEL_SERVICE],
+        );
+        answer.lines().nth(1)?.trim().parse().ok()
+    }
+
+    /// Waits until the replica has everything the primary has written.
+    pub async fn wait_for_replication(&self) {
+        let offset = |port: u16, field: &str| -> Option<i64> {
+            redis_cli_tls(
+                self.ca_file.as_deref(),
+                Some(SENTINEL_DATA_PASSWORD),
+                port,
+                &["info", "replication"],
+            )
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().parse().ok())
+        };
+        let primary = self.primary_port;
+        let replica = self.replica_port;
+        wait_until(
+            "the replica caught up with the primary",
+            Duration::from_secs(10),
+            || {
+                let written = offset(primary, "master_repl_offset:");
+                written.is_some() && offset(replica, "slave_repl_offset:") >= written
+            },
+        )
+        .await;
+    }
+
+    /// Kills the primary (SIGKILL): the Sentinel promotes the replica.
+    pub fn kill_primary(&mut self) {
+        kill_child(&mut self.primary);
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        kill_child(&mut self.sentinel);
+        kill_child(&mut self.replica);
+        kill_child(&mut self.primary);
+    }
+}
+
+/// A session store built from `url` with `options`; panics with the (password-free) error.
+pub async fn store_at(
+    url: &str,
+    options: &line_login::store::StoreOptions,
+) -> line_login::store::AnySessionStore {
+    match line_login::store::session_store_from_url_with(Some(url), options).await {
+        Ok(store) => store,
+        Err(e) => panic!("{e}; run .ci/setup"),
+    }
+}

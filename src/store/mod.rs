@@ -54,6 +54,18 @@ use memory::MemorySessions;
 
 /// The environment variable [`session_store_from_env`] reads.
 pub const SESSION_STORE_URL_VAR: &str = "SESSION_STORE_URL";
+/// The environment variable [`session_store_from_env`] reads for a private CA (a PEM file) that
+/// a `rediss://` server's certificate must chain to, instead of the system roots.
+pub const SESSION_STORE_CA_FILE_VAR: &str = "SESSION_STORE_CA_FILE";
+/// The URL schemes of Redis: one server, TLS, Redis Cluster and Sentinel (fred's URL syntax).
+pub const REDIS_SCHEMES: [&str; 6] = [
+    "redis",
+    "rediss",
+    "redis-cluster",
+    "rediss-cluster",
+    "redis-sentinel",
+    "rediss-sentinel",
+];
 /// Default longest wait for one store operation; past it the request fails (503) instead of
 /// hanging while the store is down.
 pub const STORE_COMMAND_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -106,7 +118,7 @@ impl fmt::Display for StoreKind {
 pub enum StoreError {
     /// The URL does not parse.
     #[error(
-        "the session store URL is not a valid URL ({reason}); expected redis://host:6379 or postgres://user:password@host/db"
+        "the session store URL is not a valid URL ({reason}); expected redis://host:6379, rediss://host:6380, redis-cluster://host:7000?node=host:7001, redis-sentinel://host:26379?sentinelServiceName=name or postgres://user:password@host/db"
     )]
     InvalidUrl {
         /// What is wrong with it.
@@ -114,7 +126,7 @@ pub enum StoreError {
     },
     /// The URL's scheme names no supported store.
     #[error(
-        "unsupported session store scheme {scheme:?}: use redis://, postgres:// or postgresql://, or leave SESSION_STORE_URL unset for the in-memory store"
+        "unsupported session store scheme {scheme:?}: use redis://, rediss://, redis-cluster://, rediss-cluster://, redis-sentinel://, rediss-sentinel://, postgres:// or postgresql://, or leave SESSION_STORE_URL unset for the in-memory store"
     )]
     UnsupportedScheme {
         /// The scheme found.
@@ -153,9 +165,17 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
-    /// `SESSION_STORE_URL` is set but not valid Unicode.
-    #[error("SESSION_STORE_URL is not valid Unicode")]
+    /// `SESSION_STORE_URL` or `SESSION_STORE_CA_FILE` is set but not valid Unicode.
+    #[error("SESSION_STORE_URL or SESSION_STORE_CA_FILE is not valid Unicode")]
     NotUnicode,
+    /// The private CA file (`SESSION_STORE_CA_FILE`) cannot be used.
+    #[error("cannot use the session store CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// How to connect to a shared store. The defaults suit most sites.
@@ -175,6 +195,7 @@ pub struct StoreOptions {
     pool_connections: usize,
     postgres_schema: String,
     postgres_table: String,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -185,6 +206,7 @@ impl Default for StoreOptions {
             pool_connections: STORE_POOL_CONNECTIONS,
             postgres_schema: POSTGRES_SCHEMA_DEFAULT.to_owned(),
             postgres_table: POSTGRES_TABLE_DEFAULT.to_owned(),
+            ca_file: None,
         }
     }
 }
@@ -226,6 +248,17 @@ impl StoreOptions {
     #[must_use]
     pub fn postgres_table(mut self, table: impl Into<String>) -> Self {
         self.postgres_table = table.into();
+        self
+    }
+
+    /// A private CA (a PEM file of one or more certificates) that a `rediss://` server's
+    /// certificate must chain to, instead of the system roots (the default). Only for TLS Redis
+    /// URLs: with any other URL the store is refused ([`StoreError::InvalidOptions`]), so a
+    /// forgotten `s` in `rediss://` fails at start-up instead of sending sessions in clear.
+    /// [`session_store_from_env`] takes it from `SESSION_STORE_CA_FILE`.
+    #[must_use]
+    pub fn redis_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
         self
     }
 }
@@ -492,12 +525,19 @@ impl SessionStore for AnySessionStore {
 ///
 /// - `None` or blank: a new in-memory store (one instance only);
 /// - `redis://[user:password@]host[:port][/db]`: Redis, a pool of connections that reconnects by
-///   itself after an outage;
+///   itself after an outage; `rediss://` the same over TLS (rustls, system roots, or a private
+///   CA from [`StoreOptions::redis_ca_file`]);
+/// - `redis-cluster://[user:password@]host:port?node=host:port&node=host:port` (or
+///   `rediss-cluster://`): a Redis Cluster, found from any of the nodes listed;
+/// - `redis-sentinel://[user:password@]host:port[/db]?sentinelServiceName=name&node=host:port`
+///   (or `rediss-sentinel://`): the primary that the listed Sentinels name, followed through a
+///   failover; `sentinelUsername` and `sentinelPassword` authenticate to the Sentinels;
 /// - `postgres://` or `postgresql://user:password@host[:port]/db`: PostgreSQL; the session table
 ///   is created if missing.
 ///
 /// It connects before returning, so a wrong URL or an unreachable store fails at start-up:
-/// [`StoreError::InvalidUrl`], [`StoreError::UnsupportedScheme`] (e.g. `rediss://`, `mysql://`),
+/// [`StoreError::InvalidUrl`], [`StoreError::UnsupportedScheme`] (e.g. `mysql://`),
+/// [`StoreError::InvalidOptions`], [`StoreError::CaFile`],
 /// [`StoreError::FeatureDisabled`], [`StoreError::Connect`] or [`StoreError::Migrate`]. Neither
 /// the errors nor the log line it writes contain the URL's password.
 ///
@@ -513,13 +553,28 @@ pub async fn session_store_from_url(url: Option<&str>) -> Result<AnySessionStore
 }
 
 /// [`session_store_from_url`] with the URL from the `SESSION_STORE_URL` environment variable
-/// (unset or blank: in memory).
+/// (unset or blank: in memory) and, when `SESSION_STORE_CA_FILE` is set and not blank, the
+/// private CA of a `rediss://` server ([`StoreOptions::redis_ca_file`]).
 pub async fn session_store_from_env() -> Result<AnySessionStore, StoreError> {
-    match std::env::var(SESSION_STORE_URL_VAR) {
-        Ok(url) => session_store_from_url(Some(&url)).await,
-        Err(std::env::VarError::NotPresent) => session_store_from_url(None).await,
+    let (url, options) = url_and_options_from(|name| std::env::var(name))?;
+    session_store_from_url_with(url.as_deref(), &options).await
+}
+
+/// The URL and options that the variables read by `var` name.
+fn url_and_options_from(
+    var: impl Fn(&str) -> Result<String, std::env::VarError>,
+) -> Result<(Option<String>, StoreOptions), StoreError> {
+    let read = |name: &str| match var(name) {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => Err(StoreError::NotUnicode),
+    };
+    let url = read(SESSION_STORE_URL_VAR)?;
+    let mut options = StoreOptions::default();
+    if let Some(path) = read(SESSION_STORE_CA_FILE_VAR)?.filter(|p| !p.trim().is_empty()) {
+        options = options.redis_ca_file(path.trim());
     }
+    Ok((url, options))
 }
 
 /// [`session_store_from_url`] with explicit options.
@@ -528,6 +583,9 @@ pub async fn session_store_from_url_with(
     options: &StoreOptions,
 ) -> Result<AnySessionStore, StoreError> {
     let Some(raw) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        if options.ca_file.is_some() {
+            return Err(ca_file_without_tls());
+        }
         tracing::info!(store = "memory", "session store ready");
         return Ok(AnySessionStore {
             command_timeout: options.command_timeout,
@@ -539,8 +597,14 @@ pub async fn session_store_from_url_with(
     })?;
     let secrets = Secrets::of(&parsed);
     let location = redact_url(&parsed);
-    let (inner, attempts) = match parsed.scheme() {
-        "redis" => connect_redis(raw, &location, &secrets, options).await?,
+    let scheme = parsed.scheme();
+    if options.ca_file.is_some() && !scheme.starts_with("rediss") {
+        return Err(ca_file_without_tls());
+    }
+    let (inner, attempts) = match scheme {
+        _ if REDIS_SCHEMES.contains(&scheme) => {
+            connect_redis(raw, &parsed, &location, &secrets, options).await?
+        }
         "postgres" | "postgresql" => connect_postgres(raw, &location, &secrets, options).await?,
         other => {
             return Err(StoreError::UnsupportedScheme {
@@ -559,23 +623,82 @@ pub async fn session_store_from_url_with(
     Ok(store)
 }
 
+fn ca_file_without_tls() -> StoreError {
+    StoreError::InvalidOptions {
+        reason: "a CA file (SESSION_STORE_CA_FILE) is only for TLS Redis URLs (rediss://, rediss-cluster://, rediss-sentinel://); for PostgreSQL use sslrootcert= in the URL".to_owned(),
+    }
+}
+
+/// A rustls client configuration trusting only the certificates in the PEM file `path`.
+#[cfg(feature = "redis-store")]
+fn private_ca_tls(path: &std::path::Path) -> Result<rustls::ClientConfig, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+
+    let failed = |reason: String| StoreError::CaFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(path).map_err(|e| failed(e.to_string()))?;
+    for certificate in certificates {
+        let certificate = certificate.map_err(|e| failed(e.to_string()))?;
+        roots
+            .add(certificate)
+            .map_err(|e| failed(format!("not a usable CA certificate: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(failed("no PEM certificate in it".to_owned()));
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| failed(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
 #[cfg(feature = "redis-store")]
 async fn connect_redis(
     raw: &str,
+    parsed: &Url,
     location: &str,
     secrets: &Secrets,
     options: &StoreOptions,
 ) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     use tower_sessions_redis_store::fred::prelude::{ClientLike, Config, ReconnectPolicy};
     use tower_sessions_redis_store::fred::types::Builder;
-    use tower_sessions_redis_store::fred::types::config::Options;
+    use tower_sessions_redis_store::fred::types::config::{Options, ServerConfig, TlsHostMapping};
 
     let failed = |reason: String| StoreError::Connect {
         kind: StoreKind::Redis,
         location: location.to_owned(),
         reason: secrets.scrub(&reason),
     };
-    let config = Config::from_url(raw).map_err(|e| failed(e.to_string()))?;
+    let config = match &options.ca_file {
+        None => Config::from_url(raw).map_err(|e| failed(e.to_string()))?,
+        Some(path) => {
+            let tls = private_ca_tls(path)?;
+            // Parsed as the plain scheme, so fred does not load the system roots it would
+            // then throw away; the TLS settings are ours.
+            let mut plain = parsed.clone();
+            let scheme = parsed.scheme().replacen("rediss", "redis", 1);
+            plain
+                .set_scheme(&scheme)
+                .map_err(|()| failed(format!("cannot use the scheme {scheme}")))?;
+            let mut config = Config::from_url(plain.as_str()).map_err(|e| failed(e.to_string()))?;
+            config.tls = Some(tls.into());
+            config
+        }
+    };
+    let mut config = config;
+    if let (Some(tls), ServerConfig::Clustered { .. }) = (&mut config.tls, &config.server) {
+        // Cluster nodes announce IP addresses, which a managed service's certificate does not
+        // name: verify each node against the host name of the URL (or the host name the node
+        // announces, when it does) instead.
+        tls.hostnames = TlsHostMapping::DefaultHost;
+    }
     let pool = Builder::from_config(config)
         .with_connection_config(|c| {
             c.connection_timeout = options.connect_timeout;
@@ -620,10 +743,11 @@ async fn connect_redis(
 #[cfg(not(feature = "redis-store"))]
 async fn connect_redis(
     _raw: &str,
+    _parsed: &Url,
     _location: &str,
     _secrets: &Secrets,
     _options: &StoreOptions,
-) -> Result<Inner, StoreError> {
+) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     Err(StoreError::FeatureDisabled {
         kind: StoreKind::Redis,
         feature: "redis-store",
@@ -715,7 +839,7 @@ async fn connect_postgres(
     _location: &str,
     _secrets: &Secrets,
     _options: &StoreOptions,
-) -> Result<Inner, StoreError> {
+) -> Result<(Inner, Arc<dyn AttemptStore>), StoreError> {
     Err(StoreError::FeatureDisabled {
         kind: StoreKind::Postgres,
         feature: "postgres",
@@ -786,7 +910,8 @@ fn redact_url(url: &Url) -> String {
         // Only fails for URLs that cannot have credentials, and those have no password.
         let _ = redacted.set_password(Some("***"));
     }
-    if url.query().is_some() {
+    // Rewritten (and so re-encoded) only when it holds a secret.
+    if url.query_pairs().any(|(key, _)| is_secret_param(&key)) {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
@@ -847,7 +972,7 @@ mod tests {
     async fn unknown_schemes_are_refused_with_the_supported_list() {
         for (url, scheme) in [
             ("mysql://u:hunter2@db/x", "mysql"),
-            ("rediss://:hunter2@cache:6380", "rediss"),
+            ("redis+unix://:hunter2@x/tmp/redis.sock", "redis+unix"),
             ("sqlite://sessions.db", "sqlite"),
         ] {
             let error = session_store_from_url(Some(url)).await.unwrap_err();
@@ -856,7 +981,9 @@ mod tests {
                 "{error:?}"
             );
             let message = error.to_string();
-            assert!(message.contains("redis://"), "{message}");
+            for scheme in REDIS_SCHEMES {
+                assert!(message.contains(&format!("{scheme}://")), "{message}");
+            }
             assert!(!message.contains("hunter2"), "{message}");
         }
     }
@@ -881,6 +1008,11 @@ mod tests {
         assert_eq!(scrubbed, "auth failed for app with *** and *** and ***");
         let plain = Url::parse("redis://127.0.0.1:6379/2").unwrap();
         assert_eq!(redact_url(&plain), "redis://127.0.0.1:6379/2");
+        let cluster = "redis-cluster://:hunter2@a:7000?node=b:7001&node=c:7002";
+        assert_eq!(
+            redact_url(&Url::parse(cluster).unwrap()),
+            "redis-cluster://:***@a:7000?node=b:7001&node=c:7002"
+        );
     }
 
     #[cfg(feature = "redis-store")]
@@ -905,6 +1037,148 @@ mod tests {
         let shown = format!("{error} {error:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("user:***@127.0.0.1"), "{shown}");
+    }
+
+    /// Every Redis form is let through to fred (TLS, Cluster, Sentinel): an unreachable one fails
+    /// to connect, not as an unsupported scheme, and never shows its passwords.
+    #[cfg(feature = "redis-store")]
+    #[tokio::test]
+    async fn every_redis_url_form_is_accepted_and_fails_to_connect_without_its_passwords() {
+        let port = closed_port();
+        for url in [
+            format!("rediss://user:hunter2@127.0.0.1:{port}/0"),
+            format!("redis-cluster://:hunter2@127.0.0.1:{port}?node=127.0.0.1:{port}"),
+            format!("rediss-cluster://:hunter2@127.0.0.1:{port}"),
+            format!(
+                "redis-sentinel://:hunter2@127.0.0.1:{port}/0?sentinelServiceName=main&node=127.0.0.1:{port}&sentinelPassword=swordfish"
+            ),
+            format!(
+                "rediss-sentinel://:hunter2@127.0.0.1:{port}?sentinelServiceName=main&sentinelUsername=watch&sentinelPassword=swordfish"
+            ),
+        ] {
+            let error = session_store_from_url_with(Some(&url), &options_fast())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(
+                    &error,
+                    StoreError::Connect {
+                        kind: StoreKind::Redis,
+                        ..
+                    }
+                ),
+                "{url}: {error:?}"
+            );
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(!shown.contains("swordfish"), "{shown}");
+            assert!(shown.contains(":***@127.0.0.1"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_sentinel_password_is_redacted() {
+        let url = Url::parse(
+            "rediss-sentinel://:hunter2@s1:26379/0?sentinelServiceName=main&node=s2:26379&sentinelPassword=swordfish",
+        )
+        .unwrap();
+        assert_eq!(
+            redact_url(&url),
+            "rediss-sentinel://:***@s1:26379/0?sentinelServiceName=main&node=s2%3A26379&sentinelPassword=***"
+        );
+        let secrets = Secrets::of(&url);
+        assert_eq!(secrets.scrub("hunter2 swordfish"), "*** ***");
+    }
+
+    /// A CA file means TLS was meant: with a plain URL the store is refused, not built in clear.
+    #[tokio::test]
+    async fn a_ca_file_with_a_url_that_is_not_tls_redis_is_refused() {
+        let options = options_fast().redis_ca_file("/nonexistent/ca.pem");
+        for url in [
+            None,
+            Some("redis://127.0.0.1:6379"),
+            Some("redis-cluster://127.0.0.1:7000"),
+            Some("redis-sentinel://127.0.0.1:26379?sentinelServiceName=main"),
+            Some("postgres://app@127.0.0.1/site"),
+        ] {
+            let error = session_store_from_url_with(url, &options)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, StoreError::InvalidOptions { reason } if reason.contains("SESSION_STORE_CA_FILE")),
+                "{url:?}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_store_ca_file_is_read_with_the_url_and_blank_means_unset() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+                    .ok_or(std::env::VarError::NotPresent)
+            }
+        };
+        let (url, options) = url_and_options_from(env(&[
+            ("SESSION_STORE_URL", "rediss://cache:6380"),
+            ("SESSION_STORE_CA_FILE", " /etc/ssl/redis-ca.pem "),
+        ]))
+        .unwrap();
+        assert_eq!(url.as_deref(), Some("rediss://cache:6380"));
+        assert_eq!(
+            options.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ssl/redis-ca.pem"))
+        );
+        for vars in [
+            &[("SESSION_STORE_URL", "redis://cache")][..],
+            &[("SESSION_STORE_CA_FILE", "  ")][..],
+        ] {
+            let (_, options) = url_and_options_from(env(vars)).unwrap();
+            assert_eq!(options.ca_file, None);
+        }
+        let not_unicode = |_: &str| {
+            Err(std::env::VarError::NotUnicode(std::ffi::OsString::from(
+                "x",
+            )))
+        };
+        assert!(matches!(
+            url_and_options_from(not_unicode),
+            Err(StoreError::NotUnicode)
+        ));
+    }
+
+    #[cfg(feature = "redis-store")]
+    #[tokio::test]
+    async fn a_missing_empty_or_garbled_ca_file_is_refused_before_connecting() {
+        let dir = std::env::temp_dir().join(format!(
+            "line_login_ca_{}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "").unwrap();
+        let garbled = dir.join("garbled.pem");
+        std::fs::write(
+            &garbled,
+            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let url = format!("rediss://:hunter2@127.0.0.1:{}", closed_port());
+        for path in [dir.join("missing.pem"), empty, garbled] {
+            let options = options_fast().redis_ca_file(&path);
+            let error = session_store_from_url_with(Some(&url), &options)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&error, StoreError::CaFile { path: p, .. } if p.contains("line_login_ca_")),
+                "{path:?}: {error:?}"
+            );
+            assert!(!error.to_string().contains("hunter2"));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[cfg(feature = "postgres")]

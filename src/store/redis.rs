@@ -121,3 +121,25 @@ impl AttemptStore for RedisAttempts {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions_redis_store::fred::util::redis_keyslot;
+
+    /// Cluster-correct keys: both keys a script touches hash to one slot, so the atomic take and
+    /// put run on a Redis Cluster (a script over two slots is refused with CROSSSLOT).
+    #[test]
+    fn a_browsers_two_attempt_keys_share_one_hash_slot() {
+        for browser in 0..200u32 {
+            let key = AttemptKey::new(format!("{browser:064x}"), "attempt".to_owned());
+            let keys = RedisAttempts::keys(&key);
+            assert_eq!(keys.len(), 2);
+            assert_eq!(
+                redis_keyslot(keys[0].as_bytes()),
+                redis_keyslot(keys[1].as_bytes()),
+                "{keys:?}"
+            );
+        }
+    }
+}
