@@ -22,7 +22,7 @@ use crate::user::LineUser;
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use line_login::link::LinkedMember;
+/// use line_login::extract::LinkedMember;
 /// use tower_sessions::Session;
 ///
 /// // After a LINE login, sign the linked member into the app's own session.

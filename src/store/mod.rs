@@ -968,6 +968,52 @@ mod tests {
         assert!(store.load(&record.id).await.unwrap().is_none());
     }
 
+    fn record_with(value: &str) -> Record {
+        let mut data = std::collections::HashMap::new();
+        data.insert("k".to_owned(), serde_json::json!(value));
+        Record {
+            id: Id::default(),
+            data,
+            expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_save_of_a_record_just_written_unchanged_reaches_no_backend() {
+        let store = AnySessionStore::memory();
+        let mut record = record_with("a");
+        store.create(&mut record).await.unwrap();
+        assert_eq!(store.operations(), 1);
+        // tower-sessions saves again on the way out what the layer already saved.
+        store.save(&record).await.unwrap();
+        assert_eq!(store.operations(), 1, "the unchanged save was skipped");
+        let changed = Record {
+            data: record_with("b").data,
+            ..record.clone()
+        };
+        store.save(&changed).await.unwrap();
+        assert_eq!(store.operations(), 2, "a changed record is written");
+        assert_eq!(
+            store.load(&record.id).await.unwrap().unwrap().data["k"],
+            "b"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_deleted_session_is_not_brought_back_by_a_save() {
+        let store = AnySessionStore::memory();
+        let mut record = record_with("a");
+        store.create(&mut record).await.unwrap();
+        let loaded_before_logout = store.load(&record.id).await.unwrap().unwrap();
+        store.delete(&record.id).await.unwrap();
+        let changed = Record {
+            data: record_with("b").data,
+            ..loaded_before_logout
+        };
+        store.save(&changed).await.unwrap();
+        assert!(store.load(&record.id).await.unwrap().is_none());
+    }
+
     #[tokio::test]
     async fn unknown_schemes_are_refused_with_the_supported_list() {
         for (url, scheme) in [

@@ -605,6 +605,23 @@ async fn session_store_outage_fails_closed_with_503() {
     );
 }
 
+/// Issue 14 item 5 and issue 15 item 8: a login from a fresh browser writes its session once
+/// (tower-sessions' second save on the way out is skipped as unchanged), so no second write can
+/// fail after the layer answered, and starting the login wrote no session at all.
+#[tokio::test]
+async fn a_login_writes_its_session_once_and_its_start_writes_none() {
+    let sessions = line_login::store::AnySessionStore::memory();
+    let app = start_app_with(AppOptions::default().store(sessions.clone())).await;
+    let browser = Browser::new();
+    let authorize = app.start_login(&browser, "").await;
+    assert_eq!(sessions.operations(), 0, "a login start touches no session");
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(sessions.operations(), 1, "one create, no second save");
+    assert_eq!(app.who(&browser).await, Some(app.first_user()));
+}
+
 #[tokio::test]
 async fn session_id_is_cycled_at_login() {
     let app = start_app().await;
