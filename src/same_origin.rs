@@ -108,13 +108,16 @@ fn refusal(headers: &HeaderMap) -> Response {
 pub struct SameOrigin;
 
 impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
-    type Rejection = Response;
+    type Rejection = crate::extract::LoginRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         if is_same_origin(&parts.headers, ours(parts).as_ref()) {
             Ok(SameOrigin)
         } else {
-            Err(refusal(&parts.headers))
+            Err(crate::extract::LoginRejection::with_response(
+                LoginError::CrossSite,
+                refusal(&parts.headers),
+            ))
         }
     }
 }

@@ -6,7 +6,6 @@ use std::str::FromStr;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use axum::response::Response;
 
 use crate::context::LoginContext;
 use crate::error::{LoginError, wants_json};
@@ -41,10 +40,13 @@ use crate::user::LineUser;
 pub struct LinkedMember<M = String>(pub M);
 
 /// The linked member of `user`; `Err` is the rendered store failure.
-async fn lookup<M: FromStr>(parts: &Parts, user: &LineUser) -> Result<Option<M>, Response> {
+async fn lookup<M: FromStr>(
+    parts: &Parts,
+    user: &LineUser,
+) -> Result<Option<M>, super::LoginRejection> {
     let fail = |error: LoginError| {
         tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not read the linked member");
-        crate::respond::render_request(&error, parts, wants_json(&parts.headers))
+        super::LoginRejection::rendered(error, parts, wants_json(&parts.headers))
     };
     let Some(members) = parts
         .extensions
@@ -64,14 +66,14 @@ async fn lookup<M: FromStr>(parts: &Parts, user: &LineUser) -> Result<Option<M>,
 }
 
 impl<S: Send + Sync, M: FromStr + Send> FromRequestParts<S> for LinkedMember<M> {
-    type Rejection = Response;
+    type Rejection = super::LoginRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = <LineUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         match lookup(parts, &user).await? {
             Some(member) => Ok(Self(member)),
-            None => Err(crate::respond::render_request(
-                &LoginError::NoMember,
+            None => Err(super::LoginRejection::rendered(
+                LoginError::NoMember,
                 parts,
                 wants_json(&parts.headers),
             )),
@@ -80,7 +82,7 @@ impl<S: Send + Sync, M: FromStr + Send> FromRequestParts<S> for LinkedMember<M> 
 }
 
 impl<S: Send + Sync, M: FromStr + Send> OptionalFromRequestParts<S> for LinkedMember<M> {
-    type Rejection = Response;
+    type Rejection = super::LoginRejection;
 
     async fn from_request_parts(
         parts: &mut Parts,

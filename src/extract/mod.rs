@@ -7,8 +7,10 @@
 #![allow(clippy::result_large_err)]
 
 mod linked_member;
+mod rejection;
 
 pub use linked_member::LinkedMember;
+pub use rejection::LoginRejection;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -31,27 +33,28 @@ use crate::error::LoginError;
 use crate::session::{self, StoredTokens, USER_KEY};
 use crate::user::{Friendship, LineUser};
 
-fn context(parts: &Parts) -> Result<(LoginContext, Session), Response> {
+fn context(parts: &Parts) -> Result<(LoginContext, Session), LoginRejection> {
     let ctx = parts.extensions.get::<LoginContext>().cloned();
     let session = parts.extensions.get::<Session>().cloned();
     match (ctx, session) {
         (Some(ctx), Some(session)) => Ok((ctx, session)),
-        _ => Err(crate::respond::render_request(
-            &LoginError::NoSessionLayer,
+        _ => Err(LoginRejection::rendered(
+            LoginError::NoSessionLayer,
             parts,
             crate::error::wants_json(&parts.headers),
         )),
     }
 }
 
-fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> Response {
+fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> LoginRejection {
     let error = LoginError::SessionStore(error);
     tracing::warn!(error = %crate::log_safe::Escaped(&error), "session store failed while reading the LINE user");
-    crate::respond::render_request(&error, parts, crate::error::wants_json(&parts.headers))
+    let json = crate::error::wants_json(&parts.headers);
+    LoginRejection::rendered(error, parts, json)
 }
 
 /// The answer to an anonymous request for a protected resource.
-fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
+fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> LoginRejection {
     let accept = parts
         .headers
         .get(header::ACCEPT)
@@ -73,13 +76,14 @@ fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> Response {
         let return_to = crate::return_to::sanitize_return_to(Some(here));
         let query =
             serde_urlencoded::to_string([("return_to", return_to.as_str())]).unwrap_or_default();
-        crate::respond::see_other(&format!("{}?{query}", ctx.0.routes.login))
+        let login = crate::respond::see_other(&format!("{}?{query}", ctx.0.routes.login));
+        LoginRejection::with_response(LoginError::NotLoggedIn, login)
     } else {
-        crate::respond::render_request(&LoginError::NotLoggedIn, parts, true)
+        LoginRejection::rendered(LoginError::NotLoggedIn, parts, true)
     }
 }
 
-async fn load_user(parts: &Parts) -> Result<Option<LineUser>, Response> {
+async fn load_user(parts: &Parts) -> Result<Option<LineUser>, LoginRejection> {
     let (_, session) = context(parts)?;
     session::user(&session)
         .await
@@ -88,7 +92,7 @@ async fn load_user(parts: &Parts) -> Result<Option<LineUser>, Response> {
 
 /// The logged-in user with the layer's context and the session, or the answer to an anonymous
 /// request (see [`Unauthenticated`]) or to a store failure.
-async fn require_user(parts: &Parts) -> Result<LineSession, Response> {
+async fn require_user(parts: &Parts) -> Result<LineSession, LoginRejection> {
     let (ctx, session) = context(parts)?;
     match session::user(&session).await {
         Ok(Some(user)) => Ok(LineSession { user, ctx, session }),
@@ -98,7 +102,7 @@ async fn require_user(parts: &Parts) -> Result<LineSession, Response> {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LineUser {
-    type Rejection = Response;
+    type Rejection = LoginRejection;
 
     /// The logged-in user. Anonymous: a redirect to the login for browsers, 401 JSON otherwise
     /// (see [`Unauthenticated`]). Session store down: 503.
@@ -108,7 +112,7 @@ impl<S: Send + Sync> FromRequestParts<S> for LineUser {
 }
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for LineUser {
-    type Rejection = Response;
+    type Rejection = LoginRejection;
 
     /// The logged-in user, or `None`. Session store down: 503 (never a silent `None`).
     async fn from_request_parts(
@@ -122,7 +126,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for LineUser {
 /// The logged-in user's friendship with the company's LINE Official Account. With
 /// [`FriendshipFetch::Lazily`], the first use fetches it from LINE and caches it in the session.
 impl<S: Send + Sync> FromRequestParts<S> for Friendship {
-    type Rejection = Response;
+    type Rejection = LoginRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let line_session =
@@ -132,11 +136,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Friendship {
             && line_session.ctx.0.friendship_fetch == FriendshipFetch::Lazily
         {
             return line_session.refresh_friendship().await.map_err(|e| {
-                crate::respond::render_request(
-                    &e.into_login_error(),
-                    parts,
-                    crate::error::wants_json(&parts.headers),
-                )
+                let json = crate::error::wants_json(&parts.headers);
+                LoginRejection::rendered(e.into_login_error(), parts, json)
             });
         }
         Ok(user.friendship)
@@ -156,7 +157,7 @@ pub struct LineSession {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for LineSession {
-    type Rejection = Response;
+    type Rejection = LoginRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         require_user(parts).await
@@ -333,7 +334,7 @@ where
             let (parts, body) = request.into_parts();
             match require_user(&parts).await {
                 Ok(_) => inner.call(Request::from_parts(parts, body)).await,
-                Err(response) => Ok(response),
+                Err(rejection) => Ok(rejection.into_response()),
             }
         })
     }

@@ -1297,3 +1297,18 @@ async fn a_shared_session_store_without_a_token_key_refuses_to_start() {
     let layer = layer.session_store(StoreKind::Redis).unwrap();
     assert_eq!(status(&layer), Status::Ok);
 }
+
+/// Issue 19 item 6: the extractors' rejection is typed, so an app can match on why a request was
+/// refused and answer its own way.
+#[tokio::test]
+async fn extractor_rejections_are_typed_and_name_the_error() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let anonymous = browser.get(&app.url("/typed-me")).await;
+    assert_eq!(anonymous.body, "refused: not_logged_in");
+    app.login(&browser, &app.first_user()).await;
+    assert_eq!(
+        browser.get(&app.url("/typed-me")).await.body,
+        app.first_user()
+    );
+}

@@ -376,6 +376,17 @@ where
         )
         .route("/me", get(|user: LineUser| async move { Json(user) }))
         .route(
+            "/typed-me",
+            get(
+                |user: Result<LineUser, line_login::extract::LoginRejection>| async move {
+                    match user {
+                        Ok(user) => user.user_id,
+                        Err(rejection) => format!("refused: {}", rejection.error().code()),
+                    }
+                },
+            ),
+        )
+        .route(
             "/maybe",
             get(|user: Option<LineUser>| async move {
                 match user {
