@@ -85,6 +85,15 @@ impl AttemptStore for MeasuringAttempts {
         self.ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.take(key).await
     }
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        self.ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.claim(key, expires_at, now).await
+    }
 }
 
 /// `name=value` of the cookie `name` the response sets.

@@ -28,6 +28,19 @@ pub enum FriendshipFetch {
     Never,
 }
 
+/// Whether `POST {prefix}/token-login` accepts an ID token that carries no `nonce`. A token that
+/// carries one logs in only with a nonce this server issued to the same browser
+/// (`POST {prefix}/token-login/nonce`), whatever the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TokenNonce {
+    /// Tokens without a nonce are accepted, once each (LIFF's `liff.getIDToken()` carries none
+    /// unless the app asked for one). The default.
+    #[default]
+    Allow,
+    /// Every token must carry a nonce this server issued (native apps set one in LINE's SDK).
+    Require,
+}
+
 /// What an unauthenticated request to a protected handler gets.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Unauthenticated {
@@ -61,6 +74,8 @@ pub(crate) struct Shared {
     pub(crate) cancel_redirect: Option<String>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) unauthenticated: Unauthenticated,
+    pub(crate) token_nonce: TokenNonce,
+    pub(crate) token_sessions_outlive_tokens: bool,
     pub(crate) friendship_fetch: FriendshipFetch,
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
@@ -99,6 +114,7 @@ impl Routes {
             "/callback" => Route::Callback,
             "/logout" => Route::Logout,
             "/token-login" => Route::TokenLogin,
+            "/token-login/nonce" => Route::TokenLoginNonce,
             "/link" => Route::Link,
             "/unlink" => Route::Unlink,
             _ => return None,
@@ -112,6 +128,7 @@ pub(crate) enum Route {
     Callback,
     Logout,
     TokenLogin,
+    TokenLoginNonce,
     Link,
     Unlink,
 }

@@ -45,6 +45,15 @@ pub enum LoginError {
     /// The ID token failed verification.
     #[error("the ID token is invalid: {0}")]
     InvalidIdToken(#[from] IdTokenError),
+    /// Token login: the ID token expired (the LIFF SDK hands back cached, expired tokens). The
+    /// app must get a fresh token (log in again); answered 401 `token_expired` with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`.
+    #[error("the ID token expired")]
+    TokenExpired,
+    /// Token login: the token is valid but this door does not take it (replayed, or a nonce
+    /// this server did not issue to this browser).
+    #[error("the ID token is not accepted here: {0}")]
+    TokenNotAccepted(TokenRefusal),
     /// The session store failed; nobody is logged in.
     #[error("the session store is unavailable: {0}")]
     SessionStore(#[from] tower_sessions::session::Error),
@@ -80,6 +89,33 @@ pub enum LoginError {
     NotFound,
 }
 
+/// Why token login refused a valid ID token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenRefusal {
+    /// The token carries a nonce this server did not issue to this browser, or issued and
+    /// already spent: a token taken from another browser, or replayed.
+    #[error("its nonce was not issued to this browser, or was spent")]
+    NonceNotIssued,
+    /// The token carries no nonce and the door requires one ([`crate::TokenNonce::Require`]).
+    #[error("it carries no nonce and this door requires one")]
+    NonceRequired,
+    /// The token (without a nonce) has logged in before: each logs in once.
+    #[error("it has been used to log in already")]
+    AlreadyUsed,
+}
+
+impl TokenRefusal {
+    /// The stable code of the JSON answer.
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRefusal::NonceNotIssued => "nonce_not_issued",
+            TokenRefusal::NonceRequired => "nonce_required",
+            TokenRefusal::AlreadyUsed => "token_already_used",
+        }
+    }
+}
+
 /// Which side of a requested link is already taken. The messages name no IDs: they are shown to
 /// the member.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +133,16 @@ pub enum LinkConflict {
 }
 
 impl LoginError {
+    /// The `WWW-Authenticate` challenge this error answers with, if any (RFC 6750).
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        match self {
+            LoginError::TokenExpired => {
+                Some(r#"Bearer error="invalid_token", error_description="The ID token expired""#)
+            }
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         use LoginError::*;
@@ -116,7 +162,9 @@ impl LoginError {
             // LINE's keys (or its verify endpoint) could not be reached: nothing is wrong with
             // the token, and trying again later may work.
             InvalidIdToken(err) if err.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
-            InvalidIdToken(_) | NotLoggedIn => StatusCode::UNAUTHORIZED,
+            InvalidIdToken(_) | NotLoggedIn | TokenExpired | TokenNotAccepted(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             LinkConflict(_) => StatusCode::CONFLICT,
@@ -143,6 +191,8 @@ impl LoginError {
             LineApi(_) => "line_api_failed",
             InvalidIdToken(err) if err.is_transient() => "line_unavailable",
             InvalidIdToken(_) => "invalid_id_token",
+            TokenExpired => "token_expired",
+            TokenNotAccepted(refusal) => refusal.code(),
             SessionStore(_) => "session_store_unavailable",
             AttemptStore(_) => "attempt_store_unavailable",
             NoSessionLayer => "no_session_layer",
@@ -195,6 +245,8 @@ impl LoginError {
             TokenExchange(_) | MissingIdToken | LineApi(_) => "error-line-failed",
             InvalidIdToken(err) if err.is_transient() => "error-line-unreachable",
             InvalidIdToken(_) => "error-invalid-id-token",
+            TokenExpired => "error-token-expired",
+            TokenNotAccepted(_) => "error-token-not-accepted",
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => "error-unavailable",
             NoSessionLayer => "error-misconfigured",
             MethodNotAllowed => "error-method-not-allowed",
@@ -409,6 +461,10 @@ mod tests {
             LoginError::LineApi(line(500)),
             LoginError::MissingIdToken,
             LoginError::InvalidIdToken(IdTokenError::TooLarge { len: 2, max: 1 }),
+            LoginError::TokenExpired,
+            LoginError::TokenNotAccepted(TokenRefusal::NonceNotIssued),
+            LoginError::TokenNotAccepted(TokenRefusal::NonceRequired),
+            LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed),
             LoginError::InvalidIdToken(IdTokenError::KeyFetch(
                 crate::id_token::KeyFetchError::new("certs down"),
             )),

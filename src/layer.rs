@@ -59,7 +59,7 @@ use tower_sessions::Session;
 
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
-pub use crate::context::{ErrorHandler, FriendshipFetch, Unauthenticated};
+pub use crate::context::{ErrorHandler, FriendshipFetch, TokenNonce, Unauthenticated};
 use crate::context::{LoginContext, LoginHook, Route, Routes, Shared};
 use crate::error::LoginError;
 use crate::id_token::IdTokenVerifier;
@@ -108,6 +108,8 @@ impl LineLoginLayer {
                 cancel_redirect: None,
                 error_handler: None,
                 unauthenticated: Unauthenticated::default(),
+                token_nonce: TokenNonce::default(),
+                token_sessions_outlive_tokens: false,
                 friendship_fetch: FriendshipFetch::default(),
                 on_login: None,
                 members: None,
@@ -233,10 +235,35 @@ impl LineLoginLayer {
         self.update(|s| s.messages = messages)
     }
 
-    /// Replaces the clock that dates login attempts (for tests that need to travel in time).
+    /// Whether token login accepts ID tokens without a nonce (default [`TokenNonce::Allow`]).
+    #[must_use]
+    pub fn token_nonce(self, policy: TokenNonce) -> Self {
+        self.update(|s| s.token_nonce = policy)
+    }
+
+    /// Lets a session made by token login live as long as a web login's (the session layer's
+    /// idle expiry) instead of ending when the ID token expires (default `false`: a session is
+    /// no longer than its proof; LIFF ID tokens live an hour).
+    #[must_use]
+    pub fn token_sessions_outlive_tokens(self, outlive: bool) -> Self {
+        self.update(|s| s.token_sessions_outlive_tokens = outlive)
+    }
+
+    /// Replaces the clock of the layer: the one that dates login attempts and the one ID tokens
+    /// are checked against (for tests that need to travel in time).
     #[must_use]
     pub fn clock(self, now: impl Fn() -> time::OffsetDateTime + Send + Sync + 'static) -> Self {
-        self.update(|s| s.clock = Arc::new(now))
+        let now: crate::context::Clock = Arc::new(now);
+        let verifier_now = now.clone();
+        let api = self.shared.api.clone();
+        let verifier = IdTokenVerifier::builder(api.config(), api.clone())
+            .remote_api(api)
+            .clock(move || std::time::SystemTime::from(verifier_now()))
+            .build();
+        self.update(|s| {
+            s.clock = now;
+            s.verifier = verifier;
+        })
     }
 
     /// The API client the layer uses.
@@ -337,6 +364,7 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
                 Route::Callback => routes::callback(&ctx).await,
                 Route::Logout => routes::logout(&ctx).await,
                 Route::TokenLogin => routes::token_login(&ctx, body).await,
+                Route::TokenLoginNonce => routes::token_login_nonce(&ctx).await,
                 Route::Link => routes::link(&ctx).await,
                 Route::Unlink => routes::unlink(&ctx).await,
             }

@@ -35,10 +35,10 @@ pub mod user;
 
 pub use api::{ApiError, LineApi};
 pub use config::{BotPrompt, ChannelId, Config, ConfigBuilder, ConfigError, Prompt, Scope};
-pub use error::LoginError;
+pub use error::{LoginError, TokenRefusal};
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
-pub use layer::{FriendshipFetch, LineLoginLayer, Unauthenticated};
+pub use layer::{FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
 pub use messages::{Language, Messages};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,

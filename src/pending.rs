@@ -113,6 +113,59 @@ pub(crate) enum TakeError {
     Store(AttemptStoreError),
 }
 
+/// Seals `plain` under the key `browser` and `secret` derive, and stores it until `expires_at`.
+async fn seal_put(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    secret: &str,
+    mut plain: Vec<u8>,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), AttemptStoreError> {
+    let (key, sealing) = browser
+        .derive(secret)
+        .ok_or_else(|| codec_error(aws_lc_rs::error::Unspecified))?;
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    sealing
+        .seal_in_place_append_tag(
+            AeadNonce::assume_unique_for_key(nonce),
+            Aad::from(key.attempt().as_bytes()),
+            &mut plain,
+        )
+        .map_err(codec_error)?;
+    let mut record = nonce.to_vec();
+    record.append(&mut plain);
+    store.put(&key, &record, expires_at, now).await
+}
+
+/// Takes, once, what [`seal_put`] stored for `browser` and `secret`, and opens it: `Ok(None)`
+/// when there is nothing (or nothing this browser and secret can open).
+async fn take_open(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    secret: &str,
+) -> Result<Option<Vec<u8>>, AttemptStoreError> {
+    let Some((key, sealing)) = browser.derive(secret) else {
+        return Ok(None);
+    };
+    let Some(record) = store.take(&key).await? else {
+        return Ok(None);
+    };
+    if record.len() < NONCE_LEN {
+        return Ok(None);
+    }
+    let (nonce, sealed) = record.split_at(NONCE_LEN);
+    let Ok(nonce) = AeadNonce::try_assume_unique_for_key(nonce) else {
+        return Ok(None);
+    };
+    let mut sealed = sealed.to_vec();
+    Ok(sealing
+        .open_in_place(nonce, Aad::from(key.attempt().as_bytes()), &mut sealed)
+        .ok()
+        .map(|plain| plain.to_vec()))
+}
+
 /// Seals `attempt` and stores it for `browser`, expiring with the attempt.
 pub(crate) async fn put(
     store: &dyn AttemptStore,
@@ -120,23 +173,17 @@ pub(crate) async fn put(
     attempt: &LoginAttempt,
     now: OffsetDateTime,
 ) -> Result<(), AttemptStoreError> {
-    let (key, sealing) = browser
-        .derive(attempt.state().expose_secret())
-        .ok_or_else(|| codec_error(aws_lc_rs::error::Unspecified))?;
-    let mut sealed = serde_json::to_vec(attempt).map_err(codec_error)?;
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    sealing
-        .seal_in_place_append_tag(
-            AeadNonce::assume_unique_for_key(nonce),
-            Aad::from(key.attempt().as_bytes()),
-            &mut sealed,
-        )
-        .map_err(codec_error)?;
-    let mut record = nonce.to_vec();
-    record.append(&mut sealed);
+    let plain = serde_json::to_vec(attempt).map_err(codec_error)?;
     let expires_at = attempt.created_at + ATTEMPT_TTL;
-    store.put(&key, &record, expires_at, now).await
+    seal_put(
+        store,
+        browser,
+        attempt.state().expose_secret(),
+        plain,
+        expires_at,
+        now,
+    )
+    .await
 }
 
 /// Takes, once, the attempt of `browser` whose state is `state`, and opens it. Exactly one of any
@@ -148,28 +195,65 @@ pub(crate) async fn take(
     now: OffsetDateTime,
 ) -> Result<LoginAttempt, TakeError> {
     let unknown = || TakeError::Callback(CallbackError::UnknownState);
-    let (key, sealing) = browser.derive(state).ok_or_else(unknown)?;
-    let record = store
-        .take(&key)
+    let plain = take_open(store, browser, state)
         .await
         .map_err(TakeError::Store)?
         .ok_or_else(unknown)?;
-    if record.len() < NONCE_LEN {
-        return Err(unknown());
-    }
-    let (nonce, sealed) = record.split_at(NONCE_LEN);
-    let nonce = AeadNonce::try_assume_unique_for_key(nonce).map_err(|_| unknown())?;
-    let mut sealed = sealed.to_vec();
-    let plain = sealing
-        .open_in_place(nonce, Aad::from(key.attempt().as_bytes()), &mut sealed)
-        .map_err(|_| unknown())?;
-    let attempt: LoginAttempt = serde_json::from_slice(plain).map_err(|_| unknown())?;
+    let attempt: LoginAttempt = serde_json::from_slice(&plain).map_err(|_| unknown())?;
     // The digest lookup already matched; the state check itself is the crate's one check.
     verify_state(attempt.state().expose_secret(), state).map_err(|_| unknown())?;
     if attempt.is_expired(now) {
         return Err(TakeError::Callback(CallbackError::ExpiredAttempt));
     }
     Ok(attempt)
+}
+
+/// The secret a token-login nonce is stored under; states never contain `:`, so a nonce and a
+/// state can never name the same record.
+fn nonce_secret(nonce: &str) -> String {
+    format!("token-login-nonce:{nonce}")
+}
+
+/// Records that `nonce` was issued to `browser` for a token login, for [`ATTEMPT_TTL`].
+pub(crate) async fn put_nonce(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    nonce: &str,
+    now: OffsetDateTime,
+) -> Result<(), AttemptStoreError> {
+    let expires_at = now + ATTEMPT_TTL;
+    let plain = b"token-login nonce".to_vec();
+    seal_put(store, browser, &nonce_secret(nonce), plain, expires_at, now).await
+}
+
+/// Spends `nonce` if this server issued it to `browser` and it has not been spent: `true` once,
+/// `false` for any other browser, an unknown nonce, or every later call.
+pub(crate) async fn take_nonce(
+    store: &dyn AttemptStore,
+    browser: &BrowserKey,
+    nonce: &str,
+) -> Result<bool, AttemptStoreError> {
+    Ok(take_open(store, browser, &nonce_secret(nonce))
+        .await?
+        .is_some_and(|plain| plain == b"token-login nonce"))
+}
+
+/// Marks the ID token `raw` as used until `expires_at`: `true` for its first use, `false` for
+/// every later one, across instances. Only a digest of the token is stored.
+pub(crate) async fn claim_token(
+    store: &dyn AttemptStore,
+    raw: &str,
+    expires_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<bool, AttemptStoreError> {
+    let digest = digest(
+        &SHA256,
+        [HKDF_SALT, b"/spent id token/", raw.as_bytes()]
+            .concat()
+            .as_slice(),
+    );
+    let key = AttemptKey::new("spent-id-tokens".to_owned(), hex(digest.as_ref()));
+    store.claim(&key, expires_at, now).await
 }
 
 #[cfg(test)]

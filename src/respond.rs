@@ -43,6 +43,12 @@ pub(crate) fn render_error(
     }
     let retry = format!("{}?disable_auto_login=true", shared.routes.login);
     let mut response = error.render_for(&shared.messages, parts, Some(&retry));
+    if let Some(challenge) = error.www_authenticate() {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static(challenge),
+        );
+    }
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),

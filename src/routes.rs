@@ -11,8 +11,9 @@ use tower_sessions::Session;
 
 use crate::authorize::{ATTEMPT_TTL, AttemptPurpose, LoginAttempt};
 use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_callback};
-use crate::context::{FriendshipFetch, Shared};
+use crate::context::{FriendshipFetch, Shared, TokenNonce};
 use crate::error::LoginError;
+use crate::error::TokenRefusal;
 use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
@@ -291,17 +292,93 @@ pub(crate) async fn token_login(
     let body: TokenLoginBody = serde_json::from_slice(&bytes)
         .map_err(|_| LoginError::BadRequest("expected {\"id_token\": \"...\"}"))?;
     let raw = RawIdToken::new(body.id_token);
-    let verified = ctx
+    let verified = match ctx
         .shared
         .verifier
         .verify_liff(&raw, body.nonce.as_deref())
-        .await?;
+        .await
+    {
+        Ok(verified) => verified,
+        Err(crate::IdTokenError::Expired { .. }) => return Err(LoginError::TokenExpired),
+        Err(error) => return Err(error.into()),
+    };
+    spend_token(ctx, &raw, &verified).await?;
     let mut user = LineUser::from_id_token(&verified, None);
     if let Some(members) = &ctx.shared.members {
         user.member_id = members.member_for(&user.user_id).await?;
     }
+    // A session no longer than its proof, unless the app chose otherwise.
+    if !ctx.shared.token_sessions_outlive_tokens {
+        ctx.session
+            .set_expiry(Some(tower_sessions::Expiry::AtDateTime(
+                verified.expires_at(),
+            )));
+    }
     sign_in(ctx, &user, None).await?;
     Ok(axum::Json(&user).into_response())
+}
+
+/// Lets a verified token log in once: a token with a nonce only with a nonce this server issued
+/// to this browser, spent now; a token without one only if the door allows it, and only at its
+/// first use (across instances, until it expires).
+async fn spend_token(
+    ctx: &RouteContext<'_>,
+    raw: &RawIdToken,
+    verified: &crate::VerifiedIdToken,
+) -> Result<(), LoginError> {
+    let store = ctx.shared.attempts.as_ref();
+    match verified.nonce() {
+        Some(nonce) => {
+            let issued = match browser_key(ctx.parts) {
+                Some(browser) => pending::take_nonce(store, &browser, nonce).await?,
+                None => false,
+            };
+            if !issued {
+                return Err(LoginError::TokenNotAccepted(TokenRefusal::NonceNotIssued));
+            }
+        }
+        None => {
+            if ctx.shared.token_nonce == TokenNonce::Require {
+                return Err(LoginError::TokenNotAccepted(TokenRefusal::NonceRequired));
+            }
+            let now = (ctx.shared.clock)();
+            let first =
+                pending::claim_token(store, raw.expose_secret(), verified.expires_at(), now)
+                    .await?;
+            if !first {
+                return Err(LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How long an issued token-login nonce may wait for its token.
+const TOKEN_LOGIN_NONCE_TTL_SECS: u64 = crate::authorize::ATTEMPT_TTL.as_secs();
+
+/// `POST {prefix}/token-login/nonce`: a fresh nonce for the app to pass to LINE's SDK (LIFF's
+/// `liff.init`/`liff.login` or the native SDKs), bound to this browser's attempt cookie and
+/// spendable once at `/token-login`.
+pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    method_is(ctx.parts, &Method::POST)?;
+    require_same_origin(ctx)?;
+    let now = (ctx.shared.clock)();
+    let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
+    let nonce = crate::authorize::Nonce::random();
+    pending::put_nonce(
+        ctx.shared.attempts.as_ref(),
+        &browser,
+        nonce.expose_secret(),
+        now,
+    )
+    .await?;
+    let body = serde_json::json!({
+        "nonce": nonce.expose_secret(),
+        "expires_in": TOKEN_LOGIN_NONCE_TTL_SECS,
+    });
+    let mut response = axum::Json(body).into_response();
+    set_attempt_cookie(ctx, &mut response, &browser);
+    Ok(response)
 }
 
 /// Logs the session in as `user`, the same way for the callback and for token login: a fresh

@@ -64,6 +64,15 @@ impl AttemptStore for CountingAttempts {
         self.ops.fetch_add(1, Ordering::Relaxed);
         self.inner.take(key).await
     }
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: time::OffsetDateTime,
+        now: time::OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        self.ops.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.claim(key, expires_at, now).await
+    }
 }
 
 /// Where an instance listens, cheap to clone into a task.

@@ -102,6 +102,16 @@ pub trait AttemptStore: Send + Sync + 'static {
     /// with one key, across processes, at most one gets `Some`. A record past its expiry may be
     /// returned or not (Redis drops it by itself); the caller checks the attempt's own expiry.
     async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError>;
+
+    /// Marks `key` as used until `expires_at`: `true` for the first call, `false` for every
+    /// later one while the mark lasts. Atomic across processes, like [`AttemptStore::take`];
+    /// used to let an ID token log in once.
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError>;
 }
 
 #[async_trait]
@@ -119,6 +129,15 @@ impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
     async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
         (**self).take(key).await
     }
+
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        (**self).claim(key, expires_at, now).await
+    }
 }
 
 /// Attempts in this process's memory: for one instance. Expired attempts are swept on every
@@ -127,6 +146,7 @@ impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
 #[derive(Clone, Default)]
 pub struct MemoryAttempts {
     browsers: Arc<Mutex<HashMap<String, Vec<MemoryAttempt>>>>,
+    claims: Arc<Mutex<HashMap<AttemptKey, OffsetDateTime>>>,
 }
 
 struct MemoryAttempt {
@@ -213,6 +233,33 @@ impl AttemptStore for MemoryAttempts {
         }
         Ok(taken.map(|a| a.sealed))
     }
+
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        let mut claims = self
+            .claims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        claims.retain(|_, until| *until > now);
+        if claims.len() >= MEMORY_ATTEMPT_BROWSERS_MAX {
+            // Full of live marks: refuse rather than forget one (a forgotten mark is a replay).
+            return Err(AttemptStoreError::Backend {
+                kind: "memory",
+                source: "too many used ID tokens remembered".into(),
+            });
+        }
+        Ok(match claims.entry(key.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => false,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(expires_at);
+                true
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -265,6 +312,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.len(), 1, "the expired attempt was swept");
+    }
+
+    #[tokio::test]
+    async fn a_claim_is_won_once_until_it_expires() {
+        let store = MemoryAttempts::default();
+        assert!(store.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
+        assert!(!store.claim(&key("t", "a"), at(60), at(1)).await.unwrap());
+        assert!(store.claim(&key("t", "b"), at(60), at(1)).await.unwrap());
+        assert!(store.claim(&key("t", "a"), at(120), at(61)).await.unwrap());
     }
 
     #[tokio::test]

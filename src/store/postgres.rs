@@ -247,4 +247,34 @@ impl AttemptStore for PgAttempts {
             .await?;
         Ok(taken.map(|(sealed, _)| sealed))
     }
+
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        // The primary key decides: of concurrent inserts exactly one goes in. An expired mark
+        // is replaced (its token can no longer log in anyway).
+        let statement = format!(
+            "INSERT INTO {t} (browser, attempt, sealed, created_at, expires_at)
+             VALUES ($1, $2, '', $3, $4)
+             ON CONFLICT (browser, attempt) DO UPDATE
+             SET created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+             WHERE {t}.expires_at <= $3",
+            t = self.table
+        );
+        let inserted = self
+            .bounded(
+                sqlx::query(&statement)
+                    .bind(key.browser())
+                    .bind(key.attempt())
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(&self.pool),
+            )
+            .await?
+            .rows_affected();
+        Ok(inserted == 1)
+    }
 }

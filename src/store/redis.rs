@@ -41,6 +41,12 @@ end
 return sealed
 ";
 
+/// Marks a key once: 1 for the first caller, 0 while the mark lives.
+const CLAIM_SCRIPT: &str = r"
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
+";
+
 /// Attempts in Redis, sharing the session store's connection pool.
 #[derive(Clone)]
 pub(crate) struct RedisAttempts {
@@ -119,6 +125,24 @@ impl AttemptStore for RedisAttempts {
             Value::String(text) => Some(text.as_bytes().to_vec()),
             _ => None,
         })
+    }
+
+    async fn claim(
+        &self,
+        key: &AttemptKey,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<bool, AttemptStoreError> {
+        // SET NX with the mark's own expiry: one command, one key, one slot.
+        let ttl_ms = (expires_at - now).whole_milliseconds().max(1);
+        let value = self
+            .eval(
+                CLAIM_SCRIPT,
+                vec![format!("line_login:claims:{{{}}}", key.attempt())],
+                vec![Value::Integer(i64::try_from(ttl_ms).unwrap_or(i64::MAX))],
+            )
+            .await?;
+        Ok(matches!(value, Value::Integer(1)))
     }
 }
 

@@ -932,3 +932,54 @@ async fn sentinel_failover_answers_503_for_seconds_never_500_and_resumes_by_itse
     assert_eq!(b.who(&fresh).await, None, "logged out on B too");
     assert_eq!(a.who(&logged_in).await.as_deref(), Some(user.as_str()));
 }
+
+/// Issue 16: 8 copies of one token login at once, split over both instances, 20 rounds: the
+/// token logs in exactly once (its first use is claimed in the shared attempt store).
+async fn parallel_token_logins_log_in_once(a: &TestApp, b: &TestApp) {
+    for round in 0..RACE_ROUNDS {
+        let token = a.sim.issue_es256_id_token(&a.first_user(), None);
+        let copies = (0..CALLBACK_COPIES).map(|i| {
+            let target = if i % 2 == 0 { a } else { b };
+            let body = serde_json::json!({ "id_token": token });
+            async move {
+                Browser::new()
+                    .as_json()
+                    .post_with(&target.url("/auth/line/token-login"), |r| r.json(&body))
+                    .await
+                    .status
+            }
+        });
+        let statuses = futures_util::future::join_all(copies).await;
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(ok, 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .all(|s| matches!(*s, StatusCode::OK | StatusCode::UNAUTHORIZED)),
+            "round {round}: {statuses:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_parallel_token_logins_log_in_once() {
+    let redis = RedisServer::start().await;
+    let (a, b) = two_instances(
+        driver::redis_store(&redis, &patient()).await,
+        driver::redis_store(&redis, &patient()).await,
+    )
+    .await;
+    parallel_token_logins_log_in_once(&a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_parallel_token_logins_log_in_once() {
+    let schema = driver::unique_schema();
+    let (a, b) = two_instances(
+        driver::postgres_store(&schema, &patient()).await,
+        driver::postgres_store(&schema, &patient()).await,
+    )
+    .await;
+    parallel_token_logins_log_in_once(&a, &b).await;
+    driver::drop_schema(&schema).await;
+}

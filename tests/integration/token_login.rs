@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{Browser, TestApp, start_app};
+use common::{AppOptions, Browser, TestApp, start_app, start_app_with};
 use reqwest::StatusCode;
 
 async fn token_login(app: &TestApp, browser: &Browser, body: serde_json::Value) -> common::Answer {
@@ -40,13 +40,25 @@ async fn token_login_cycles_the_session_id() {
     assert_eq!(app.who(&stale).await, None, "the old id is gone");
 }
 
+/// A nonce from `POST /auth/line/token-login/nonce`, bound to `browser`.
+async fn issue_nonce(app: &TestApp, browser: &Browser) -> String {
+    let answer = browser
+        .as_json()
+        .post(&app.url("/auth/line/token-login/nonce"))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.json()["expires_in"], 600);
+    answer.json()["nonce"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn token_login_checks_the_nonce_when_given() {
     let app = start_app().await;
+    let browser = Browser::new();
+    let nonce = issue_nonce(&app, &browser).await;
     let token = app
         .sim
-        .issue_es256_id_token(&app.first_user(), Some("n-123"));
-    let browser = Browser::new();
+        .issue_es256_id_token(&app.first_user(), Some(&nonce));
     let wrong = token_login(
         &app,
         &browser,
@@ -58,10 +70,162 @@ async fn token_login_checks_the_nonce_when_given() {
     let right = token_login(
         &app,
         &browser,
-        serde_json::json!({ "id_token": token, "nonce": "n-123" }),
+        serde_json::json!({ "id_token": token, "nonce": nonce }),
     )
     .await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+}
+
+/// Issue 16 item 1: a token whose nonce this server issued to this browser logs in once; the
+/// same token again is refused (the nonce is spent), with or without the nonce in the body.
+#[tokio::test]
+async fn a_token_with_an_issued_nonce_logs_in_once() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let nonce = issue_nonce(&app, &browser).await;
+    let token = app
+        .sim
+        .issue_es256_id_token(&app.first_user(), Some(&nonce));
+    let first = token_login(&app, &browser, serde_json::json!({ "id_token": token })).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    for body in [
+        serde_json::json!({ "id_token": token }),
+        serde_json::json!({ "id_token": token, "nonce": nonce }),
+    ] {
+        let again = token_login(&app, &Browser::new(), body.clone()).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+        assert_eq!(again.json()["error"], "nonce_not_issued");
+        let same_browser = token_login(&app, &browser, body).await;
+        assert_eq!(same_browser.json()["error"], "nonce_not_issued");
+    }
+}
+
+/// Issue 16: a stolen token that carries a nonce logs nobody in elsewhere, even when the thief
+/// leaves the nonce out of the body (which used to skip the check), and a nonce this server
+/// never issued is refused.
+#[tokio::test]
+async fn a_stolen_or_foreign_nonce_token_logs_nobody_in() {
+    let app = start_app().await;
+    let victim = Browser::new();
+    let nonce = issue_nonce(&app, &victim).await;
+    let stolen = app
+        .sim
+        .issue_es256_id_token(&app.first_user(), Some(&nonce));
+    let thief = Browser::new();
+    issue_nonce(&app, &thief).await; // the thief has an attempt cookie of their own
+    let answer = token_login(&app, &thief, serde_json::json!({ "id_token": stolen })).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    assert_eq!(answer.json()["error"], "nonce_not_issued");
+    assert_eq!(app.who(&thief).await, None);
+    let foreign = app
+        .sim
+        .issue_es256_id_token(&app.first_user(), Some("n-123"));
+    let answer = token_login(&app, &thief, serde_json::json!({ "id_token": foreign })).await;
+    assert_eq!(answer.json()["error"], "nonce_not_issued");
+    // The victim's own login still works: the thief did not spend the nonce.
+    let own = token_login(&app, &victim, serde_json::json!({ "id_token": stolen })).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+}
+
+/// Issue 16: a token without a nonce (LIFF's default) logs in once under the default policy,
+/// never twice; with `TokenNonce::Require` not at all.
+#[tokio::test]
+async fn a_token_without_a_nonce_logs_in_once_and_not_at_all_when_a_nonce_is_required() {
+    let app = start_app().await;
+    let token = app.sim.issue_es256_id_token(&app.first_user(), None);
+    let first = token_login(
+        &app,
+        &Browser::new(),
+        serde_json::json!({ "id_token": token }),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = token_login(
+        &app,
+        &Browser::new(),
+        serde_json::json!({ "id_token": token }),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(again.json()["error"], "token_already_used");
+
+    let strict = start_app_with(
+        AppOptions::default().layer(|layer| layer.token_nonce(line_login::TokenNonce::Require)),
+    )
+    .await;
+    let token = strict.sim.issue_es256_id_token(&strict.first_user(), None);
+    let answer = token_login(
+        &strict,
+        &Browser::new(),
+        serde_json::json!({ "id_token": token }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json()["error"], "nonce_required");
+}
+
+/// Issue 16: 8 copies of one token login at once, 20 rounds: exactly one logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_copies_of_one_token_login_log_in_once() {
+    let app = start_app().await;
+    for round in 0..20 {
+        let token = app.sim.issue_es256_id_token(&app.first_user(), None);
+        let copies = (0..8).map(|_| {
+            let body = serde_json::json!({ "id_token": token });
+            let app = &app;
+            async move { token_login(app, &Browser::new(), body).await.status }
+        });
+        let statuses = futures_util::future::join_all(copies).await;
+        let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(ok, 1, "round {round}: {statuses:?}");
+    }
+}
+
+/// Issue 16 items 3 and 4: the session ends when the token does; an expired token answers 401
+/// `token_expired` with an RFC 6750 challenge, distinct from `invalid_id_token`.
+#[tokio::test]
+async fn a_token_session_ends_with_the_token_and_an_expired_token_says_so() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let offset = std::sync::Arc::new(AtomicI64::new(0));
+    let clock = offset.clone();
+    let app = start_app_with(AppOptions::default().layer(move |layer| {
+        layer.clock(move || {
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(clock.load(Ordering::SeqCst))
+        })
+    }))
+    .await;
+    let browser = Browser::new();
+    let token = app.sim.issue_es256_id_token(&app.first_user(), None);
+    let answer = token_login(&app, &browser, serde_json::json!({ "id_token": token })).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let cookie = answer
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("line_login_session="))
+        .expect("a session cookie");
+    let left = cookie::Cookie::parse(cookie.clone())
+        .unwrap()
+        .max_age()
+        .expect("the session cookie expires with the token");
+    assert!(
+        left <= time::Duration::hours(1) + time::Duration::minutes(1),
+        "the session outlives its token: {cookie}"
+    );
+
+    let later = app.sim.issue_es256_id_token(&app.first_user(), None);
+    offset.store(2 * 3600, Ordering::SeqCst);
+    let answer = token_login(
+        &app,
+        &Browser::new(),
+        serde_json::json!({ "id_token": later }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(answer.json()["error"], "token_expired");
+    assert_eq!(
+        answer.headers["www-authenticate"],
+        r#"Bearer error="invalid_token", error_description="The ID token expired""#
+    );
 }
 
 #[tokio::test]
