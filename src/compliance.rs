@@ -222,8 +222,10 @@ const NONCE: ItemSpec = ItemSpec {
     guideline: "Send a random nonce with each authorization request and check that the ID token \
                 carries the same value.",
     how: "A fresh 256-bit nonce per attempt goes into the authorization URL and must equal the \
-          ID token's nonce claim; LIFF and native token logins check it too when the app sends \
-          one.",
+          ID token's nonce claim. At token login, a token carrying a nonce logs in only with a \
+          nonce this server issued to the same browser (POST {prefix}/token-login/nonce), spent \
+          at its first use; a token without one logs in once, or not at all under \
+          TokenNonce::Require.",
     tests: &[
         it!(
             layer,
@@ -231,6 +233,8 @@ const NONCE: ItemSpec = ItemSpec {
         ),
         it!(layer, id_token_with_wrong_nonce_fails_the_login),
         it!(token_login, token_login_checks_the_nonce_when_given),
+        it!(token_login, a_stolen_or_foreign_nonce_token_logs_nobody_in),
+        it!(token_login, a_token_with_an_issued_nonce_logs_in_once),
     ],
 };
 
