@@ -74,6 +74,7 @@ pub(crate) struct Shared {
     pub(crate) cancel_redirect: Option<String>,
     pub(crate) error_handler: Option<ErrorHandler>,
     pub(crate) unauthenticated: Unauthenticated,
+    pub(crate) api_paths: Vec<String>,
     pub(crate) token_nonce: TokenNonce,
     pub(crate) token_sessions_outlive_tokens: bool,
     pub(crate) friendship_fetch: FriendshipFetch,

@@ -108,6 +108,7 @@ impl LineLoginLayer {
                 cancel_redirect: None,
                 error_handler: None,
                 unauthenticated: Unauthenticated::default(),
+                api_paths: Vec::new(),
                 token_nonce: TokenNonce::default(),
                 token_sessions_outlive_tokens: false,
                 friendship_fetch: FriendshipFetch::default(),
@@ -168,6 +169,19 @@ impl LineLoginLayer {
     #[must_use]
     pub fn unauthenticated(self, behaviour: Unauthenticated) -> Self {
         self.update(|s| s.unauthenticated = behaviour)
+    }
+
+    /// Path prefixes of API and LIFF routes (e.g. `["/api", "/liff"]`): anonymous requests there
+    /// get 401 JSON from the [`LineUser`] extractor and the login guard, never a redirect,
+    /// whatever [`Unauthenticated`] says. Requests with an `Authorization` header always do.
+    #[must_use]
+    pub fn api_paths<I, P>(self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        let prefixes: Vec<String> = prefixes.into_iter().map(Into::into).collect();
+        self.update(|s| s.api_paths = prefixes)
     }
 
     /// When to fetch the friendship status.

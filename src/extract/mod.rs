@@ -54,17 +54,43 @@ fn store_failure(parts: &Parts, error: tower_sessions::session::Error) -> LoginR
 }
 
 /// The answer to an anonymous request for a protected resource.
+/// The path the client asked for (behind `Router::nest` the request's own URI lost the prefix).
+fn original_path(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path())
+}
+
+/// Whether `path` is `prefix` or below it (`/api` covers `/api` and `/api/me`, not `/apiary`).
+fn path_is_under(path: &str, prefix: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    path == prefix
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 fn unauthenticated(parts: &Parts, ctx: &LoginContext) -> LoginRejection {
     let accept = parts
         .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let redirect = match ctx.0.unauthenticated {
-        Unauthenticated::Json => false,
-        Unauthenticated::Redirect => true,
-        Unauthenticated::Auto => accept.contains("text/html"),
-    };
+    // An API client (it sent credentials of its own) or a route the app marked as API or LIFF
+    // (a LIFF page must not be redirected before `liff.init()` resolves) always gets JSON.
+    let api_request = parts.headers.contains_key(header::AUTHORIZATION)
+        || ctx
+            .0
+            .api_paths
+            .iter()
+            .any(|prefix| path_is_under(original_path(parts), prefix));
+    let redirect = !api_request
+        && match ctx.0.unauthenticated {
+            Unauthenticated::Json => false,
+            Unauthenticated::Redirect => true,
+            Unauthenticated::Auto => accept.contains("text/html"),
+        };
     if redirect {
         // Behind `Router::nest` the request's URI has lost the nest's prefix; axum keeps the
         // URI the client asked for as `OriginalUri`, and that is where the user must come back.

@@ -1312,3 +1312,41 @@ async fn extractor_rejections_are_typed_and_name_the_error() {
         app.first_user()
     );
 }
+
+/// Issue 16 item 4: guards answer 401 JSON, never a redirect, to requests that carry an
+/// `Authorization` header and on the paths the app marks as API or LIFF routes, even for a
+/// browser; elsewhere a browser is still redirected to the login.
+#[tokio::test]
+async fn api_and_liff_requests_get_json_not_a_redirect() {
+    let app = start_app_with(
+        AppOptions::default().layer(|layer: LineLoginLayer| layer.api_paths(["/me"])),
+    )
+    .await;
+    let browser = Browser::new(); // asks for text/html
+    let api = browser.get(&app.url("/me")).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED, "{}", api.body);
+    assert_eq!(api.json()["error"], "not_logged_in");
+    let page = browser.get(&app.url("/protected/area")).await;
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "other paths still redirect"
+    );
+    let bearer = browser
+        .post_with(&app.url("/protected/area"), |r| {
+            r.header("authorization", "Bearer abc")
+        })
+        .await;
+    assert_eq!(bearer.status, StatusCode::UNAUTHORIZED, "{}", bearer.body);
+    let bearer_get = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/protected/area"))
+        .header("accept", "text/html")
+        .header("authorization", "Bearer abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer_get.status(), StatusCode::UNAUTHORIZED);
+}
