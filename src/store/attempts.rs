@@ -140,13 +140,32 @@ impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
     }
 }
 
-/// Attempts in this process's memory: for one instance. Expired attempts are swept on every
-/// [`AttemptStore::put`], and at most [`MEMORY_ATTEMPT_BROWSERS_MAX`] browsers are tracked.
-/// Clones share the same memory.
+/// How often (by the layer's clock) the in-memory store sweeps out expired attempts and marks.
+const MEMORY_SWEEP_INTERVAL: time::Duration = time::Duration::minutes(1);
+
+/// Attempts in this process's memory: for one instance. Expired attempts and marks are swept by
+/// a [`AttemptStore::put`] or [`AttemptStore::claim`] at most once a minute (a sweep walks the
+/// whole map, so not on every call), and at most [`MEMORY_ATTEMPT_BROWSERS_MAX`] browsers are
+/// tracked. Clones share the same memory.
 #[derive(Clone, Default)]
 pub struct MemoryAttempts {
     browsers: Arc<Mutex<HashMap<String, Vec<MemoryAttempt>>>>,
     claims: Arc<Mutex<HashMap<AttemptKey, OffsetDateTime>>>,
+    /// When each map was last swept (UNIX seconds of the caller's clock).
+    browsers_swept: Arc<std::sync::atomic::AtomicI64>,
+    claims_swept: Arc<std::sync::atomic::AtomicI64>,
+}
+
+/// Whether a sweep last done at `swept` (UNIX seconds) is due again at `now`; if so, records
+/// `now` as the last sweep.
+fn sweep_due(swept: &std::sync::atomic::AtomicI64, now: OffsetDateTime) -> bool {
+    let now = now.unix_timestamp();
+    let last = swept.load(std::sync::atomic::Ordering::Relaxed);
+    if now - last < MEMORY_SWEEP_INTERVAL.whole_seconds() {
+        return false;
+    }
+    swept.store(now, std::sync::atomic::Ordering::Relaxed);
+    true
 }
 
 struct MemoryAttempt {
@@ -192,10 +211,14 @@ impl AttemptStore for MemoryAttempts {
         now: OffsetDateTime,
     ) -> Result<(), AttemptStoreError> {
         let mut browsers = self.lock();
-        browsers.retain(|_, attempts| {
-            attempts.retain(|a| a.expires_at > now);
-            !attempts.is_empty()
-        });
+        // Full: sweep now whatever the interval, so only live browsers are ever evicted.
+        let full = browsers.len() >= MEMORY_ATTEMPT_BROWSERS_MAX;
+        if full || sweep_due(&self.browsers_swept, now) {
+            browsers.retain(|_, attempts| {
+                attempts.retain(|a| a.expires_at > now);
+                !attempts.is_empty()
+            });
+        }
         if browsers.len() >= MEMORY_ATTEMPT_BROWSERS_MAX && !browsers.contains_key(&key.browser) {
             let oldest = browsers
                 .iter()
@@ -206,7 +229,7 @@ impl AttemptStore for MemoryAttempts {
             }
         }
         let attempts = browsers.entry(key.browser.clone()).or_default();
-        attempts.retain(|a| a.attempt != key.attempt);
+        attempts.retain(|a| a.attempt != key.attempt && a.expires_at > now);
         attempts.push(MemoryAttempt {
             attempt: key.attempt.clone(),
             sealed: sealed.to_vec(),
@@ -244,7 +267,9 @@ impl AttemptStore for MemoryAttempts {
             .claims
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        claims.retain(|_, until| *until > now);
+        if claims.len() >= MEMORY_ATTEMPT_BROWSERS_MAX || sweep_due(&self.claims_swept, now) {
+            claims.retain(|_, until| *until > now);
+        }
         if claims.len() >= MEMORY_ATTEMPT_BROWSERS_MAX {
             // Full of live marks: refuse rather than forget one (a forgotten mark is a replay).
             return Err(AttemptStoreError::Backend {
@@ -253,6 +278,11 @@ impl AttemptStore for MemoryAttempts {
             });
         }
         Ok(match claims.entry(key.clone()) {
+            // A mark past its expiry (not swept yet) no longer counts.
+            std::collections::hash_map::Entry::Occupied(mut mark) if *mark.get() <= now => {
+                mark.insert(expires_at);
+                true
+            }
             std::collections::hash_map::Entry::Occupied(_) => false,
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(expires_at);
