@@ -49,10 +49,7 @@ pub(crate) fn render_error(
             header::HeaderValue::from_static(challenge),
         );
     }
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    // `Cache-Control` and `Referrer-Policy` are set by the caller on every answer of the routes.
     response
 }
 

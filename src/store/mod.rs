@@ -336,18 +336,18 @@ impl RecentWrites {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    fn wrote(&self, record: &Record) {
-        let digest = Self::digest(record);
+    /// Remembers that the record `id` with data `digest` ([`Self::digest`]) was just written.
+    fn wrote(&self, id: Id, digest: u64) {
         let mut recent = self.lock();
         if recent.len() >= RECENT_WRITES_MAX {
             recent.clear();
         }
-        recent.insert(record.id, (digest, Instant::now()));
+        recent.insert(id, (digest, Instant::now()));
     }
 
-    fn is_unchanged(&self, record: &Record) -> bool {
-        let digest = Self::digest(record);
-        self.lock().get(&record.id).is_some_and(|(written, at)| {
+    /// Whether the record `id` was written with data `digest` within the skip window.
+    fn is_unchanged(&self, id: &Id, digest: u64) -> bool {
+        self.lock().get(id).is_some_and(|(written, at)| {
             *written == digest && at.elapsed() < SESSION_REWRITE_SKIP_WINDOW
         })
     }
@@ -477,12 +477,13 @@ impl SessionStore for AnySessionStore {
             #[cfg(feature = "postgres")]
             Inner::Postgres(store) => self.bounded(store.create(record)).await,
         }?;
-        self.recent.wrote(record);
+        self.recent.wrote(record.id, RecentWrites::digest(record));
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        if self.recent.is_unchanged(record) {
+        let digest = RecentWrites::digest(record);
+        if self.recent.is_unchanged(&record.id, digest) {
             return Ok(());
         }
         self.recent.count();
@@ -493,7 +494,7 @@ impl SessionStore for AnySessionStore {
             #[cfg(feature = "postgres")]
             Inner::Postgres(store) => self.bounded(store.save(record)).await,
         }?;
-        self.recent.wrote(record);
+        self.recent.wrote(record.id, digest);
         Ok(())
     }
 
