@@ -24,7 +24,7 @@ use line_login::id_token::{
     Es256Keys, IdTokenExpectations, IdTokenVerifier, JwksSource, KeyFetchError, TokenCacheLimits,
     verify_id_token,
 };
-use line_login::{Config, RawIdToken};
+use line_login::{Config, Nonce, RawIdToken};
 use serde_json::json;
 
 const CHANNEL_ID: &str = "1653789012";
@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
     jwt_hs.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     jwt_hs.leeway = 60;
     let jwt_hs_key = DecodingKey::from_secret(SECRET.as_bytes());
-    let ours_hs = IdTokenExpectations::web_login(&config()).nonce(NONCE);
+    let ours_hs = IdTokenExpectations::web_login(&config()).nonce(&Nonce::new(NONCE));
     verify_id_token(&hs_token, &ours_hs).expect("our HS256 check passes");
 
     let mut group = c.benchmark_group("hs256");
@@ -166,7 +166,8 @@ fn bench(c: &mut Criterion) {
     jwt_es.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     jwt_es.leeway = 60;
     let jwt_es_key = DecodingKey::from_jwk(&jwk).expect("decoding key");
-    let ours_es = IdTokenExpectations::liff(&config(), Es256Keys::from_jwk_set(&jwks)).nonce(NONCE);
+    let ours_es = IdTokenExpectations::liff(&config(), Es256Keys::from_jwk_set(&jwks))
+        .nonce(&Nonce::new(NONCE));
     verify_id_token(&es_token, &ours_es).expect("our ES256 check passes");
 
     let mut group = c.benchmark_group("es256");

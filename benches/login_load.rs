@@ -24,8 +24,8 @@ mod driver;
 use std::time::{Duration, Instant};
 
 use driver::{LoadReport, RedisCluster, RedisServer, quantile};
-use line_login::simulator::Simulator;
 use line_login::store::{AnySessionStore, StoreOptions};
+use line_login_simulator::Simulator;
 
 /// Longest time one store's run may take before logins stop being started.
 const RUN_DEADLINE: Duration = Duration::from_secs(120);

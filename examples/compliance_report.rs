@@ -14,8 +14,8 @@ use std::process::ExitCode;
 
 use line_login::compliance::{ReportFormat, Status};
 use line_login::link::{MemberInSession, MemoryLinks};
-use line_login::simulator::Simulator;
 use line_login::{BotPrompt, LineLoginLayer};
+use line_login_simulator::Simulator;
 
 /// Where the example site serves its callback by default (`LOGIN_SITE_BIND` 127.0.0.1:3000).
 const SITE_REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/line/callback";

@@ -8,7 +8,7 @@
 //! `LINE_SIM_CHANNEL_ID`, `LINE_SIM_CHANNEL_SECRET` and `LINE_SIM_REDIRECT_URIS`
 //! (comma-separated callback URLs; none means any loopback URL is accepted).
 
-use line_login::simulator::{Simulator, SimulatorOptions};
+use line_login_simulator::{Simulator, SimulatorOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -4,70 +4,18 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use url::Url;
 
 use crate::config::Config;
 use crate::messages::Language;
+use crate::secret::{Nonce, PkceVerifier, State};
 
 /// How long an attempt may wait for LINE's callback (LINE's codes live as long).
 pub const ATTEMPT_TTL: Duration = Duration::from_secs(10 * 60);
 /// Attempts kept pending for one browser (several tabs); the oldest is evicted past this.
 pub const PENDING_ATTEMPTS_MAX: usize = 5;
-/// Random bytes in a `state` or `nonce` (256 bits; LINE's own starter uses 32 bytes too).
-const RANDOM_TOKEN_BYTES: usize = 32;
-
-fn random_token() -> String {
-    let mut bytes = [0u8; RANDOM_TOKEN_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-crate::secret::secret_string!(
-    /// The anti-CSRF `state` of one authorization request: 256 bits from the OS CSPRNG, base64url
-    /// (no character LINE would need URL-encoded).
-    State
-);
-crate::secret::secret_string!(
-    /// The anti-replay `nonce` of one authorization request, echoed in the ID token.
-    Nonce
-);
-crate::secret::secret_string!(
-    /// The PKCE `code_verifier` (43 characters of base64url), sent only in the token request.
-    PkceVerifier
-);
-
-impl State {
-    /// A fresh random state.
-    pub fn random() -> Self {
-        Self::new(random_token())
-    }
-}
-
-impl Nonce {
-    /// A fresh random nonce.
-    pub fn random() -> Self {
-        Self::new(random_token())
-    }
-}
-
-impl PkceVerifier {
-    /// A fresh random verifier.
-    pub fn random() -> Self {
-        Self::new(random_token())
-    }
-
-    /// `BASE64URL(SHA-256(verifier))`, the S256 `code_challenge`.
-    pub fn challenge(&self) -> String {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
-        URL_SAFE_NO_PAD.encode(digest.as_ref())
-    }
-}
-
 /// What a login attempt is for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -88,7 +36,7 @@ pub struct LoginAttempt {
     pub(crate) nonce: Nonce,
     pub(crate) pkce_verifier: PkceVerifier,
     /// The exact redirect_uri of the authorize request; the token request repeats it.
-    pub(crate) redirect_uri: String,
+    pub(crate) redirect_uri: Url,
     pub(crate) return_to: String,
     #[serde(with = "time::serde::timestamp")]
     pub(crate) created_at: OffsetDateTime,
@@ -111,7 +59,7 @@ impl LoginAttempt {
             state: State::random(),
             nonce: Nonce::random(),
             pkce_verifier: PkceVerifier::random(),
-            redirect_uri: config.redirect_uri().to_string(),
+            redirect_uri: config.redirect_uri().clone(),
             return_to,
             created_at: now,
             purpose,
@@ -166,7 +114,7 @@ impl LoginAttempt {
             query
                 .append_pair("response_type", "code")
                 .append_pair("client_id", config.channel_id().as_str())
-                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("redirect_uri", self.redirect_uri.as_str())
                 .append_pair("state", self.state.expose_secret())
                 .append_pair("scope", &config.scopes().to_string())
                 .append_pair("nonce", self.nonce.expose_secret())

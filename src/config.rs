@@ -701,8 +701,15 @@ impl ConfigBuilder {
     }
 }
 
-/// `localhost`, `127.0.0.0/8` or `::1`: the one place the crate decides what loopback is.
-pub(crate) fn is_loopback(url: &Url) -> bool {
+/// Whether `url`'s host is `localhost`, in `127.0.0.0/8` or `::1`: the one place the crate (and
+/// the simulator) decides what loopback is, where plain `http` stays allowed for development.
+///
+/// ```
+/// use url::Url;
+/// assert!(line_login::config::is_loopback(&Url::parse("http://127.0.0.2:3000/cb").unwrap()));
+/// assert!(!line_login::config::is_loopback(&Url::parse("http://example.com/cb").unwrap()));
+/// ```
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

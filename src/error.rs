@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use html_escape::encode_quoted_attribute as html_escape;
 
 use crate::api::ApiError;
 use crate::callback::{AuthorizationErrorCode, CallbackError};
@@ -336,7 +337,7 @@ impl LoginError {
     ) -> Response {
         let status = self.status();
         let retry_url = retry_url.filter(|_| self.is_retryable());
-        let text = |id: &str| html_escape(&messages.get(language, id));
+        let text = |id: &str| html_escape(&messages.get(language, id)).into_owned();
         let message = self.localized_message(messages, language);
         let mut response = if wants_json {
             let body = serde_json::json!({
@@ -404,21 +405,6 @@ pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     accept.contains("application/json") && !accept.contains("text/html")
-}
-
-pub(crate) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -24,8 +24,6 @@ mod routes;
 pub mod same_origin;
 pub mod secret;
 pub mod session;
-#[cfg(feature = "simulator")]
-pub mod simulator;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_migrations;
 pub mod state;
@@ -41,7 +39,8 @@ pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id
 pub use layer::{FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
 pub use messages::{Language, Messages};
 pub use secret::{
-    AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,
+    AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, Nonce, PkceVerifier,
+    RawIdToken, RefreshToken, State,
 };
 pub use state::verify_state;
 pub use user::{FriendFlag, Friendship, LineUser};

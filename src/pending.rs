@@ -201,7 +201,7 @@ pub(crate) async fn take(
         .ok_or_else(unknown)?;
     let attempt: LoginAttempt = serde_json::from_slice(&plain).map_err(|_| unknown())?;
     // The digest lookup already matched; the state check itself is the crate's one check.
-    verify_state(attempt.state().expose_secret(), state).map_err(|_| unknown())?;
+    verify_state(attempt.state(), state).map_err(|_| unknown())?;
     if attempt.is_expired(now) {
         return Err(TakeError::Callback(CallbackError::ExpiredAttempt));
     }

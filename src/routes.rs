@@ -178,22 +178,15 @@ async fn finish_login(
     let shared = ctx.shared;
     let tokens = shared
         .api
-        .exchange_code(
-            &code,
-            &attempt.redirect_uri,
-            Some(attempt.pkce_verifier.expose_secret()),
-        )
+        .exchange_code(&code, &attempt.redirect_uri, Some(&attempt.pkce_verifier))
         .await
         .map_err(LoginError::TokenExchange)?;
     let id_token = tokens.id_token.clone().ok_or(LoginError::MissingIdToken)?;
-    let verified = shared
-        .verifier
-        .verify_web_login(
-            &id_token,
-            attempt.nonce.expose_secret(),
-            shared.config.authorize_options().max_age,
-        )
-        .await?;
+    let verified = shared.verifier.verify_web_login(
+        &id_token,
+        &attempt.nonce,
+        shared.config.authorize_options().max_age,
+    )?;
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
     let stored = StoredTokens {
         expires_at: StoredTokens::expiry(tokens.expires_in),
@@ -266,7 +259,7 @@ pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
 #[derive(serde::Deserialize)]
 struct TokenLoginBody {
     id_token: String,
-    nonce: Option<String>,
+    nonce: Option<crate::secret::Nonce>,
 }
 
 /// `POST {prefix}/token-login`: logs in with an ID token from the LIFF SDK or a native SDK.
@@ -295,7 +288,7 @@ pub(crate) async fn token_login(
     let verified = match ctx
         .shared
         .verifier
-        .verify_liff(&raw, body.nonce.as_deref())
+        .verify_liff(&raw, body.nonce.as_ref())
         .await
     {
         Ok(verified) => verified,
@@ -364,7 +357,7 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
     require_same_origin(ctx)?;
     let now = (ctx.shared.clock)();
     let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
-    let nonce = crate::authorize::Nonce::random();
+    let nonce = crate::secret::Nonce::random();
     pending::put_nonce(
         ctx.shared.attempts.as_ref(),
         &browser,

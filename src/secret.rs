@@ -1,6 +1,8 @@
-//! Newtypes for every secret the crate handles: the channel secret, authorization codes and
-//! tokens. Their `Debug` is redacted and they have no `Display`, so a secret cannot reach a log
-//! line by accident; reading one takes an explicit `expose_secret()`.
+//! Newtypes for every secret the crate handles: the channel secret, authorization codes, tokens,
+//! and the `state`, `nonce` and PKCE verifier of a login attempt. Their `Debug` is redacted and
+//! they have no `Display`, so a secret cannot reach a log line by accident; reading one takes an
+//! explicit `expose_secret()`. The checks take these types, so a state cannot be passed where a
+//! nonce is expected.
 
 /// Declares a secret newtype over `String`: redacted `Debug`, no `Display`, explicit access.
 macro_rules! secret_string {
@@ -29,7 +31,10 @@ macro_rules! secret_string {
         }
     };
 }
-pub(crate) use secret_string;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
 
 secret_string!(
     /// The LINE Login channel secret: the client secret and the HS256 key of web-login ID tokens.
@@ -60,6 +65,56 @@ secret_string!(
     /// A channel access token (stateless, 15 minutes), needed by the deauthorize API.
     ChannelAccessToken
 );
+
+/// Random bytes in a `state` or `nonce` (256 bits; LINE's own starter uses 32 bytes too).
+const RANDOM_TOKEN_BYTES: usize = 32;
+
+fn random_token() -> String {
+    let mut bytes = [0u8; RANDOM_TOKEN_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+secret_string!(
+    /// The anti-CSRF `state` of one authorization request: 256 bits from the OS CSPRNG, base64url
+    /// (no character LINE would need URL-encoded).
+    State
+);
+secret_string!(
+    /// The anti-replay `nonce` of one authorization request, echoed in the ID token.
+    Nonce
+);
+secret_string!(
+    /// The PKCE `code_verifier` (43 characters of base64url), sent only in the token request.
+    PkceVerifier
+);
+
+impl State {
+    /// A fresh random state.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+}
+
+impl Nonce {
+    /// A fresh random nonce.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+}
+
+impl PkceVerifier {
+    /// A fresh random verifier.
+    pub fn random() -> Self {
+        Self::new(random_token())
+    }
+
+    /// `BASE64URL(SHA-256(verifier))`, the S256 `code_challenge`.
+    pub fn challenge(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.0.as_bytes());
+        URL_SAFE_NO_PAD.encode(digest.as_ref())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -122,22 +177,9 @@ mod tests {
             "token_type": "Bearer",
         }))
         .unwrap();
-        #[cfg(feature = "simulator")]
-        let deauthorized = {
-            let record = crate::simulator::DeauthorizeRecord {
-                user_id: "U1".into(),
-                user_access_token: "access-token-value".into(),
-                channel_access_token: "channel-token-value".into(),
-                at: std::time::SystemTime::now(),
-            };
-            format!("{record:?}{record:#?}")
-        };
-        #[cfg(not(feature = "simulator"))]
-        let deauthorized = String::new();
         let rendered = format!(
             "{builder:?}{builder:#?}{config:?}{attempt:?}{attempt:#?}{callback:?}{callback:#?}\
-             {stored:?}{stored:#?}{link:?}{unlinked:#?}{response:?}{response:#?}\
-             {deauthorized}"
+             {stored:?}{stored:#?}{link:?}{unlinked:#?}{response:?}{response:#?}"
         );
         for secret in [
             "channel-secret-value",

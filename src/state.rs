@@ -4,6 +4,8 @@
 
 use subtle::ConstantTimeEq;
 
+use crate::secret::State;
+
 /// Longest `state` accepted, in bytes. Ours are far shorter; anything longer is not ours and is
 /// rejected before any comparison work.
 pub const STATE_MAX_BYTES: usize = 256;
@@ -24,8 +26,9 @@ pub enum StateError {
     Mismatch,
 }
 
-/// Compares the `state` saved with a login attempt (`expected`) with the one LINE sent back to
-/// the callback (`received`).
+/// Compares the `state` saved with a login attempt (`expected`, a [`State`], so a nonce or a
+/// verifier cannot be passed by mistake) with the text LINE sent back to the callback
+/// (`received`, untrusted).
 ///
 /// The comparison takes time that depends only on the lengths, never on where the values first
 /// differ. Errors: [`StateError::Missing`] when either is empty, [`StateError::TooLong`] when
@@ -33,14 +36,17 @@ pub enum StateError {
 /// differ. No value is ever echoed in an error.
 ///
 /// ```
+/// use line_login::State;
 /// use line_login::state::{verify_state, StateError};
 ///
-/// assert_eq!(verify_state("q7Jx3kLw", "q7Jx3kLw"), Ok(()));
-/// assert_eq!(verify_state("q7Jx3kLw", "q7Jx3kLv"), Err(StateError::Mismatch));
-/// assert_eq!(verify_state("q7Jx3kLw", ""), Err(StateError::Missing));
-/// assert_eq!(verify_state("q7Jx3kLw", &"a".repeat(257)), Err(StateError::TooLong));
+/// let saved = State::new("q7Jx3kLw");
+/// assert_eq!(verify_state(&saved, "q7Jx3kLw"), Ok(()));
+/// assert_eq!(verify_state(&saved, "q7Jx3kLv"), Err(StateError::Mismatch));
+/// assert_eq!(verify_state(&saved, ""), Err(StateError::Missing));
+/// assert_eq!(verify_state(&saved, &"a".repeat(257)), Err(StateError::TooLong));
 /// ```
-pub fn verify_state(expected: &str, received: &str) -> Result<(), StateError> {
+pub fn verify_state(expected: &State, received: &str) -> Result<(), StateError> {
+    let expected = expected.expose_secret();
     if expected.is_empty() || received.is_empty() {
         return Err(StateError::Missing);
     }
@@ -60,11 +66,15 @@ pub fn verify_state(expected: &str, received: &str) -> Result<(), StateError> {
 mod tests {
     use super::*;
 
+    fn check(expected: &str, received: &str) -> Result<(), StateError> {
+        verify_state(&State::new(expected), received)
+    }
+
     #[test]
     fn equal_states_match() {
         let expected = "3n4Zr8Pq-_x".to_owned();
         let received = String::from("3n4Zr8Pq-_x");
-        assert_eq!(verify_state(&expected, &received), Ok(()));
+        assert_eq!(check(&expected, &received), Ok(()));
     }
 
     #[test]
@@ -74,33 +84,29 @@ mod tests {
             let mut received = expected.as_bytes().to_vec();
             received[i] = b'Z';
             let received = String::from_utf8(received).unwrap();
-            assert_eq!(
-                verify_state(expected, &received),
-                Err(StateError::Mismatch),
-                "{i}"
-            );
+            assert_eq!(check(expected, &received), Err(StateError::Mismatch), "{i}");
         }
     }
 
     #[test]
     fn prefix_or_extension_is_a_mismatch() {
-        assert_eq!(verify_state("abcdef", "abc"), Err(StateError::Mismatch));
-        assert_eq!(verify_state("abc", "abcdef"), Err(StateError::Mismatch));
+        assert_eq!(check("abcdef", "abc"), Err(StateError::Mismatch));
+        assert_eq!(check("abc", "abcdef"), Err(StateError::Mismatch));
     }
 
     #[test]
     fn empty_values_are_missing() {
-        assert_eq!(verify_state("", "abc"), Err(StateError::Missing));
-        assert_eq!(verify_state("abc", ""), Err(StateError::Missing));
-        assert_eq!(verify_state("", ""), Err(StateError::Missing));
+        assert_eq!(check("", "abc"), Err(StateError::Missing));
+        assert_eq!(check("abc", ""), Err(StateError::Missing));
+        assert_eq!(check("", ""), Err(StateError::Missing));
     }
 
     #[test]
     fn length_is_bounded_on_both_sides() {
         let max = "a".repeat(STATE_MAX_BYTES);
-        assert_eq!(verify_state(&max, &max), Ok(()));
+        assert_eq!(check(&max, &max), Ok(()));
         let long = "a".repeat(STATE_MAX_BYTES + 1);
-        assert_eq!(verify_state("abc", &long), Err(StateError::TooLong));
-        assert_eq!(verify_state(&long, &long), Err(StateError::TooLong));
+        assert_eq!(check("abc", &long), Err(StateError::TooLong));
+        assert_eq!(check(&long, &long), Err(StateError::TooLong));
     }
 }

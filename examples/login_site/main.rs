@@ -31,8 +31,8 @@ mod site;
 use std::net::SocketAddr;
 
 use line_login::Config;
-use line_login::simulator::{Simulator, SimulatorOptions};
 use line_login::store::SESSION_STORE_URL_VAR;
+use line_login_simulator::{Simulator, SimulatorOptions};
 
 /// Where the site listens unless `LOGIN_SITE_BIND` says otherwise.
 const DEFAULT_BIND: &str = "127.0.0.1:3000";

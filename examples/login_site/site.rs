@@ -17,12 +17,12 @@ use line_login::link::{MemberInSession, MemberLinks, PostgresLinks, SqlLinksErro
 use line_login::messages::{Language, Messages, MessagesError};
 use line_login::same_origin::SameOrigin;
 use line_login::session::session_layer;
-use line_login::simulator::Simulator;
 use line_login::store::{AnySessionStore, StoreKind, session_store_from_url};
 use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{
     BotPrompt, Config, ConfigError, FriendFlag, LineLoginLayer, LineUser, LoginError,
 };
+use line_login_simulator::Simulator;
 use minijinja::{Environment, context};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgPool, PgPoolOptions};

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
+use url::Url;
 
 pub use self::channel_token::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, ChannelTokenClock};
 pub use self::error::{AccessTokenError, ApiError};
@@ -41,6 +42,7 @@ pub use self::types::{
 use self::channel_token::ChannelTokenCache;
 use self::types::{AccessTokenInfoWire, FriendshipWire};
 use crate::config::Config;
+use crate::secret::PkceVerifier;
 use crate::secret::{AccessToken, AuthorizationCode, ChannelAccessToken, RawIdToken, RefreshToken};
 
 /// The short endpoint names used in [`ApiCallRecord::endpoint`] and [`ApiError`].
@@ -91,6 +93,7 @@ const DESCRIPTION_MAX_CHARS: usize = 512;
 /// ```no_run
 /// use line_login::{AuthorizationCode, Config};
 /// use line_login::api::LineApi;
+/// use line_login::PkceVerifier;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let config = Config::builder("1234567890", "channel-secret", "https://example.com/callback")
@@ -98,7 +101,7 @@ const DESCRIPTION_MAX_CHARS: usize = 512;
 /// let api = LineApi::new(&config)?;
 /// let code = AuthorizationCode::new("code from the callback");
 /// let tokens = api
-///     .exchange_code(&code, config.redirect_uri().as_str(), Some("pkce verifier"))
+///     .exchange_code(&code, config.redirect_uri(), Some(&PkceVerifier::new("pkce verifier")))
 ///     .await?;
 /// match api.friendship_status(&tokens.access_token).await {
 ///     Ok(friend) => println!("friend of the official account: {friend}"),
@@ -210,19 +213,19 @@ impl LineApi {
     pub async fn exchange_code(
         &self,
         code: &AuthorizationCode,
-        redirect_uri: &str,
-        code_verifier: Option<&str>,
+        redirect_uri: &Url,
+        code_verifier: Option<&PkceVerifier>,
     ) -> Result<TokenResponse, ApiError> {
         let config = &self.inner.config;
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code.expose_secret()),
-            ("redirect_uri", redirect_uri),
+            ("redirect_uri", redirect_uri.as_str()),
             ("client_id", config.channel_id().as_str()),
             ("client_secret", config.channel_secret().expose_secret()),
         ];
         if let Some(verifier) = code_verifier {
-            form.push(("code_verifier", verifier));
+            form.push(("code_verifier", verifier.expose_secret()));
         }
         let request = self
             .inner
@@ -296,7 +299,7 @@ impl LineApi {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// use line_login::LineApi;
-    /// use line_login::simulator::{ConsentChoice, Simulator};
+    /// use line_login_simulator::{ConsentChoice, Simulator};
     ///
     /// // Against the built-in simulator; with real LINE only the configuration differs.
     /// let sim = Simulator::start().await.unwrap();
@@ -313,7 +316,7 @@ impl LineApi {
     /// let callback = sim.consent(&authorize, ConsentChoice::allow(user)).await.unwrap();
     /// let code = callback.query_pairs().find(|(k, _)| k == "code").unwrap().1;
     /// let tokens = api
-    ///     .exchange_code(&line_login::AuthorizationCode::new(code), redirect_uri, None)
+    ///     .exchange_code(&line_login::AuthorizationCode::new(code), config.redirect_uri(), None)
     ///     .await
     ///     .unwrap();
     ///

@@ -14,6 +14,7 @@ use jsonwebtoken::jwk::{
 
 use crate::config::Config;
 use crate::secret::ChannelSecret;
+use crate::secret::Nonce;
 
 /// Clock skew tolerated on `exp`, `iat` and `auth_time` unless configured otherwise.
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(60);
@@ -199,8 +200,8 @@ impl IdTokenExpectations {
     }
 
     /// The nonce sent in the authorization request: the token must carry the same one.
-    pub fn nonce(mut self, nonce: impl Into<String>) -> Self {
-        self.nonce = Some(nonce.into());
+    pub fn nonce(mut self, nonce: &Nonce) -> Self {
+        self.nonce = Some(nonce.expose_secret().to_owned());
         self
     }
 
@@ -284,7 +285,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_nonce() {
-        let e = IdTokenExpectations::new("iss", "1").nonce("n-o-n-c-e");
+        let e = IdTokenExpectations::new("iss", "1").nonce(&Nonce::new("n-o-n-c-e"));
         assert!(!format!("{e:?}").contains("n-o-n-c-e"));
     }
 }

@@ -61,7 +61,7 @@ use serde_json::Value;
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use line_login::Config;
+/// use line_login::{Config, Nonce};
 /// use line_login::id_token::{verify_id_token, IdTokenError, IdTokenExpectations};
 ///
 /// let config = Config::builder("1234567890", "channel-secret", "https://example.com/callback")
@@ -72,13 +72,13 @@ use serde_json::Value;
 ///     u5kfMdkLyl3nRIXzVy1IitDJf7la0Xsp4HxOsa1bDIY";
 /// let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_100);
 ///
-/// let expect = IdTokenExpectations::web_login(&config).nonce("n-0-S6_WzA2Mj").now(at);
+/// let expect = IdTokenExpectations::web_login(&config).nonce(&Nonce::new("n-0-S6_WzA2Mj")).now(at);
 /// let verified = verify_id_token(token, &expect)?;
 /// assert_eq!(verified.sub(), "U1234567890abcdef1234567890abcdef");
 /// assert_eq!(verified.name(), Some("Taro"));
 ///
 /// // The same token with another nonce is refused.
-/// let replay = IdTokenExpectations::web_login(&config).nonce("other").now(at);
+/// let replay = IdTokenExpectations::web_login(&config).nonce(&Nonce::new("other")).now(at);
 /// assert!(matches!(verify_id_token(token, &replay), Err(IdTokenError::NonceMismatch)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

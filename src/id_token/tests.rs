@@ -2,6 +2,8 @@
 //! max-age, failure backoff and stale-if-error. Token-level behaviour is in `tests/id_token.rs`.
 
 use std::sync::Arc;
+
+use crate::secret::Nonce;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -297,7 +299,7 @@ async fn a_cached_entry_is_served_only_for_the_identical_token() {
     assert_eq!(hit.sub(), "Uplanted");
     // The hit still applies the per-call checks.
     let err = verifier
-        .verify_liff(&RawIdToken::new(token), Some("n"))
+        .verify_liff(&RawIdToken::new(token), Some(&Nonce::new("n")))
         .await
         .unwrap_err();
     assert!(matches!(err, IdTokenError::NonceMissing), "{err}");
@@ -310,7 +312,7 @@ async fn tokens_with_a_nonce_are_not_cached_and_web_login_never_is() {
         IdTokenVerifier::builder(&config(), Shared(source(vec![signer.jwk()], None))).build();
     let with_nonce = signer.sign(&claims(Some("n1")));
     verifier
-        .verify_liff(&RawIdToken::new(with_nonce), Some("n1"))
+        .verify_liff(&RawIdToken::new(with_nonce), Some(&Nonce::new("n1")))
         .await
         .unwrap();
     assert_eq!(verifier.token_cache_len(), 0);

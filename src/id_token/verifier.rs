@@ -19,6 +19,7 @@ use super::{
 };
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
+use crate::secret::Nonce;
 use crate::secret::RawIdToken;
 
 /// Bounds of the verified-token cache.
@@ -188,23 +189,15 @@ impl IdTokenVerifier {
 
     /// Verifies the ID token of a web login (authorization-code flow): HS256 with the channel
     /// secret only, the `nonce` saved with the login attempt, and `auth_time` when `max_age`
-    /// was sent. Errors as in [`verify_id_token`](super::verify_id_token).
-    pub async fn verify_web_login(
+    /// was sent. Errors as in [`verify_id_token`](super::verify_id_token). Never waits: the key
+    /// is the channel secret, so there is nothing to fetch.
+    pub fn verify_web_login(
         &self,
         raw: &RawIdToken,
-        nonce: &str,
+        nonce: &Nonce,
         max_age: Option<Duration>,
     ) -> Result<VerifiedIdToken, IdTokenError> {
-        self.verify_web_login_sync(raw.expose_secret(), nonce, max_age)
-    }
-
-    /// [`Self::verify_web_login`] without the `async` (it never waits).
-    pub fn verify_web_login_sync(
-        &self,
-        raw: &str,
-        nonce: &str,
-        max_age: Option<Duration>,
-    ) -> Result<VerifiedIdToken, IdTokenError> {
+        let raw = raw.expose_secret();
         let allowed = Allowed {
             hs256: true,
             es256: false,
@@ -212,7 +205,7 @@ impl IdTokenVerifier {
         let mut scratch = Scratch::new();
         let jws = Jws::parse(raw, allowed, &mut scratch)?;
         jws.verify_hs256(&self.inner.hmac_key)?;
-        verify_claims(&jws, &self.checks(Some(nonce), max_age))
+        verify_claims(&jws, &self.checks(Some(nonce.expose_secret()), max_age))
     }
 
     /// Verifies a LIFF or native-app ID token: ES256 only, with the key of LINE's JWKS whose
@@ -225,9 +218,10 @@ impl IdTokenVerifier {
     pub async fn verify_liff(
         &self,
         raw: &RawIdToken,
-        nonce: Option<&str>,
+        nonce: Option<&Nonce>,
     ) -> Result<VerifiedIdToken, IdTokenError> {
-        self.verify_liff_str(raw.expose_secret(), nonce).await
+        self.verify_liff_str(raw.expose_secret(), nonce.map(Nonce::expose_secret))
+            .await
     }
 
     async fn verify_liff_str(
@@ -284,8 +278,9 @@ impl IdTokenVerifier {
     pub async fn verify_remote(
         &self,
         raw: &RawIdToken,
-        nonce: Option<&str>,
+        nonce: Option<&Nonce>,
     ) -> Result<VerifiedIdToken, IdTokenError> {
+        let nonce = nonce.map(Nonce::expose_secret);
         let api = self
             .inner
             .remote

@@ -9,8 +9,10 @@ use base64::Engine;
 use line_login::api::{
     AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, LineApi, TokenResponse,
 };
-use line_login::simulator::{ConsentChoice, Endpoint, Fault, Simulator};
-use line_login::{AccessToken, AuthorizationCode, ChannelAccessToken, Config, RefreshToken};
+use line_login::{
+    AccessToken, AuthorizationCode, ChannelAccessToken, Config, PkceVerifier, RefreshToken,
+};
+use line_login_simulator::{ConsentChoice, Endpoint, Fault, Simulator};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/auth/line/callback";
@@ -82,7 +84,7 @@ async fn login_code(
 async fn login(s: &Setup, nonce: &str) -> TokenResponse {
     let code = login_code(&s.sim, &s.config, &brown(&s.sim), nonce, None).await;
     s.api
-        .exchange_code(&code, s.config.redirect_uri().as_str(), None)
+        .exchange_code(&code, s.config.redirect_uri(), None)
         .await
         .expect("code exchange succeeds")
 }
@@ -151,7 +153,11 @@ async fn code_exchange_sends_the_pkce_verifier() {
     let code = login_code(&s.sim, &s.config, &user, "nonce-pkce", Some(&challenge)).await;
     let tokens = s
         .api
-        .exchange_code(&code, s.config.redirect_uri().as_str(), Some(&verifier))
+        .exchange_code(
+            &code,
+            s.config.redirect_uri(),
+            Some(&PkceVerifier::new(verifier.clone())),
+        )
         .await
         .expect("exchange with the right verifier succeeds");
     assert!(tokens.id_token.is_some());
@@ -159,7 +165,7 @@ async fn code_exchange_sends_the_pkce_verifier() {
     let code = login_code(&s.sim, &s.config, &user, "nonce-pkce-2", Some(&challenge)).await;
     let err = s
         .api
-        .exchange_code(&code, s.config.redirect_uri().as_str(), None)
+        .exchange_code(&code, s.config.redirect_uri(), None)
         .await
         .expect_err("a missing verifier is refused");
     assert_eq!(err.status(), Some(400));
@@ -425,7 +431,7 @@ async fn line_error_answer_carries_status_error_and_request_id() {
         .api
         .exchange_code(
             &AuthorizationCode::new("no-such-code"),
-            s.config.redirect_uri().as_str(),
+            s.config.redirect_uri(),
             None,
         )
         .await
@@ -655,7 +661,7 @@ async fn every_call_logs_one_record_without_secrets() {
     let code = login_code(&s.sim, &s.config, &user, "nonce-log-secret", None).await;
 
     let tokens = api
-        .exchange_code(&code, s.config.redirect_uri().as_str(), None)
+        .exchange_code(&code, s.config.redirect_uri(), None)
         .await
         .unwrap();
     let refresh_token = tokens.refresh_token.clone().unwrap();
@@ -676,7 +682,7 @@ async fn every_call_logs_one_record_without_secrets() {
         .await
         .unwrap_err();
     let reused = api
-        .exchange_code(&code, s.config.redirect_uri().as_str(), None)
+        .exchange_code(&code, s.config.redirect_uri(), None)
         .await
         .unwrap_err();
 

@@ -17,8 +17,8 @@ use line_login::api::{
 };
 use line_login::api_log::{ApiLogOptions, SqlApiLogSink, StoredApiCall};
 use line_login::compliance::Status;
-use line_login::simulator::{ConsentChoice, Endpoint, Fault, Simulator};
 use line_login::{AuthorizationCode, Config, LineLoginLayer, RefreshToken};
+use line_login_simulator::{ConsentChoice, Endpoint, Fault, Simulator};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -268,7 +268,7 @@ async fn records_success_and_every_error_kind(store: Store) {
 
     let code = code_for(&sim, &config, "Brown", "nonce-kinds").await;
     let tokens = api
-        .exchange_code(&code, config.redirect_uri().as_str(), None)
+        .exchange_code(&code, config.redirect_uri(), None)
         .await
         .unwrap();
     let line_error = api
@@ -469,7 +469,7 @@ async fn stored_rows_hold_no_token_code_secret_or_personal_data(store: Store) {
     let brown = sim.user("Brown").unwrap();
     let code = code_for(&sim, &config, "Brown", nonce).await;
     let tokens = api
-        .exchange_code(&code, config.redirect_uri().as_str(), None)
+        .exchange_code(&code, config.redirect_uri(), None)
         .await
         .unwrap();
     let refresh_token = tokens.refresh_token.clone().unwrap();
@@ -488,9 +488,7 @@ async fn stored_rows_hold_no_token_code_secret_or_personal_data(store: Store) {
     let _ = api.revoke(&refreshed.access_token).await;
     // Failures with the secrets in the request.
     let _ = api.verify_access_token(&tokens.access_token).await;
-    let _ = api
-        .exchange_code(&code, config.redirect_uri().as_str(), None)
-        .await;
+    let _ = api.exchange_code(&code, config.redirect_uri(), None).await;
     let _ = api.refresh(&refresh_token).await;
     let _ = closed_port_api(sink)
         .verify_access_token(&tokens.access_token)

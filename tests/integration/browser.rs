@@ -16,7 +16,7 @@ use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures_util::FutureExt;
-use line_login::simulator::{Simulator, SimulatorOptions};
+use line_login_simulator::{Simulator, SimulatorOptions};
 use serde_json::{Value, json};
 
 /// chromedriver, as Debian's `chromium-driver` installs it (`.ci/setup`).

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use line_login::api::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, LineApi};
 use line_login::compliance::{self, Status};
-use line_login::simulator::{ConsentChoice, Endpoint, Fault, Simulator};
 use line_login::{AccessToken, AuthorizationCode, Config, LineLoginLayer};
+use line_login_simulator::{ConsentChoice, Endpoint, Fault, Simulator};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/auth/line/callback";
@@ -47,14 +47,10 @@ async fn user_token(sim: &Simulator, api: &LineApi, name: &str) -> AccessToken {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    api.exchange_code(
-        &AuthorizationCode::new(code),
-        config.redirect_uri().as_str(),
-        None,
-    )
-    .await
-    .unwrap()
-    .access_token
+    api.exchange_code(&AuthorizationCode::new(code), config.redirect_uri(), None)
+        .await
+        .unwrap()
+        .access_token
 }
 
 #[tokio::test]

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use line_login::api::LineApi;
 use line_login::compliance::{self, ComplianceReport, ReportFormat, Status};
 use line_login::link::{MemberInSession, MemoryLinks};
-use line_login::simulator::Simulator;
 use line_login::{BotPrompt, Config, ConfigError, LineLoginLayer};
+use line_login_simulator::Simulator;
 use tokio::io::AsyncReadExt;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/line/callback";

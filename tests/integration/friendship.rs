@@ -6,8 +6,8 @@ use crate::common;
 use std::sync::{Arc, Mutex};
 
 use common::{AppOptions, Browser, TestApp, start_app_with};
-use line_login::simulator::{Endpoint, Fault};
 use line_login::{BotPrompt, FriendshipFetch, LineLoginLayer, LineUser};
+use line_login_simulator::{Endpoint, Fault};
 use reqwest::StatusCode;
 
 async fn bot_prompt_app() -> TestApp {

@@ -22,8 +22,8 @@ use line_login::id_token::{
     Amr, Es256Keys, ID_TOKEN_MAX_BYTES, IdTokenAlgorithm, IdTokenError, IdTokenExpectations,
     IdTokenVerifier, JWKS_REFETCH_COOLDOWN, JwksSource, KeyFetchError, verify_id_token,
 };
-use line_login::simulator::{Endpoint, Simulator};
-use line_login::{Config, LineApi, RawIdToken};
+use line_login::{Config, LineApi, Nonce, RawIdToken};
+use line_login_simulator::{Endpoint, Simulator};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -151,7 +151,7 @@ impl EsKey {
 
 fn web() -> IdTokenExpectations {
     IdTokenExpectations::web_login(&config())
-        .nonce(NONCE)
+        .nonce(&Nonce::new(NONCE))
         .now(at(NOW))
 }
 
@@ -758,7 +758,10 @@ async fn cached_liff_token_returns_the_same_claims() {
     );
     assert_eq!(second.extra_claims()["extra"], json!([1, 2]));
     // A nonce the token does not carry is still refused on a hit.
-    let err = verifier.verify_liff(&token, Some("n")).await.unwrap_err();
+    let err = verifier
+        .verify_liff(&token, Some(&Nonce::new("n")))
+        .await
+        .unwrap_err();
     assert!(matches!(err, IdTokenError::NonceMissing), "{err}");
 }
 
@@ -830,22 +833,19 @@ async fn web_login_through_the_verifier_uses_the_channel_secret_only() {
     let source = Source::new(vec![es.jwk()], Duration::ZERO);
     let verifier = verifier(&source, &Arc::new(AtomicI64::new(NOW)));
     let verified = verifier
-        .verify_web_login(&raw(&hs256(&claims())), NONCE, None)
-        .await
+        .verify_web_login(&raw(&hs256(&claims())), &Nonce::new(NONCE), None)
         .unwrap();
     assert_eq!(verified.sub(), SUB);
     let err = verifier
-        .verify_web_login(&raw(&es.sign(&claims())), NONCE, None)
-        .await
+        .verify_web_login(&raw(&es.sign(&claims())), &Nonce::new(NONCE), None)
         .unwrap_err();
     assert!(matches!(err, IdTokenError::AlgorithmNotAllowed(_)), "{err}");
     let err = verifier
         .verify_web_login(
             &raw(&hs256(&claims())),
-            NONCE,
+            &Nonce::new(NONCE),
             Some(Duration::from_secs(60)),
         )
-        .await
         .unwrap_err();
     assert!(matches!(err, IdTokenError::AuthTimeMissing), "{err}");
     // LIFF verification refuses HS256 tokens.
@@ -862,7 +862,7 @@ async fn remote_verification_needs_a_line_api() {
     let source = Source::new(Vec::new(), Duration::ZERO);
     let verifier = IdTokenVerifier::builder(&config(), Shared(source)).build();
     let err = verifier
-        .verify_remote(&raw(&hs256(&claims())), Some(NONCE))
+        .verify_remote(&raw(&hs256(&claims())), Some(&Nonce::new(NONCE)))
         .await
         .unwrap_err();
     assert!(matches!(err, IdTokenError::RemoteNotConfigured), "{err}");
@@ -880,14 +880,14 @@ async fn line_api_verifier_checks_simulator_tokens_locally_and_remotely() {
     let token = raw(&sim.issue_es256_id_token(&user, Some("sim-nonce")));
 
     let local = verifier
-        .verify_liff(&token, Some("sim-nonce"))
+        .verify_liff(&token, Some(&Nonce::new("sim-nonce")))
         .await
         .unwrap();
     assert_eq!(local.sub(), user);
     assert_eq!(sim.requests(Endpoint::Certs), 1);
 
     let remote = verifier
-        .verify_remote(&token, Some("sim-nonce"))
+        .verify_remote(&token, Some(&Nonce::new("sim-nonce")))
         .await
         .unwrap();
     assert_eq!(remote.sub(), user);
@@ -895,7 +895,7 @@ async fn line_api_verifier_checks_simulator_tokens_locally_and_remotely() {
     assert_eq!(sim.requests(Endpoint::VerifyIdToken), 1);
 
     let err = verifier
-        .verify_remote(&token, Some("other-nonce"))
+        .verify_remote(&token, Some(&Nonce::new("other-nonce")))
         .await
         .unwrap_err();
     assert!(matches!(err, IdTokenError::NonceMismatch), "{err}");

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use common::{AppOptions, Browser, TestApp, start_app_on};
 use driver::{RedisCluster, RedisSentinel, RedisServer, RedisTlsServer, on_port};
 use line_login::session::SESSION_COOKIE_NAME;
-use line_login::simulator::{Endpoint, Simulator};
 use line_login::store::{AnySessionStore, StoreKind, StoreOptions};
+use line_login_simulator::{Endpoint, Simulator};
 use reqwest::StatusCode;
 
 /// How long a request may take to fail while the store is down.

@@ -12,10 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::{AppOptions, Browser, TestApp, start_app, start_app_with};
 use line_login::compliance::Status;
-use line_login::simulator::{Endpoint, Fault};
 use line_login::store::StoreKind;
 use line_login::token_crypto::{TokenKey, TokenKeyRing};
 use line_login::{BotPrompt, ConfigError, LineLoginLayer};
+use line_login_simulator::{Endpoint, Fault};
 use reqwest::StatusCode;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
@@ -1023,7 +1023,7 @@ async fn return_to_keeps_the_nest_prefix() {
     use line_login::LineUser;
     use line_login::extract::RequireLogin;
 
-    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let sim = line_login_simulator::Simulator::start().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = sim
@@ -1076,7 +1076,7 @@ async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
     use axum::routing::{get, post};
     use line_login::same_origin::{RequireSameOrigin, SameOrigin};
 
-    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let sim = line_login_simulator::Simulator::start().await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config = sim
@@ -1223,7 +1223,7 @@ async fn session_records_hold_no_line_token_when_a_token_key_is_configured() {
 #[tokio::test]
 async fn session_tokens_under_a_key_no_longer_configured_mean_logging_in_again() {
     let store = RecordingStore::default();
-    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let sim = line_login_simulator::Simulator::start().await.unwrap();
     let before = common::start_app_on(
         sim.clone(),
         AppOptions::default()
@@ -1258,7 +1258,7 @@ async fn session_tokens_under_a_key_no_longer_configured_mean_logging_in_again()
 
 #[tokio::test]
 async fn a_shared_session_store_without_a_token_key_refuses_to_start() {
-    let sim = line_login::simulator::Simulator::start().await.unwrap();
+    let sim = line_login_simulator::Simulator::start().await.unwrap();
     let uri = "http://127.0.0.1:3000/auth/line/callback";
     let plain = sim.config_builder(uri).build().unwrap();
     let layer = || LineLoginLayer::new(plain.clone()).unwrap();

@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::{Browser, start_app};
-use line_login::simulator::Endpoint;
+use line_login_simulator::Endpoint;
 use reqwest::StatusCode;
 
 #[tokio::test]

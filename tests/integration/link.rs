@@ -14,8 +14,8 @@ use line_login::link::{
     AuditAction, Consent, Deauthorization, LinkCause, LinkKey, MemberInSession, MemberLinks,
     MemoryLinks, SweepAction, check_links, unlink_and_deauthorize,
 };
-use line_login::simulator::{Endpoint, Fault, Simulator};
 use line_login::{LineApi, LineLoginLayer, LineUser};
+use line_login_simulator::{Endpoint, Fault, Simulator};
 use reqwest::StatusCode;
 use tower_sessions::{MemoryStore, Session};
 

@@ -20,9 +20,9 @@ use line_login::link::{
     LinkTokens, MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks,
     SweepAction, check_links, unlink_and_deauthorize,
 };
-use line_login::simulator::Endpoint;
 use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{AccessToken, LineApi, RefreshToken};
+use line_login_simulator::Endpoint;
 use reqwest::StatusCode;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use time::OffsetDateTime;

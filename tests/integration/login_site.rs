@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use common::Browser;
 use line_login::session::SESSION_COOKIE_NAME;
-use line_login::simulator::{ConsentChoice, Endpoint, Simulator};
 use line_login::token_crypto::{TokenKey, TokenKeyRing};
+use line_login_simulator::{ConsentChoice, Endpoint, Simulator};
 use reqwest::StatusCode;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};

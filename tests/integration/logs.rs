@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{Browser, start_app};
-use line_login::simulator::{Endpoint, Fault};
+use line_login_simulator::{Endpoint, Fault};
 use url::Url;
 
 /// Collects everything written by the tracing subscriber.

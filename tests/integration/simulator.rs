@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use line_login::simulator::{
+use line_login_simulator::{
     ConsentChoice, Endpoint, Fault, Simulator, SimulatorOptions, SimulatorRefusal,
 };
 use serde_json::{Map, Value};

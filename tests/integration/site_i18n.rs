@@ -7,7 +7,7 @@ use crate::site;
 
 use common::Browser;
 use line_login::messages::{BUILTIN_CATALOGUES, message_ids};
-use line_login::simulator::{ConsentChoice, Simulator};
+use line_login_simulator::{ConsentChoice, Simulator};
 use reqwest::StatusCode;
 use url::Url;
 

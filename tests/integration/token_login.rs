@@ -232,7 +232,7 @@ async fn a_token_session_ends_with_the_token_and_an_expired_token_says_so() {
 async fn token_from_another_channel_is_refused() {
     let app = start_app().await;
     let other =
-        line_login::simulator::Simulator::start_with(line_login::simulator::SimulatorOptions {
+        line_login_simulator::Simulator::start_with(line_login_simulator::SimulatorOptions {
             channel_id: "9999999999".into(),
             ..Default::default()
         })
@@ -329,7 +329,7 @@ async fn token_login_by_get_is_refused() {
 /// in. A token that is itself bad is still refused with 401 during the outage.
 #[tokio::test]
 async fn a_jwks_outage_is_a_retryable_503_not_an_invalid_token() {
-    use line_login::simulator::{Endpoint, Fault};
+    use line_login_simulator::{Endpoint, Fault};
 
     for (fault, retry_after) in [
         (Fault::Status(500), None),

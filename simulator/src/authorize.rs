@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::config::is_loopback;
+use line_login::config::is_loopback;
 
 use super::keys::sign_hs256;
 use super::state::{
@@ -295,7 +295,7 @@ fn check_request(
         bot_prompt,
         ui_locale: get("ui_locales")
             .and_then(|tags| tags.split(' ').next())
-            .and_then(crate::messages::Language::parse),
+            .and_then(line_login::Language::parse),
         response_mode: mode,
         created_at: sim.now_secs(),
     })
@@ -471,7 +471,7 @@ pub(crate) fn error_page(status: StatusCode, text: &str) -> Response {
 }
 
 /// Escapes text for HTML element content and double-quoted attributes.
-pub(crate) use crate::error::html_escape as escape;
+pub(crate) use html_escape::encode_quoted_attribute as escape;
 
 fn consent_page(sim: &SimState, pending_id: &str, pending: &PendingAuthorize) -> String {
     let app_host = Url::parse(&pending.redirect_uri)
@@ -670,7 +670,7 @@ mod tests {
     fn escape_neutralizes_markup() {
         assert_eq!(
             escape("<a href=\"x\">'&"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;"
         );
     }
 }

@@ -83,7 +83,7 @@ pub(crate) struct PendingAuthorize {
     pub max_age: Option<u64>,
     pub bot_prompt: bool,
     /// The first well-formed tag of `ui_locales`: the consent page's `lang`.
-    pub ui_locale: Option<crate::messages::Language>,
+    pub ui_locale: Option<line_login::Language>,
     pub response_mode: ResponseMode,
     pub created_at: u64,
 }

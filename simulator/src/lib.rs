@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use line_login::simulator::{ConsentChoice, Simulator};
+//! use line_login_simulator::{ConsentChoice, Simulator};
 //!
 //! let sim = Simulator::start().await?;
 //! let config = sim
@@ -54,7 +54,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use url::Url;
 
-use crate::config::{Config, ConfigBuilder};
+use line_login::{Config, ConfigBuilder};
 
 pub use faults::{Endpoint, Fault};
 
