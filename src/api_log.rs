@@ -364,7 +364,7 @@ impl ApiLogSink for SqlApiLogSink {
             if dropped == 1 || dropped.is_multiple_of(DROP_WARNING_EVERY_RECORDS) {
                 tracing::warn!(
                     dropped_total = dropped,
-                    endpoint = record.endpoint,
+                    endpoint = record.endpoint.as_str(),
                     "API log queue full or writer stopped: record dropped"
                 );
             }
@@ -502,7 +502,7 @@ impl Db {
                 for record in batch {
                     sqlx::query(INSERT)
                         .bind(sqlite_time(record.at))
-                        .bind(record.endpoint)
+                        .bind(record.endpoint.as_str())
                         .bind(record.method)
                         .bind(record.status.map(i32::from))
                         .bind(record.request_id.as_deref())
@@ -519,7 +519,7 @@ impl Db {
                 for record in batch {
                     sqlx::query(INSERT)
                         .bind(record.at)
-                        .bind(record.endpoint)
+                        .bind(record.endpoint.as_str())
                         .bind(record.method)
                         .bind(record.status.map(i32::from))
                         .bind(record.request_id.as_deref())

@@ -72,21 +72,6 @@ impl LoginAttempt {
         &self.state
     }
 
-    /// The `nonce` the ID token must carry.
-    pub fn nonce(&self) -> &Nonce {
-        &self.nonce
-    }
-
-    /// Where the user goes after a successful login.
-    pub fn return_to(&self) -> &str {
-        &self.return_to
-    }
-
-    /// What the attempt is for.
-    pub fn purpose(&self) -> &AttemptPurpose {
-        &self.purpose
-    }
-
     /// Whether the attempt is older than [`ATTEMPT_TTL`] at `now`.
     pub fn is_expired(&self, now: OffsetDateTime) -> bool {
         now - self.created_at > ATTEMPT_TTL || now < self.created_at - time::Duration::minutes(5)
@@ -94,12 +79,7 @@ impl LoginAttempt {
 
     /// LINE's authorize URL for this attempt with every configured option, plus
     /// `disable_auto_login=true` when `disable_auto_login` is set (LINE's advice after an auto-login
-    /// failure).
-    pub fn authorization_url(&self, config: &Config, disable_auto_login: bool) -> Url {
-        self.authorization_url_for(config, disable_auto_login, None)
-    }
-
-    /// [`Self::authorization_url`] for a visitor whose language is `visitor`: with
+    /// failure), for a visitor whose language is `visitor`: with
     /// [`crate::ConfigBuilder::ui_locales_from_visitor`] and no static `ui_locales`, LINE's
     /// consent screen is asked for that language (`ui_locales`, see [`Language::ui_locale`]).
     pub fn authorization_url_for(
@@ -199,7 +179,7 @@ mod tests {
             AttemptPurpose::Login,
             OffsetDateTime::now_utc(),
         );
-        let url = attempt.authorization_url(&config, true);
+        let url = attempt.authorization_url_for(&config, true, None);
         assert!(url.as_str().contains("scope=profile%20openid"));
         let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(pairs["response_type"], "code");

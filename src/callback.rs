@@ -118,7 +118,7 @@ impl std::fmt::Debug for Callback {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CallbackError {
-    /// The query is larger than [`CALLBACK_QUERY_MAX_BYTES`].
+    /// The query is larger than 8 KiB.
     #[error("the callback query is too long")]
     QueryTooLong,
     /// The query is not valid `application/x-www-form-urlencoded`.
@@ -130,20 +130,20 @@ pub enum CallbackError {
     /// `state` is absent or empty.
     #[error("the callback has no state")]
     MissingState,
-    /// `state` is longer than [`STATE_MAX_BYTES`].
+    /// `state` is longer than 256 bytes.
     #[error("the callback's state is too long")]
     StateTooLong,
     /// `code` is absent or empty.
     #[error("the callback has no authorization code")]
     MissingCode,
-    /// `code` is longer than [`CODE_MAX_BYTES`].
+    /// `code` is longer than 1,024 bytes.
     #[error("the callback's code is too long")]
     CodeTooLong,
     /// No pending attempt in this session has this state: a forged or replayed callback, a state
     /// from another session, or LINE's auto login failing.
     #[error("no login attempt of this session matches the callback's state")]
     UnknownState,
-    /// The attempt is older than [`crate::authorize::ATTEMPT_TTL`].
+    /// The attempt is older than 10 minutes (LINE's code lifetime).
     #[error("the login attempt expired")]
     ExpiredAttempt,
     /// The session holds no pending attempt at all: the cookie was lost on the way back (a phone
@@ -153,12 +153,6 @@ pub enum CallbackError {
 }
 
 /// Parses a callback query.
-///
-/// ```
-/// use line_login::callback::{parse_callback, Callback};
-/// let callback = parse_callback(Some("code=abc&state=xyz&friendship_status_changed=true")).unwrap();
-/// assert!(matches!(callback, Callback::Code { friendship_status_changed: Some(true), .. }));
-/// ```
 pub fn parse_callback(query: Option<&str>) -> Result<Callback, CallbackError> {
     let query = query.unwrap_or("");
     if query.len() > CALLBACK_QUERY_MAX_BYTES {
@@ -224,6 +218,19 @@ pub fn parse_callback(query: Option<&str>) -> Result<Callback, CallbackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_example_holds() {
+        let callback =
+            parse_callback(Some("code=abc&state=xyz&friendship_status_changed=true")).unwrap();
+        assert!(matches!(
+            callback,
+            Callback::Code {
+                friendship_status_changed: Some(true),
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn error_codes_compare_case_insensitively() {

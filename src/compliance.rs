@@ -904,7 +904,7 @@ impl FromStr for ReportFormat {
 pub struct UnknownReportFormat(pub String);
 
 /// Items that need action, found by a strict start-up check
-/// ([`LineLoginLayer::strict_compliance`](crate::LineLoginLayer::strict_compliance)).
+/// ([`LineLoginLayer::require_compliance`](crate::LineLoginLayer::require_compliance)).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("LINE guideline compliance: {} item(s) need action: {}", .findings.len(), describe(.findings))]
 pub struct ComplianceError {

@@ -321,7 +321,6 @@ impl Config {
             scopes: None,
             email: false,
             authorize: AuthorizeOptions::default(),
-            bot_prompt: None,
             access_base: DEFAULT_ACCESS_BASE.to_owned(),
             api_base: DEFAULT_API_BASE.to_owned(),
             issuer: DEFAULT_ISSUER.to_owned(),
@@ -369,7 +368,7 @@ impl Config {
             builder = builder.scopes(scopes);
         }
         if let Some(bot_prompt) = optional("LINE_LOGIN_BOT_PROMPT") {
-            builder.bot_prompt = Some(bot_prompt);
+            builder = builder.bot_prompt(bot_prompt.parse()?);
         }
         if let Some(base) = optional("LINE_LOGIN_ACCESS_BASE") {
             builder = builder.access_base(base);
@@ -528,7 +527,6 @@ pub struct ConfigBuilder {
     scopes: Option<String>,
     email: bool,
     authorize: AuthorizeOptions,
-    bot_prompt: Option<String>,
     access_base: String,
     api_base: String,
     issuer: String,
@@ -551,7 +549,7 @@ impl ConfigBuilder {
     }
     /// The add-friend option.
     pub fn bot_prompt(mut self, bot_prompt: BotPrompt) -> Self {
-        self.bot_prompt = Some(bot_prompt.as_str().to_owned());
+        self.authorize.bot_prompt = Some(bot_prompt);
         self
     }
     /// `prompt`.
@@ -672,10 +670,7 @@ impl ConfigBuilder {
         if self.email {
             scopes = scopes.with_email();
         }
-        let mut authorize = self.authorize;
-        if let Some(bot_prompt) = &self.bot_prompt {
-            authorize.bot_prompt = Some(bot_prompt.parse()?);
-        }
+        let authorize = self.authorize;
         if let Some(locales) = &authorize.ui_locales
             && (locales.len() > 256 || locales.chars().any(|c| c.is_control()))
         {

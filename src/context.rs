@@ -22,7 +22,7 @@ pub enum FriendshipFetch {
     /// Right after each login (default). A failure leaves it `Unknown`; the login succeeds.
     #[default]
     AtLogin,
-    /// On the first use of the [`crate::extract::Friendship`] extractor.
+    /// On the first use of the [`crate::Friendship`] extractor.
     Lazily,
     /// Never; `friendship_status_changed` from the callback is still kept.
     Never,
@@ -77,6 +77,8 @@ pub(crate) struct Shared {
     pub(crate) api_paths: Vec<String>,
     pub(crate) token_nonce: TokenNonce,
     pub(crate) token_sessions_outlive_tokens: bool,
+    /// Refuse to build the service while the compliance report needs action.
+    pub(crate) require_compliance: bool,
     pub(crate) friendship_fetch: FriendshipFetch,
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use html_escape::encode_quoted_attribute as html_escape;
 
 use crate::api::ApiError;
-use crate::callback::{AuthorizationErrorCode, CallbackError};
+pub use crate::callback::{AuthorizationErrorCode, CallbackError};
 use crate::id_token::IdTokenError;
 use crate::messages::{Language, Messages};
 
@@ -82,9 +82,9 @@ pub enum LoginError {
     /// The LINE user or the member is already linked elsewhere; nothing changed.
     #[error("link conflict: {0}")]
     LinkConflict(LinkConflict),
-    /// The member-link store failed; nothing changed.
+    /// The member-link store failed; nothing changed. The store's own error is the source.
     #[error("the member-link store failed: {0}")]
-    LinkStore(String),
+    LinkStore(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The route is not enabled in this configuration.
     #[error("not found")]
     NotFound,
@@ -416,7 +416,7 @@ mod tests {
     fn every_error() -> Vec<LoginError> {
         use super::LinkConflict as Side;
         let line = |status| ApiError::Line {
-            endpoint: "token",
+            endpoint: crate::api::Endpoint::Token,
             status,
             error: None,
             description: None,

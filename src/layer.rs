@@ -48,6 +48,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -111,6 +112,7 @@ impl LineLoginLayer {
                 api_paths: Vec::new(),
                 token_nonce: TokenNonce::default(),
                 token_sessions_outlive_tokens: false,
+                require_compliance: false,
                 friendship_fetch: FriendshipFetch::default(),
                 on_login: None,
                 members: None,
@@ -263,20 +265,27 @@ impl LineLoginLayer {
         self.update(|s| s.token_sessions_outlive_tokens = outlive)
     }
 
-    /// Replaces the clock of the layer: the one that dates login attempts and the one ID tokens
-    /// are checked against (for tests that need to travel in time).
+    /// Replaces the layer's one clock (for tests that travel in time, e.g.
+    /// `move || simulator.now()`): it dates login attempts, checks ID tokens and decides when the
+    /// API client's cached channel access token is renewed.
     #[must_use]
-    pub fn clock(self, now: impl Fn() -> time::OffsetDateTime + Send + Sync + 'static) -> Self {
-        let now: crate::context::Clock = Arc::new(now);
-        let verifier_now = now.clone();
-        let api = self.shared.api.clone();
+    pub fn clock(self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        let now = Arc::new(now);
+        let (for_api, for_verifier) = (now.clone(), now.clone());
+        let api = self
+            .shared
+            .api
+            .clone()
+            .with_channel_token_clock(move || for_api());
         let verifier = IdTokenVerifier::builder(api.config(), api.clone())
-            .remote_api(api)
-            .clock(move || std::time::SystemTime::from(verifier_now()))
+            .remote_api(api.clone())
+            .clock(move || for_verifier())
             .build();
+        let clock: crate::context::Clock = Arc::new(move || time::OffsetDateTime::from(now()));
         self.update(|s| {
-            s.clock = now;
+            s.clock = clock;
             s.verifier = verifier;
+            s.api = api;
         })
     }
 
@@ -303,17 +312,19 @@ impl LineLoginLayer {
         report
     }
 
-    /// Strict mode: with `strict`, refuses (with the list of findings) a layer for which an item
-    /// of LINE's guidelines needs action, e.g. a long-lived channel access token. Call it last,
-    /// after the other builder methods.
-    pub fn strict_compliance(
-        self,
-        strict: bool,
-    ) -> Result<Self, crate::compliance::ComplianceError> {
-        if strict {
-            self.compliance().build().check()?;
-        }
-        Ok(self)
+    /// Strict mode: the layer refuses to wrap a service while an item of LINE's guidelines needs
+    /// action (e.g. a long-lived channel access token, tokens stored in plain text). The check
+    /// runs when the layer is applied, so the order of the builder calls does not matter.
+    ///
+    /// # Panics
+    ///
+    /// [`Layer::layer`] panics with the list of findings (never a secret) when the report needs
+    /// action, as tower-http's `CorsLayer` does for an unusable configuration: the app stops
+    /// while it is being assembled, before it serves anything. To handle the findings yourself,
+    /// call `self.compliance().build().check()` instead.
+    #[must_use]
+    pub fn require_compliance(self) -> Self {
+        self.update(|s| s.require_compliance = true)
     }
 }
 
@@ -321,6 +332,11 @@ impl<S> Layer<S> for LineLoginLayer {
     type Service = LineLoginService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        if self.shared.require_compliance
+            && let Err(findings) = self.compliance().build().check()
+        {
+            panic!("line-login refuses this configuration (require_compliance): {findings}");
+        }
         LineLoginService {
             inner,
             shared: self.shared.clone(),

@@ -5,8 +5,8 @@
 pub mod api;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod api_log;
-pub mod authorize;
-pub mod callback;
+mod authorize;
+mod callback;
 pub mod compliance;
 pub mod config;
 mod context;
@@ -19,14 +19,14 @@ mod log_safe;
 pub mod messages;
 mod pending;
 mod respond;
-pub mod return_to;
+mod return_to;
 mod routes;
 pub mod same_origin;
 pub mod secret;
 pub mod session;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_migrations;
-pub mod state;
+mod state;
 pub mod store;
 pub mod token_crypto;
 pub mod user;
@@ -42,5 +42,5 @@ pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, Nonce, PkceVerifier,
     RawIdToken, RefreshToken, State,
 };
-pub use state::verify_state;
+pub use state::{StateError, verify_state};
 pub use user::{FriendFlag, Friendship, LineUser};

@@ -46,9 +46,9 @@ pub const BUILTIN_CATALOGUES: &[(&str, &str)] = &[
 ];
 
 /// Longest `Accept-Language` header considered; a longer one is ignored (English).
-pub const ACCEPT_LANGUAGE_MAX_BYTES: usize = 1024;
+pub(crate) const ACCEPT_LANGUAGE_MAX_BYTES: usize = 1024;
 /// Language ranges of one `Accept-Language` header considered; the rest are ignored.
-pub const ACCEPT_LANGUAGE_RANGES_MAX: usize = 32;
+pub(crate) const ACCEPT_LANGUAGE_RANGES_MAX: usize = 32;
 
 /// A language: a BCP 47 language identifier such as `ja` or `zh-Hant`.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -200,7 +200,7 @@ impl Messages {
     /// quality (ranges with `q=0` excluded), each matched to the available languages by
     /// [`fluent_langneg`] (so `zh-TW` finds `zh-Hant` and `th-TH` finds `th`); English when
     /// nothing matches, for `*`, and for a malformed or over-long header
-    /// (over [`ACCEPT_LANGUAGE_MAX_BYTES`]).
+    /// (over 1,024 bytes).
     pub fn negotiate(&self, accept_language: &str) -> Language {
         let requested = requested_languages(accept_language);
         let default = Language::english().0;

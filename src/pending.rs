@@ -285,7 +285,7 @@ mod tests {
         ));
         assert!(take(&store, &browser, "another-state", now).await.is_err());
         let taken = take(&store, &browser, &state, now).await.unwrap();
-        assert_eq!(taken.return_to(), "/");
+        assert_eq!(taken.return_to, "/");
         assert!(
             take(&store, &browser, &state, now).await.is_err(),
             "single use"
@@ -304,7 +304,7 @@ mod tests {
         let text = String::from_utf8_lossy(&raw);
         for secret in [
             a.state().expose_secret(),
-            a.nonce().expose_secret(),
+            a.nonce.expose_secret(),
             a.pkce_verifier.expose_secret(),
             browser.expose_secret(),
         ] {

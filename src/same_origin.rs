@@ -30,18 +30,7 @@ use crate::error::LoginError;
 
 /// Whether a request with these headers is same-origin, as far as a browser tells: `ours` is the
 /// site's own URL (the redirect URI), when known; the request's `Host` counts as ours too.
-///
-/// ```
-/// use axum::http::HeaderMap;
-/// use line_login::same_origin::is_same_origin;
-/// let ours = url::Url::parse("https://shop.example/auth/line/callback").unwrap();
-/// let mut headers = HeaderMap::new();
-/// headers.insert("origin", "https://evil.example".parse().unwrap());
-/// assert!(!is_same_origin(&headers, Some(&ours)));
-/// headers.insert("origin", "https://shop.example".parse().unwrap());
-/// assert!(is_same_origin(&headers, Some(&ours)));
-/// ```
-pub fn is_same_origin(headers: &HeaderMap, ours: Option<&Url>) -> bool {
+pub(crate) fn is_same_origin(headers: &HeaderMap, ours: Option<&Url>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site")
         && !matches!(site.to_str(), Ok("same-origin" | "none"))
     {
@@ -181,6 +170,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_example_holds() {
+        use axum::http::HeaderMap;
+        let ours = url::Url::parse("https://shop.example/auth/line/callback").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("origin", "https://evil.example".parse().unwrap());
+        assert!(!is_same_origin(&headers, Some(&ours)));
+        headers.insert("origin", "https://shop.example".parse().unwrap());
+        assert!(is_same_origin(&headers, Some(&ours)));
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

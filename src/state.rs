@@ -18,7 +18,7 @@ pub enum StateError {
     /// was waiting for one.
     #[error("the state is missing: the callback has no state or no login attempt is pending")]
     Missing,
-    /// One of the two values is longer than [`STATE_MAX_BYTES`].
+    /// One of the two values is longer than 256 bytes (`STATE_MAX_BYTES`).
     #[error("the state is longer than {STATE_MAX_BYTES} bytes: it cannot be one we issued")]
     TooLong,
     /// The values differ: the callback belongs to another attempt, or is forged (CSRF).
@@ -32,12 +32,11 @@ pub enum StateError {
 ///
 /// The comparison takes time that depends only on the lengths, never on where the values first
 /// differ. Errors: [`StateError::Missing`] when either is empty, [`StateError::TooLong`] when
-/// either is longer than [`STATE_MAX_BYTES`], [`StateError::Mismatch`] otherwise when they
+/// either is longer than 256 bytes, [`StateError::Mismatch`] otherwise when they
 /// differ. No value is ever echoed in an error.
 ///
 /// ```
-/// use line_login::State;
-/// use line_login::state::{verify_state, StateError};
+/// use line_login::{State, StateError, verify_state};
 ///
 /// let saved = State::new("q7Jx3kLw");
 /// assert_eq!(verify_state(&saved, "q7Jx3kLw"), Ok(()));

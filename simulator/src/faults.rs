@@ -19,109 +19,36 @@ pub(crate) const FAULT_DELAY_MAX: Duration = Duration::from_secs(120);
 /// Largest response body the `TruncatedJson` fault reads before cutting it.
 const TRUNCATE_READ_MAX_BYTES: usize = 1024 * 1024;
 
-/// One endpoint of the simulator, for fault injection and request counting.
-///
-/// Serialized in snake case (`"token"`, `"verify_id_token"`, `"user_info"`, ...), as used by
-/// `POST /__sim/fault` and `GET /__sim/requests`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Endpoint {
-    /// `GET /oauth2/v2.1/authorize` (the consent page; the consent form post is not counted).
-    Authorize,
-    /// `POST /oauth2/v2.1/token` (code and refresh grants).
-    Token,
-    /// `POST /oauth2/v2.1/verify` (ID token).
-    VerifyIdToken,
-    /// `GET /oauth2/v2.1/verify` (access token).
-    VerifyAccessToken,
-    /// `POST /oauth2/v2.1/revoke`.
-    Revoke,
-    /// `GET /v2/profile`.
-    Profile,
-    /// `GET /friendship/v1/status`.
-    Friendship,
-    /// `GET|POST /oauth2/v2.1/userinfo`.
-    #[serde(alias = "userinfo")]
-    UserInfo,
-    /// `GET /oauth2/v2.1/certs`.
-    Certs,
-    /// `GET /.well-known/openid-configuration`.
-    Discovery,
-    /// `POST /oauth2/v3/token` (stateless channel access token).
-    ChannelToken,
-    /// `POST /user/v1/deauthorize`.
-    Deauthorize,
+pub use line_login::api::Endpoint;
+
+/// The endpoint a request goes to, if any. Both grants of `POST /oauth2/v2.1/token` count as
+/// [`Endpoint::Token`] (the grant is in the body); [`Endpoint::Refresh`] is never counted.
+pub(crate) fn endpoint_of_request(method: &Method, path: &str) -> Option<Endpoint> {
+    let endpoint = match path {
+        "/oauth2/v2.1/authorize" if method == Method::GET => Endpoint::Authorize,
+        "/oauth2/v2.1/token" => Endpoint::Token,
+        "/oauth2/v2.1/verify" if method == Method::GET => Endpoint::VerifyAccessToken,
+        "/oauth2/v2.1/verify" => Endpoint::VerifyIdToken,
+        "/oauth2/v2.1/revoke" => Endpoint::Revoke,
+        "/v2/profile" => Endpoint::Profile,
+        "/friendship/v1/status" => Endpoint::Friendship,
+        "/oauth2/v2.1/userinfo" => Endpoint::UserInfo,
+        "/oauth2/v2.1/certs" => Endpoint::Certs,
+        "/.well-known/openid-configuration" => Endpoint::Discovery,
+        "/oauth2/v3/token" => Endpoint::ChannelToken,
+        "/user/v1/deauthorize" => Endpoint::Deauthorize,
+        _ => return None,
+    };
+    Some(endpoint)
 }
 
-impl Endpoint {
-    /// Every endpoint, in a stable order.
-    pub const ALL: [Endpoint; 12] = [
-        Endpoint::Authorize,
-        Endpoint::Token,
-        Endpoint::VerifyIdToken,
-        Endpoint::VerifyAccessToken,
-        Endpoint::Revoke,
-        Endpoint::Profile,
-        Endpoint::Friendship,
-        Endpoint::UserInfo,
-        Endpoint::Certs,
-        Endpoint::Discovery,
-        Endpoint::ChannelToken,
-        Endpoint::Deauthorize,
-    ];
-
-    /// The snake-case name used by the HTTP test API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Authorize => "authorize",
-            Endpoint::Token => "token",
-            Endpoint::VerifyIdToken => "verify_id_token",
-            Endpoint::VerifyAccessToken => "verify_access_token",
-            Endpoint::Revoke => "revoke",
-            Endpoint::Profile => "profile",
-            Endpoint::Friendship => "friendship",
-            Endpoint::UserInfo => "user_info",
-            Endpoint::Certs => "certs",
-            Endpoint::Discovery => "discovery",
-            Endpoint::ChannelToken => "channel_token",
-            Endpoint::Deauthorize => "deauthorize",
-        }
-    }
-
-    /// The endpoint a request goes to, if any.
-    pub(crate) fn of_request(method: &Method, path: &str) -> Option<Endpoint> {
-        let endpoint = match path {
-            "/oauth2/v2.1/authorize" if method == Method::GET => Endpoint::Authorize,
-            "/oauth2/v2.1/token" => Endpoint::Token,
-            "/oauth2/v2.1/verify" if method == Method::GET => Endpoint::VerifyAccessToken,
-            "/oauth2/v2.1/verify" => Endpoint::VerifyIdToken,
-            "/oauth2/v2.1/revoke" => Endpoint::Revoke,
-            "/v2/profile" => Endpoint::Profile,
-            "/friendship/v1/status" => Endpoint::Friendship,
-            "/oauth2/v2.1/userinfo" => Endpoint::UserInfo,
-            "/oauth2/v2.1/certs" => Endpoint::Certs,
-            "/.well-known/openid-configuration" => Endpoint::Discovery,
-            "/oauth2/v3/token" => Endpoint::ChannelToken,
-            "/user/v1/deauthorize" => Endpoint::Deauthorize,
-            _ => return None,
-        };
-        Some(endpoint)
-    }
-
-    /// Endpoints of LINE's API gateway answer errors as `{"message": ...}`; the OAuth ones as
-    /// `{"error": ..., "error_description": ...}`.
-    fn uses_message_errors(self) -> bool {
-        matches!(
-            self,
-            Endpoint::Profile | Endpoint::Friendship | Endpoint::Deauthorize
-        )
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// Endpoints of LINE's API gateway answer errors as `{"message": ...}`; the OAuth ones as
+/// `{"error": ..., "error_description": ...}`.
+fn uses_message_errors(endpoint: Endpoint) -> bool {
+    matches!(
+        endpoint,
+        Endpoint::Profile | Endpoint::Friendship | Endpoint::Deauthorize
+    )
 }
 
 /// A fault the simulator injects into the responses of one [`Endpoint`].
@@ -259,7 +186,7 @@ pub(crate) async fn fault_middleware(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let Some(endpoint) = Endpoint::of_request(request.method(), request.uri().path()) else {
+    let Some(endpoint) = endpoint_of_request(request.method(), request.uri().path()) else {
         return next.run(request).await;
     };
     let faults = sim.take_faults(endpoint);
@@ -334,7 +261,7 @@ fn error_response(endpoint: Endpoint, status: StatusCode) -> Response {
     if endpoint == Endpoint::Authorize {
         return super::authorize::error_page(status, &format!("{} {reason}", status.as_u16()));
     }
-    let body = if endpoint.uses_message_errors() {
+    let body = if uses_message_errors(endpoint) {
         json!({ "message": reason })
     } else {
         let error = match status.as_u16() {
@@ -408,7 +335,7 @@ mod tests {
             assert_eq!(text, format!("\"{}\"", endpoint.as_str()));
         }
         assert_eq!(
-            serde_json::from_str::<Endpoint>("\"userinfo\"").unwrap(),
+            serde_json::from_str::<Endpoint>("\"user_info\"").unwrap(),
             Endpoint::UserInfo
         );
     }
@@ -416,13 +343,13 @@ mod tests {
     #[test]
     fn verify_is_split_by_method() {
         assert_eq!(
-            Endpoint::of_request(&Method::GET, "/oauth2/v2.1/verify"),
+            endpoint_of_request(&Method::GET, "/oauth2/v2.1/verify"),
             Some(Endpoint::VerifyAccessToken)
         );
         assert_eq!(
-            Endpoint::of_request(&Method::POST, "/oauth2/v2.1/verify"),
+            endpoint_of_request(&Method::POST, "/oauth2/v2.1/verify"),
             Some(Endpoint::VerifyIdToken)
         );
-        assert_eq!(Endpoint::of_request(&Method::GET, "/__sim/requests"), None);
+        assert_eq!(endpoint_of_request(&Method::GET, "/__sim/requests"), None);
     }
 }

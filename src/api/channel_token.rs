@@ -12,7 +12,7 @@ use crate::secret::ChannelAccessToken;
 
 /// A cached stateless channel access token is renewed this many seconds before LINE's expiry,
 /// so a token is never sent in its last minute.
-pub const CHANNEL_TOKEN_RENEWAL_MARGIN_SECS: u64 = 60;
+pub(crate) const CHANNEL_TOKEN_RENEWAL_MARGIN_SECS: u64 = 60;
 
 /// The source of the current time for the channel-token cache (replaceable in tests, e.g. with
 /// the simulator's clock).

@@ -10,7 +10,7 @@ use openidconnect::core::CoreProviderMetadata;
 use openidconnect::{AsyncHttpClient, DiscoveryError, HttpRequest, HttpResponse, IssuerUrl};
 use url::Url;
 
-use super::{Answer, ApiError, LineApi, endpoint};
+use super::{Answer, ApiError, Endpoint, LineApi};
 
 /// openidconnect appends this to the issuer to find the document.
 const CONFIG_URL_SUFFIX: &str = ".well-known/openid-configuration";
@@ -19,13 +19,13 @@ const CONFIG_URL_SUFFIX: &str = ".well-known/openid-configuration";
 pub(super) async fn discover(api: &LineApi) -> Result<CoreProviderMetadata, ApiError> {
     let config = api.config();
     let issuer = IssuerUrl::new(config.issuer().to_owned()).map_err(|e| ApiError::Refused {
-        endpoint: endpoint::DISCOVERY,
+        endpoint: Endpoint::Discovery,
         reason: format!("the configured issuer is not a URL: {e}"),
     })?;
     let asked_url = issuer
         .join(CONFIG_URL_SUFFIX)
         .map_err(|e| ApiError::Refused {
-            endpoint: endpoint::DISCOVERY,
+            endpoint: Endpoint::Discovery,
             reason: format!("cannot build the discovery URL: {e}"),
         })?;
     let client = DiscoveryClient {
@@ -55,7 +55,7 @@ struct DiscoveryClient {
     /// URL whenever the issuer is the access base, as at LINE and in the simulator).
     document_url: Url,
     /// Endpoint, status and request id of the last answer, to attribute parse errors.
-    last_answer: Mutex<Option<(&'static str, u16, Option<String>)>>,
+    last_answer: Mutex<Option<(Endpoint, u16, Option<String>)>>,
 }
 
 type DiscoveryFuture<'c> =
@@ -73,13 +73,13 @@ impl<'c> AsyncHttpClient<'c> for DiscoveryClient {
 impl DiscoveryClient {
     async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, ApiError> {
         let asked = Url::parse(&request.uri().to_string()).map_err(|e| ApiError::Refused {
-            endpoint: endpoint::DISCOVERY,
+            endpoint: Endpoint::Discovery,
             reason: format!("openidconnect asked for an invalid URL: {e}"),
         })?;
         let (endpoint, url) = if asked == self.asked_url {
-            (endpoint::DISCOVERY, self.document_url.clone())
+            (Endpoint::Discovery, self.document_url.clone())
         } else {
-            (endpoint::CERTS, asked)
+            (Endpoint::Certs, asked)
         };
         if !is_secure(&url) {
             return Err(ApiError::Refused {
@@ -119,7 +119,7 @@ impl DiscoveryClient {
             .lock()
             .ok()
             .and_then(|last| last.clone())
-            .unwrap_or((endpoint::DISCOVERY, 200, None));
+            .unwrap_or((Endpoint::Discovery, 200, None));
         let unexpected = |detail: String| ApiError::UnexpectedBody {
             endpoint,
             status,
@@ -155,22 +155,17 @@ impl DiscoveryClient {
 /// Checks the body is well-formed JSON (so the call's record says `unexpected_body` when it is
 /// not) and hands the answer to openidconnect.
 fn check(
-    endpoint: &'static str,
+    endpoint: Endpoint,
     answer: &Answer,
-) -> Result<(HttpResponse, u16, Option<String>), ApiError> {
-    if endpoint == endpoint::DISCOVERY {
+) -> Result<(HttpResponse, u16, Option<String>), String> {
+    if endpoint == Endpoint::Discovery {
         super::json_answer::<CoreProviderMetadata>(answer)?;
     } else {
         super::json_answer::<serde::de::IgnoredAny>(answer)?;
     }
     let mut response = http::Response::new(answer.body.clone());
     *response.status_mut() =
-        http::StatusCode::from_u16(answer.status).map_err(|_| ApiError::UnexpectedBody {
-            endpoint,
-            status: answer.status,
-            request_id: answer.request_id.clone(),
-            detail: "invalid HTTP status".to_owned(),
-        })?;
+        http::StatusCode::from_u16(answer.status).map_err(|_| "invalid HTTP status".to_owned())?;
     *response.headers_mut() = answer.headers.clone();
     Ok((response, answer.status, answer.request_id.clone()))
 }
@@ -178,12 +173,7 @@ fn check(
 fn is_secure(url: &Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
+        "http" => crate::config::is_loopback(url),
         _ => false,
     }
 }

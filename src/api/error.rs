@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::endpoint;
+use super::Endpoint;
 
 /// Why a call to LINE failed.
 ///
@@ -29,7 +29,7 @@ pub enum ApiError {
     #[error("calling LINE's {endpoint} endpoint failed before an answer arrived")]
     Transport {
         /// Short endpoint name, see [`endpoint`](super::endpoint).
-        endpoint: &'static str,
+        endpoint: Endpoint,
         /// The HTTP client's error, with the URL removed.
         #[source]
         source: reqwest::Error,
@@ -38,13 +38,13 @@ pub enum ApiError {
     #[error("LINE's {endpoint} endpoint did not answer within the HTTP timeout")]
     Timeout {
         /// Short endpoint name.
-        endpoint: &'static str,
+        endpoint: Endpoint,
     },
     /// LINE answered with a non-2xx HTTP status.
     #[error("LINE's {endpoint} endpoint answered HTTP {status}{}", line_summary(.error, .description))]
     Line {
         /// Short endpoint name.
-        endpoint: &'static str,
+        endpoint: Endpoint,
         /// The HTTP status.
         status: u16,
         /// The `error` field of the JSON body (e.g. `invalid_grant`), when there is one.
@@ -60,7 +60,7 @@ pub enum ApiError {
     #[error("LINE's {endpoint} endpoint answered HTTP {status} with an unusable body: {detail}")]
     UnexpectedBody {
         /// Short endpoint name.
-        endpoint: &'static str,
+        endpoint: Endpoint,
         /// The HTTP status.
         status: u16,
         /// The `x-line-request-id` header.
@@ -73,7 +73,7 @@ pub enum ApiError {
     #[error("refused to call LINE's {endpoint} endpoint: {reason}")]
     Refused {
         /// Short endpoint name.
-        endpoint: &'static str,
+        endpoint: Endpoint,
         /// Why.
         reason: String,
     },
@@ -91,7 +91,7 @@ fn line_summary(error: &Option<String>, description: &Option<String>) -> String 
 impl ApiError {
     /// Builds a [`ApiError::Transport`] or [`ApiError::Timeout`] from a client error, dropping
     /// the URL so a token in the query string can never be displayed.
-    pub(crate) fn from_reqwest(endpoint: &'static str, source: reqwest::Error) -> Self {
+    pub(crate) fn from_reqwest(endpoint: Endpoint, source: reqwest::Error) -> Self {
         if source.is_timeout() {
             ApiError::Timeout { endpoint }
         } else {
@@ -103,14 +103,14 @@ impl ApiError {
     }
 
     /// The short name of the endpoint that failed (`None` for [`ApiError::ClientBuild`]).
-    pub fn endpoint(&self) -> Option<&'static str> {
+    pub fn endpoint(&self) -> Option<Endpoint> {
         match self {
             ApiError::ClientBuild { .. } => None,
             ApiError::Transport { endpoint, .. }
             | ApiError::Timeout { endpoint }
             | ApiError::Line { endpoint, .. }
             | ApiError::UnexpectedBody { endpoint, .. }
-            | ApiError::Refused { endpoint, .. } => Some(endpoint),
+            | ApiError::Refused { endpoint, .. } => Some(*endpoint),
         }
     }
 
@@ -189,18 +189,18 @@ impl ApiError {
                 .is_some_and(|e| e.eq_ignore_ascii_case(wanted))
         };
         match (*endpoint, *status) {
-            (endpoint::REFRESH, 401) => true,
-            (endpoint::REFRESH, 400) => code_is("invalid_grant") || code_is("invalid_token"),
-            (endpoint::VERIFY_ACCESS_TOKEN | endpoint::VERIFY_ID_TOKEN, 400 | 401) => true,
+            (Endpoint::Refresh, 401) => true,
+            (Endpoint::Refresh, 400) => code_is("invalid_grant") || code_is("invalid_token"),
+            (Endpoint::VerifyAccessToken | Endpoint::VerifyIdToken, 400 | 401) => true,
             (
-                endpoint::PROFILE | endpoint::FRIENDSHIP | endpoint::USERINFO | endpoint::REVOKE,
+                Endpoint::Profile | Endpoint::Friendship | Endpoint::UserInfo | Endpoint::Revoke,
                 401,
             ) => true,
             (
-                endpoint::PROFILE | endpoint::FRIENDSHIP | endpoint::USERINFO | endpoint::REVOKE,
+                Endpoint::Profile | Endpoint::Friendship | Endpoint::UserInfo | Endpoint::Revoke,
                 400,
             ) => code_is("invalid_token"),
-            (endpoint::DEAUTHORIZE, 400) => true,
+            (Endpoint::Deauthorize, 400) => true,
             _ => false,
         }
     }
@@ -239,7 +239,7 @@ impl AccessTokenError {
 mod tests {
     use super::*;
 
-    fn line(endpoint: &'static str, status: u16, error: Option<&str>) -> ApiError {
+    fn line(endpoint: Endpoint, status: u16, error: Option<&str>) -> ApiError {
         ApiError::Line {
             endpoint,
             status,
@@ -252,25 +252,25 @@ mod tests {
 
     #[test]
     fn token_invalidity_is_decided_by_endpoint_and_status() {
-        assert!(line(endpoint::REFRESH, 400, Some("invalid_grant")).is_token_revoked_or_invalid());
-        assert!(line(endpoint::REFRESH, 400, Some("INVALID_GRANT")).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::Refresh, 400, Some("invalid_grant")).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::Refresh, 400, Some("INVALID_GRANT")).is_token_revoked_or_invalid());
         assert!(
-            !line(endpoint::REFRESH, 400, Some("invalid_client")).is_token_revoked_or_invalid()
+            !line(Endpoint::Refresh, 400, Some("invalid_client")).is_token_revoked_or_invalid()
         );
-        assert!(line(endpoint::VERIFY_ACCESS_TOKEN, 400, None).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::VerifyAccessToken, 400, None).is_token_revoked_or_invalid());
         assert!(
-            line(endpoint::VERIFY_ID_TOKEN, 400, Some("invalid_request"))
+            line(Endpoint::VerifyIdToken, 400, Some("invalid_request"))
                 .is_token_revoked_or_invalid()
         );
-        assert!(line(endpoint::PROFILE, 401, None).is_token_revoked_or_invalid());
-        assert!(line(endpoint::FRIENDSHIP, 401, None).is_token_revoked_or_invalid());
-        assert!(!line(endpoint::PROFILE, 500, None).is_token_revoked_or_invalid());
-        assert!(!line(endpoint::PROFILE, 429, None).is_token_revoked_or_invalid());
-        assert!(!line(endpoint::TOKEN, 400, Some("invalid_grant")).is_token_revoked_or_invalid());
-        assert!(line(endpoint::DEAUTHORIZE, 400, None).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::Profile, 401, None).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::Friendship, 401, None).is_token_revoked_or_invalid());
+        assert!(!line(Endpoint::Profile, 500, None).is_token_revoked_or_invalid());
+        assert!(!line(Endpoint::Profile, 429, None).is_token_revoked_or_invalid());
+        assert!(!line(Endpoint::Token, 400, Some("invalid_grant")).is_token_revoked_or_invalid());
+        assert!(line(Endpoint::Deauthorize, 400, None).is_token_revoked_or_invalid());
         assert!(
             !ApiError::Timeout {
-                endpoint: endpoint::PROFILE
+                endpoint: Endpoint::Profile
             }
             .is_token_revoked_or_invalid()
         );
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn helpers_read_the_answer() {
         let err = ApiError::Line {
-            endpoint: endpoint::PROFILE,
+            endpoint: Endpoint::Profile,
             status: 429,
             error: None,
             description: Some("Too many requests".into()),
@@ -291,13 +291,13 @@ mod tests {
         assert!(err.is_transient());
         assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
         assert_eq!(err.request_id(), Some("abc"));
-        assert_eq!(err.endpoint(), Some("profile"));
+        assert_eq!(err.endpoint(), Some(Endpoint::Profile));
         assert_eq!(
             err.to_string(),
             "LINE's profile endpoint answered HTTP 429: Too many requests"
         );
         let timeout = ApiError::Timeout {
-            endpoint: endpoint::TOKEN,
+            endpoint: Endpoint::Token,
         };
         assert_eq!(timeout.status(), None);
         assert!(!timeout.is_rate_limited());
@@ -310,7 +310,7 @@ mod tests {
         assert!(AccessTokenError::WrongChannel { got: "1".into() }.is_token_revoked_or_invalid());
         assert!(
             !AccessTokenError::Api(ApiError::Timeout {
-                endpoint: endpoint::VERIFY_ACCESS_TOKEN
+                endpoint: Endpoint::VerifyAccessToken
             })
             .is_token_revoked_or_invalid()
         );

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::Endpoint;
+
 /// One call to LINE, as logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -13,7 +15,7 @@ pub struct ApiCallRecord {
     /// When the call started (UTC).
     pub at: OffsetDateTime,
     /// Short endpoint name, see [`endpoint`](super::endpoint) (e.g. `"token"`).
-    pub endpoint: &'static str,
+    pub endpoint: Endpoint,
     /// `"GET"` or `"POST"`.
     pub method: &'static str,
     /// The HTTP status, when an answer arrived.
@@ -30,7 +32,7 @@ impl ApiCallRecord {
     /// A record with every field given (for sinks' tests and for replaying stored records).
     pub fn new(
         at: OffsetDateTime,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         method: &'static str,
         status: Option<u16>,
         request_id: Option<String>,
@@ -129,7 +131,7 @@ impl ApiLogSink for TracingSink {
         if record.outcome.is_ok() {
             tracing::info!(
                 target: "line_login::api",
-                endpoint = record.endpoint,
+                endpoint = record.endpoint.as_str(),
                 method = record.method,
                 status = record.status,
                 request_id,
@@ -140,7 +142,7 @@ impl ApiLogSink for TracingSink {
         } else {
             tracing::warn!(
                 target: "line_login::api",
-                endpoint = record.endpoint,
+                endpoint = record.endpoint.as_str(),
                 method = record.method,
                 status = record.status,
                 request_id,
@@ -193,7 +195,7 @@ mod tests {
             .finish();
         let record = ApiCallRecord {
             at: OffsetDateTime::UNIX_EPOCH,
-            endpoint: "token",
+            endpoint: Endpoint::Token,
             method: "POST",
             status: Some(400),
             request_id: Some("req-42".into()),

@@ -18,6 +18,7 @@
 
 mod channel_token;
 mod discovery;
+mod endpoint;
 mod error;
 mod log;
 mod types;
@@ -31,7 +32,8 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use url::Url;
 
-pub use self::channel_token::{CHANNEL_TOKEN_RENEWAL_MARGIN_SECS, ChannelTokenClock};
+pub(crate) use self::channel_token::CHANNEL_TOKEN_RENEWAL_MARGIN_SECS;
+pub use self::channel_token::ChannelTokenClock;
 pub use self::error::{AccessTokenError, ApiError};
 pub use self::log::{ApiCallRecord, ApiLogSink, ApiOutcome, TracingSink};
 pub use self::types::{
@@ -40,43 +42,16 @@ pub use self::types::{
 };
 
 use self::channel_token::ChannelTokenCache;
+pub use self::endpoint::Endpoint;
 use self::types::{AccessTokenInfoWire, FriendshipWire};
 use crate::config::Config;
 use crate::secret::PkceVerifier;
 use crate::secret::{AccessToken, AuthorizationCode, ChannelAccessToken, RawIdToken, RefreshToken};
 
-/// The short endpoint names used in [`ApiCallRecord::endpoint`] and [`ApiError`].
-pub mod endpoint {
-    /// `POST oauth2/v2.1/token`, `grant_type=authorization_code`.
-    pub const TOKEN: &str = "token";
-    /// `POST oauth2/v2.1/token`, `grant_type=refresh_token`.
-    pub const REFRESH: &str = "refresh";
-    /// `POST oauth2/v2.1/verify` (ID token).
-    pub const VERIFY_ID_TOKEN: &str = "verify_id_token";
-    /// `GET oauth2/v2.1/verify` (access token).
-    pub const VERIFY_ACCESS_TOKEN: &str = "verify_access_token";
-    /// `POST oauth2/v2.1/revoke`.
-    pub const REVOKE: &str = "revoke";
-    /// `GET v2/profile`.
-    pub const PROFILE: &str = "profile";
-    /// `GET friendship/v1/status`.
-    pub const FRIENDSHIP: &str = "friendship";
-    /// `GET oauth2/v2.1/userinfo`.
-    pub const USERINFO: &str = "userinfo";
-    /// `POST oauth2/v3/token` (stateless channel access token).
-    pub const CHANNEL_TOKEN: &str = "channel_token";
-    /// `POST user/v1/deauthorize`.
-    pub const DEAUTHORIZE: &str = "deauthorize";
-    /// `GET oauth2/v2.1/certs` (also the JWKS fetch made by discovery).
-    pub const CERTS: &str = "certs";
-    /// `GET {access_base}/.well-known/openid-configuration`.
-    pub const DISCOVERY: &str = "discovery";
-}
-
 /// Largest answer body read from LINE; a larger one is an [`ApiError::UnexpectedBody`].
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The `User-Agent` sent to LINE.
-pub const USER_AGENT: &str = concat!("line-login/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("line-login/", env!("CARGO_PKG_VERSION"));
 
 const REQUEST_ID_HEADER: &str = "x-line-request-id";
 const REQUEST_ID_MAX_CHARS: usize = 128;
@@ -116,6 +91,7 @@ pub struct LineApi {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     config: Config,
     client: reqwest::Client,
@@ -166,32 +142,22 @@ impl LineApi {
 
     /// Sends the call records to `sink` instead of `tracing`. The channel-token cache is kept.
     #[must_use]
-    pub fn with_log_sink(self, sink: Arc<dyn ApiLogSink>) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                client: self.inner.client.clone(),
-                sink,
-                channel_tokens: self.inner.channel_tokens.clone(),
-            }),
-        }
+    pub fn with_log_sink(mut self, sink: Arc<dyn ApiLogSink>) -> Self {
+        // Clones of this client keep theirs: the inner state is copied if it is shared.
+        Arc::make_mut(&mut self.inner).sink = sink;
+        self
     }
 
     /// Replaces the clock that decides when a cached channel access token must be renewed (for
     /// tests that move time, e.g. `move || simulator.now()`). Starts with an empty cache.
     #[must_use]
     pub fn with_channel_token_clock(
-        self,
+        mut self,
         now: impl Fn() -> SystemTime + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config: self.inner.config.clone(),
-                client: self.inner.client.clone(),
-                sink: self.inner.sink.clone(),
-                channel_tokens: Arc::new(ChannelTokenCache::new(Arc::new(now))),
-            }),
-        }
+        Arc::make_mut(&mut self.inner).channel_tokens =
+            Arc::new(ChannelTokenCache::new(Arc::new(now)));
+        self
     }
 
     /// Whether the log sink keeps records beyond `tracing` (see [`ApiLogSink::is_persistent`]).
@@ -232,7 +198,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/token"))
             .form(&form);
-        self.call(endpoint::TOKEN, "POST", request, token_answer)
+        self.call(Endpoint::Token, "POST", request, token_answer)
             .await
     }
 
@@ -254,7 +220,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/token"))
             .form(&form);
-        self.call(endpoint::REFRESH, "POST", request, token_answer)
+        self.call(Endpoint::Refresh, "POST", request, token_answer)
             .await
     }
 
@@ -285,7 +251,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/verify"))
             .form(&form);
-        self.call(endpoint::VERIFY_ID_TOKEN, "POST", request, json_answer)
+        self.call(Endpoint::VerifyIdToken, "POST", request, json_answer)
             .await
     }
 
@@ -336,7 +302,7 @@ impl LineApi {
             .get(config.api_endpoint("oauth2/v2.1/verify"))
             .query(&[("access_token", token.expose_secret())]);
         let wire: AccessTokenInfoWire = self
-            .call(endpoint::VERIFY_ACCESS_TOKEN, "GET", request, json_answer)
+            .call(Endpoint::VerifyAccessToken, "GET", request, json_answer)
             .await?;
         check_access_token_info(wire, config.channel_id().as_str())
     }
@@ -355,7 +321,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v2.1/revoke"))
             .form(&form);
-        self.call(endpoint::REVOKE, "POST", request, empty_answer)
+        self.call(Endpoint::Revoke, "POST", request, empty_answer)
             .await
     }
 
@@ -366,7 +332,7 @@ impl LineApi {
             .client
             .get(self.inner.config.api_endpoint("v2/profile"))
             .bearer_auth(token.expose_secret());
-        self.call(endpoint::PROFILE, "GET", request, json_answer)
+        self.call(Endpoint::Profile, "GET", request, json_answer)
             .await
     }
 
@@ -379,7 +345,7 @@ impl LineApi {
             .get(self.inner.config.api_endpoint("friendship/v1/status"))
             .bearer_auth(token.expose_secret());
         let wire: FriendshipWire = self
-            .call(endpoint::FRIENDSHIP, "GET", request, json_answer)
+            .call(Endpoint::Friendship, "GET", request, json_answer)
             .await?;
         Ok(wire.friend_flag)
     }
@@ -391,7 +357,7 @@ impl LineApi {
             .client
             .get(self.inner.config.api_endpoint("oauth2/v2.1/userinfo"))
             .bearer_auth(token.expose_secret());
-        self.call(endpoint::USERINFO, "GET", request, json_answer)
+        self.call(Endpoint::UserInfo, "GET", request, json_answer)
             .await
     }
 
@@ -410,7 +376,7 @@ impl LineApi {
             .client
             .post(config.api_endpoint("oauth2/v3/token"))
             .form(&form);
-        self.call(endpoint::CHANNEL_TOKEN, "POST", request, json_answer)
+        self.call(Endpoint::ChannelToken, "POST", request, json_answer)
             .await
     }
 
@@ -418,7 +384,7 @@ impl LineApi {
     /// configuration opted in to ([`ConfigBuilder::long_lived_channel_token`], logged as a
     /// warning on first use), or else a stateless token issued with
     /// [`LineApi::issue_stateless_channel_token`] when first needed and reused by every clone of
-    /// this client until [`CHANNEL_TOKEN_RENEWAL_MARGIN_SECS`] before it expires. Concurrent
+    /// this client until 60 seconds before it expires. Concurrent
     /// callers on an empty cache share one issuance. Fails with the issuance's [`ApiError`]
     /// (nothing is cached then).
     ///
@@ -478,7 +444,7 @@ impl LineApi {
             .post(self.inner.config.api_endpoint("user/v1/deauthorize"))
             .bearer_auth(channel_token.expose_secret())
             .json(&serde_json::json!({ "userAccessToken": user_token.expose_secret() }));
-        self.call(endpoint::DEAUTHORIZE, "POST", request, empty_answer)
+        self.call(Endpoint::Deauthorize, "POST", request, empty_answer)
             .await
     }
 
@@ -491,7 +457,7 @@ impl LineApi {
             .client
             .get(self.inner.config.api_endpoint("oauth2/v2.1/certs"))
             .header(reqwest::header::ACCEPT, "application/json");
-        self.call(endpoint::CERTS, "GET", request, |answer| {
+        self.call(Endpoint::Certs, "GET", request, |answer| {
             #[derive(serde::Deserialize)]
             struct Wire {
                 keys: Vec<serde_json::Value>,
@@ -524,10 +490,10 @@ impl LineApi {
     /// Makes one call: sends, reads the body (bounded), classifies, parses and logs one record.
     async fn call<T>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         method: &'static str,
         request: reqwest::RequestBuilder,
-        parse: impl FnOnce(&Answer) -> Result<T, ApiError>,
+        parse: impl FnOnce(&Answer) -> Result<T, String>,
     ) -> Result<T, ApiError> {
         let at = OffsetDateTime::now_utc();
         let started = Instant::now();
@@ -555,9 +521,9 @@ impl LineApi {
 
     async fn perform<T>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         request: reqwest::RequestBuilder,
-        parse: impl FnOnce(&Answer) -> Result<T, ApiError>,
+        parse: impl FnOnce(&Answer) -> Result<T, String>,
     ) -> (Option<u16>, Option<String>, Result<T, ApiError>) {
         let mut response = match request.send().await {
             Ok(response) => response,
@@ -591,15 +557,12 @@ impl LineApi {
             request_id: request_id.clone(),
         };
         let result = if response.status().is_success() {
-            parse(&answer).map_err(|detail| match detail {
-                // parse helpers report the endpoint-less problem; attach the call's context
-                ApiError::UnexpectedBody { detail, .. } => ApiError::UnexpectedBody {
-                    endpoint,
-                    status,
-                    request_id: request_id.clone(),
-                    detail,
-                },
-                other => other,
+            // The parser says what is wrong with the body; the call adds its context.
+            parse(&answer).map_err(|detail| ApiError::UnexpectedBody {
+                endpoint,
+                status,
+                request_id: request_id.clone(),
+                detail,
             })
         } else {
             Err(line_error(endpoint, &answer))
@@ -647,38 +610,28 @@ async fn read_bounded(response: &mut reqwest::Response) -> Result<Option<Vec<u8>
     Ok(Some(body))
 }
 
-/// Parses a 2xx JSON body. Errors are [`ApiError::UnexpectedBody`] whose endpoint and status
-/// [`LineApi::perform`] fills in; the detail never quotes the body (it may hold tokens).
-fn json_answer<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
-    serde_json::from_slice(&answer.body).map_err(|e| ApiError::UnexpectedBody {
-        endpoint: "",
-        status: answer.status,
-        request_id: None,
-        detail: describe_json_error(&e, &answer.headers),
-    })
+/// Parses a 2xx JSON body. The error is the detail of an [`ApiError::UnexpectedBody`], which
+/// [`LineApi::perform`] builds; it never quotes the body (it may hold tokens).
+fn json_answer<T: DeserializeOwned>(answer: &Answer) -> Result<T, String> {
+    serde_json::from_slice(&answer.body).map_err(|e| describe_json_error(&e, &answer.headers))
 }
 
 /// A token endpoint's answer (code exchange or refresh): the JSON body, whose `token_type` must
 /// be `Bearer`, compared case-insensitively (RFC 6749 5.1 and 7.1): every later call sends the
 /// token as a Bearer token, and another type means the answer is not what we asked for.
-fn token_answer(answer: &Answer) -> Result<TokenResponse, ApiError> {
+fn token_answer(answer: &Answer) -> Result<TokenResponse, String> {
     let tokens: TokenResponse = json_answer(answer)?;
     if !tokens.token_type.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::UnexpectedBody {
-            endpoint: "",
-            status: answer.status,
-            request_id: None,
-            detail: format!(
-                "token_type is {:?}, not Bearer",
-                sanitize(&tokens.token_type, 32)
-            ),
-        });
+        return Err(format!(
+            "token_type is {:?}, not Bearer",
+            sanitize(&tokens.token_type, 32)
+        ));
     }
     Ok(tokens)
 }
 
 /// Accepts any 2xx body (revoke answers 200 empty, deauthorize 204).
-fn empty_answer(_answer: &Answer) -> Result<(), ApiError> {
+fn empty_answer(_answer: &Answer) -> Result<(), String> {
     Ok(())
 }
 
@@ -713,7 +666,7 @@ fn describe_json_error(error: &serde_json::Error, headers: &HeaderMap) -> String
 
 /// Builds [`ApiError::Line`] from a non-2xx answer, picking LINE's error fields when the body is
 /// a JSON object (any other body is fine: the status decides).
-fn line_error(endpoint: &'static str, answer: &Answer) -> ApiError {
+fn line_error(endpoint: Endpoint, answer: &Answer) -> ApiError {
     let object = serde_json::from_slice::<serde_json::Value>(&answer.body)
         .ok()
         .and_then(|value| match value {
@@ -830,7 +783,7 @@ mod tests {
             request_id,
             retry_after,
             ..
-        } = line_error(endpoint::REFRESH, &a)
+        } = line_error(Endpoint::Refresh, &a)
         else {
             panic!("not a Line error");
         };
@@ -848,11 +801,11 @@ mod tests {
             &[("retry-after", "30")],
             r#"{"message":"Too many requests"}"#,
         );
-        let err = line_error(endpoint::PROFILE, &a);
+        let err = line_error(Endpoint::Profile, &a);
         assert_eq!(err.retry_after(), Some(Duration::from_secs(30)));
         assert!(err.to_string().contains("Too many requests"));
         let html = answer(502, &[], "<html><body>Bad gateway</body></html>");
-        let err = line_error(endpoint::PROFILE, &html);
+        let err = line_error(Endpoint::Profile, &html);
         assert_eq!(err.status(), Some(502));
         assert_eq!(err.error_code(), None);
         assert!(!err.to_string().contains("html"));
@@ -938,10 +891,7 @@ mod tests {
         }
         for bad in [Some("mac"), Some("DPoP"), Some(""), Some("Bearer "), None] {
             let err = token_answer(&answer(200, &[], &body(bad))).unwrap_err();
-            assert!(
-                matches!(&err, ApiError::UnexpectedBody { detail, .. } if detail.contains("token_type")),
-                "{bad:?}: {err:?}"
-            );
+            assert!(err.contains("token_type"), "{bad:?}: {err:?}");
         }
     }
 

@@ -59,7 +59,7 @@ async fn lookup<M: FromStr>(
         None => Ok(None),
         Some(id) => id.parse().map(Some).map_err(|_| {
             fail(LoginError::LinkStore(
-                "a stored member ID does not parse as the extractor's type".to_owned(),
+                "a stored member ID does not parse as the extractor's type".into(),
             ))
         }),
     }

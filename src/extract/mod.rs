@@ -171,7 +171,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Friendship {
 }
 
 /// Refresh the access token when it has less than this left.
-pub const TOKEN_REFRESH_MARGIN: time::Duration = time::Duration::minutes(5);
+pub(crate) const TOKEN_REFRESH_MARGIN: time::Duration = time::Duration::minutes(5);
 
 /// The logged-in user with access to LINE on their behalf: refresh the friendship status, fetch
 /// the live profile. A token LINE reports as revoked (consent withdrawn in the LINE app) logs the

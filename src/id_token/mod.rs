@@ -7,7 +7,7 @@
 //! - [`IdTokenVerifier`]: keeps the JWKS cached (refetched on an unknown `kid`, single-flight)
 //!   and a cache of verified LIFF tokens, and can ask LINE's verify endpoint instead.
 //!
-//! The state comparison lives in [`crate::state`]; HTTP calls to LINE in [`crate::api`].
+//! The state comparison is [`crate::verify_state`]; HTTP calls to LINE in [`crate::api`].
 
 mod b64;
 mod cache;

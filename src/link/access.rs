@@ -84,16 +84,9 @@ fn parse_member<L: MemberLinks>(member_id: &str) -> Result<L::MemberId, LoginErr
         .map_err(|_| LoginError::BadRequest("the signed-in member ID does not parse"))
 }
 
-fn store_error(error: &(dyn std::error::Error + 'static)) -> LoginError {
-    // The store's error chain, without the secrets it never holds (tokens are bound, not quoted).
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    LoginError::LinkStore(text)
+/// The store's error, kept as the source (it never holds secrets: tokens are bound, not quoted).
+fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> LoginError {
+    LoginError::LinkStore(Box::new(error))
 }
 
 /// The link's copy of a session's tokens; the refresh token lives [`REFRESH_TOKEN_TTL`] from now.
@@ -131,7 +124,7 @@ where
             .links
             .member_for(line_user_id)
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(store_error)?;
         Ok(member.map(|m| m.to_string()))
     }
 
@@ -146,7 +139,7 @@ where
         let fresh = link_tokens(tokens, OffsetDateTime::now_utc());
         if let Err(error) = self.links.update_tokens(line_user_id, &fresh).await {
             // The login itself is fine; the sweep and back-office unlink use the older tokens.
-            let error = store_error(&error);
+            let error = store_error(error);
             tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not store the linked user's new tokens");
         }
         Ok(Some(member))
@@ -176,7 +169,7 @@ where
                 }
                 Err(LoginError::LinkConflict(conflict))
             }
-            Err(LinkError::Store(error)) => Err(store_error(&error)),
+            Err(LinkError::Store(error)) => Err(store_error(error)),
         }
     }
 
@@ -191,7 +184,7 @@ where
             .links
             .unlink(LinkKey::Member(&member), &LinkCause::member())
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(store_error)?;
         let Some(link) = removed else {
             return Ok(None);
         };

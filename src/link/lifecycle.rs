@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Link, LinkCause, LinkKey, LinkTokens, MemberLinks};
+use super::{Link, LinkCause, LinkKey, LinkTokens, MemberLinks, SweepLinks};
 use crate::api::{AccessTokenError, ApiError, LineApi};
 use crate::secret::AccessToken;
 
@@ -312,7 +312,7 @@ pub async fn check_links<L, P>(
     mut policy: P,
 ) -> Result<SweepReport<L::MemberId>, L::Error>
 where
-    L: MemberLinks,
+    L: SweepLinks,
     P: FnMut(&Link<L::MemberId>) -> SweepAction + Send,
 {
     let mut report = SweepReport::default();

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::{
     AuditAction, AuditEvent, Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens,
-    MemberLinks,
+    MemberLinks, SweepLinks,
 };
 
 /// Links kept in process memory (both directions, one lock), with an audit trail.
@@ -34,7 +34,7 @@ pub struct MemoryLinks<M> {
 }
 
 struct Inner<M> {
-    /// Links by LINE user ID (ordered, for [`MemberLinks::list`]).
+    /// Links by LINE user ID (ordered, for [`SweepLinks::list`]).
     by_line_user: BTreeMap<String, Link<M>>,
     /// LINE user ID by member.
     by_member: HashMap<M, String>,
@@ -189,7 +189,13 @@ where
     fn token_storage(&self) -> super::TokenStorage {
         super::TokenStorage::Memory
     }
+}
 
+#[async_trait]
+impl<M> SweepLinks for MemoryLinks<M>
+where
+    M: Clone + Eq + Hash + Send + Sync + fmt::Debug + fmt::Display + FromStr + 'static,
+{
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<Link<M>>, Infallible> {
         use std::ops::Bound;
         let inner = self.lock();

@@ -85,7 +85,7 @@ pub use sql::{ReencryptReport, SqlLinksError};
 pub const REFRESH_TOKEN_TTL: time::Duration = time::Duration::days(90);
 
 /// Longest cause kept in the audit trail, in characters.
-pub const LINK_CAUSE_MAX_CHARS: usize = 80;
+pub(crate) const LINK_CAUSE_MAX_CHARS: usize = 80;
 
 /// Who or what caused a link change; kept in the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl LinkCause {
     }
 
     /// Back-office code, naming the operator or job (control characters dropped, at most
-    /// [`LINK_CAUSE_MAX_CHARS`] characters kept).
+    /// 80 characters kept).
     pub fn back_office(who: &str) -> Self {
         let who: String = who.chars().filter(|c| !c.is_control()).collect();
         Self(
@@ -262,7 +262,7 @@ pub struct AuditEvent {
 ///
 /// use async_trait::async_trait;
 /// use line_login::link::{
-///     Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens, MemberLinks,
+///     Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens, MemberLinks, SweepLinks,
 /// };
 ///
 /// /// Links by LINE user ID.
@@ -325,7 +325,11 @@ pub struct AuditEvent {
 ///         let link = links.get_mut(line_user_id);
 ///         Ok(link.map(|l| l.tokens = Some(tokens.clone())).is_some())
 ///     }
+/// }
 ///
+/// // Only for the consent sweep (`check_links`):
+/// #[async_trait]
+/// impl SweepLinks for Links {
 ///     async fn list(
 ///         &self,
 ///         after: Option<&str>,
@@ -393,13 +397,6 @@ pub trait MemberLinks: Clone + Send + Sync + 'static {
         tokens: &LinkTokens,
     ) -> Result<bool, Self::Error>;
 
-    /// Up to `limit` links ordered by LINE user ID, starting after `after` (a page of the sweep).
-    async fn list(
-        &self,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<Link<Self::MemberId>>, Self::Error>;
-
     /// How the store keeps tokens at rest (default [`TokenStorage::AppManaged`]).
     fn token_storage(&self) -> TokenStorage {
         TokenStorage::AppManaged
@@ -420,6 +417,18 @@ pub trait MemberLinks: Clone + Send + Sync + 'static {
             .await?
             .map(|l| l.line_user_id))
     }
+}
+
+/// What the consent sweep ([`check_links`]) needs beyond [`MemberLinks`]: walking every link,
+/// a page at a time. A store that is never swept need not implement it.
+#[async_trait]
+pub trait SweepLinks: MemberLinks {
+    /// Up to `limit` links ordered by LINE user ID, starting after `after` (a page of the sweep).
+    async fn list(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Link<Self::MemberId>>, Self::Error>;
 }
 
 #[cfg(test)]
@@ -471,9 +480,6 @@ mod tests {
         }
         async fn update_tokens(&self, _: &str, _: &LinkTokens) -> Result<bool, Self::Error> {
             Ok(false)
-        }
-        async fn list(&self, _: Option<&str>, _: usize) -> Result<Vec<Link<u32>>, Self::Error> {
-            Ok(self.0.lock().unwrap().clone().into_iter().collect())
         }
     }
 

@@ -1,5 +1,5 @@
 //! The attempt store: where pending login and link attempts wait for LINE's callback, apart from
-//! sessions. It holds opaque sealed records (see [`crate::pending`]) under a key derived from the
+//! sessions. It holds opaque sealed records (sealed by the layer) under a key derived from the
 //! browser's attempt cookie and the attempt's `state`, expires them with the attempt, keeps at
 //! most [`PENDING_ATTEMPTS_MAX`] per browser, and hands each one out once: of any number of
 //! concurrent [`AttemptStore::take`]s of one key, exactly one gets the record.

@@ -58,7 +58,7 @@ pub const SESSION_STORE_URL_VAR: &str = "SESSION_STORE_URL";
 /// a `rediss://` server's certificate must chain to, instead of the system roots.
 pub const SESSION_STORE_CA_FILE_VAR: &str = "SESSION_STORE_CA_FILE";
 /// The URL schemes of Redis: one server, TLS, Redis Cluster and Sentinel (fred's URL syntax).
-pub const REDIS_SCHEMES: [&str; 6] = [
+pub(crate) const REDIS_SCHEMES: [&str; 6] = [
     "redis",
     "rediss",
     "redis-cluster",
@@ -74,7 +74,7 @@ pub const STORE_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default number of connections to Redis, or the most connections to PostgreSQL.
 pub const STORE_POOL_CONNECTIONS: usize = 8;
 /// Shortest wait between two attempts to reconnect to Redis after an outage.
-pub const REDIS_RECONNECT_DELAY_MIN_MS: u32 = 100;
+pub(crate) const REDIS_RECONNECT_DELAY_MIN_MS: u32 = 100;
 /// Longest wait between two attempts to reconnect to Redis after an outage: service resumes at
 /// most this long after Redis is back.
 pub const REDIS_RECONNECT_DELAY_MAX_MS: u32 = 1000;
@@ -296,7 +296,7 @@ enum Inner {
 /// How long a record this process wrote stays "just written": a `save` of it unchanged within
 /// this window is skipped (tower-sessions saves again on the way out what the layer already
 /// saved). Skipping only delays the idle-expiry extension by at most this much.
-pub const SESSION_REWRITE_SKIP_WINDOW: Duration = Duration::from_secs(30);
+pub(crate) const SESSION_REWRITE_SKIP_WINDOW: Duration = Duration::from_secs(30);
 /// Records remembered as just written, at most; past it the memory is cleared.
 const RECENT_WRITES_MAX: usize = 10_000;
 

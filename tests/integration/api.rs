@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use line_login::api::{
-    AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, LineApi, TokenResponse,
+    AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, Endpoint, LineApi,
+    TokenResponse,
 };
 use line_login::{
     AccessToken, AuthorizationCode, ChannelAccessToken, Config, PkceVerifier, RefreshToken,
 };
-use line_login_simulator::{ConsentChoice, Endpoint, Fault, Simulator};
+use line_login_simulator::{ConsentChoice, Fault, Simulator};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:9/auth/line/callback";
@@ -375,7 +376,7 @@ async fn discovery_goes_through_openidconnect_on_our_client() {
     assert_eq!(s.sim.requests(Endpoint::Discovery), 1);
     assert_eq!(s.sim.requests(Endpoint::Certs), 1);
     let endpoints: Vec<_> = capture.records().iter().map(|r| r.endpoint).collect();
-    assert_eq!(endpoints, ["discovery", "certs"]);
+    assert_eq!(endpoints, [Endpoint::Discovery, Endpoint::Certs]);
 
     // A configured issuer the document does not name is refused (the document is still read
     // from the access base, the simulator).
@@ -396,7 +397,7 @@ async fn discovery_goes_through_openidconnect_on_our_client() {
     else {
         panic!("expected UnexpectedBody, got {err:?}");
     };
-    assert_eq!(*endpoint, "discovery");
+    assert_eq!(*endpoint, Endpoint::Discovery);
     assert!(detail.contains("issuer"), "{detail}");
     assert_eq!(s.sim.requests(Endpoint::Discovery), 2);
     assert_eq!(s.sim.requests(Endpoint::Certs), 1);
@@ -415,7 +416,7 @@ async fn discovery_reports_faults_as_typed_errors() {
         matches!(
             err,
             ApiError::UnexpectedBody {
-                endpoint: "certs",
+                endpoint: Endpoint::Certs,
                 ..
             }
         ),
@@ -447,7 +448,7 @@ async fn line_error_answer_carries_status_error_and_request_id() {
     else {
         panic!("expected a LINE error, got {err:?}");
     };
-    assert_eq!(*endpoint, "token");
+    assert_eq!(*endpoint, Endpoint::Token);
     assert_eq!(*status, 400);
     assert_eq!(error.as_deref(), Some("invalid_grant"));
     assert!(description.is_some());
@@ -536,7 +537,7 @@ async fn html_page_is_an_unexpected_body() {
     else {
         panic!("expected UnexpectedBody, got {err:?}");
     };
-    assert_eq!((*endpoint, *status), ("profile", 200));
+    assert_eq!((*endpoint, *status), (Endpoint::Profile, 200));
     assert!(request_id.is_some());
     assert!(
         detail.contains("not JSON") && detail.contains("text/html"),
@@ -594,7 +595,7 @@ async fn slow_answer_is_a_timeout() {
         matches!(
             err,
             ApiError::Timeout {
-                endpoint: "profile"
+                endpoint: Endpoint::Profile
             }
         ),
         "{err:?}"
@@ -630,7 +631,7 @@ async fn closed_port_is_a_transport_failure_without_the_url() {
         matches!(
             api_err,
             ApiError::Transport {
-                endpoint: "verify_access_token",
+                endpoint: Endpoint::VerifyAccessToken,
                 ..
             }
         ),
@@ -689,7 +690,7 @@ async fn every_call_logs_one_record_without_secrets() {
     let records = capture.records();
     let summary: Vec<(&str, &str, Option<u16>)> = records
         .iter()
-        .map(|r| (r.endpoint, r.method, r.status))
+        .map(|r| (r.endpoint.as_str(), r.method, r.status))
         .collect();
     assert_eq!(
         summary,

@@ -13,12 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use line_login::api::{
-    AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, LineApi, TracingSink,
+    AccessTokenError, ApiCallRecord, ApiError, ApiLogSink, ApiOutcome, Endpoint, LineApi,
+    TracingSink,
 };
 use line_login::api_log::{ApiLogOptions, SqlApiLogSink, StoredApiCall};
 use line_login::compliance::Status;
 use line_login::{AuthorizationCode, Config, LineLoginLayer, RefreshToken};
-use line_login_simulator::{ConsentChoice, Endpoint, Fault, Simulator};
+use line_login_simulator::{ConsentChoice, Fault, Simulator};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
@@ -366,7 +367,7 @@ async fn postgres_records_success_and_every_error_kind() {
 fn record_at(at: OffsetDateTime, request_id: &str) -> ApiCallRecord {
     ApiCallRecord::new(
         at,
-        "token",
+        Endpoint::Token,
         "POST",
         Some(200),
         Some(request_id.to_owned()),

@@ -10,6 +10,7 @@ use line_login::link::{MemberInSession, MemoryLinks};
 use line_login::{BotPrompt, Config, ConfigError, LineLoginLayer};
 use line_login_simulator::Simulator;
 use tokio::io::AsyncReadExt;
+use tower::Layer as _;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/line/callback";
 
@@ -295,8 +296,8 @@ async fn action_needed_is_logged_once_at_start_up_and_strict_mode_refuses_to_sta
     let mut layer = None;
     let log = compliance_log(|| layer = Some(LineLoginLayer::new(config.clone()).unwrap()));
     assert!(log.is_empty(), "{log:?}");
-    let layer = layer.unwrap().strict_compliance(true);
-    assert!(layer.is_ok());
+    let layer = layer.unwrap().require_compliance();
+    let _service = layer.layer(tower::service_fn(ok_service));
 
     // An item that needs action: one warning at construction, and only one, even when the
     // layer is configured further and cloned.
@@ -322,9 +323,10 @@ async fn action_needed_is_logged_once_at_start_up_and_strict_mode_refuses_to_sta
     assert!(log[0].contains("item=\"channel_tokens\""), "{}", log[0]);
     assert!(!log[0].contains(token));
 
-    // Strict mode refuses it, naming the finding; without strict mode it starts.
+    // Strict mode refuses it, naming the finding, whether it was asked for before or after the
+    // other builder calls; without strict mode it starts.
     let layer = layer.unwrap();
-    let refused = layer.clone().strict_compliance(true).unwrap_err();
+    let refused = layer.compliance().build().check().unwrap_err();
     assert_eq!(refused.item_ids(), ["channel_tokens"]);
     assert!(
         refused
@@ -332,5 +334,36 @@ async fn action_needed_is_logged_once_at_start_up_and_strict_mode_refuses_to_sta
             .contains("long-lived channel access token")
     );
     assert!(!refused.to_string().contains(token));
-    assert!(layer.strict_compliance(false).is_ok());
+    let message = refusal(layer.clone().require_compliance());
+    assert!(
+        message.contains("long-lived channel access token"),
+        "{message}"
+    );
+    assert!(!message.contains(token), "{message}");
+    let asked_first = LineLoginLayer::new(long_lived.clone())
+        .unwrap()
+        .require_compliance()
+        .after_logout("/bye");
+    assert!(refusal(asked_first).contains("long-lived channel access token"));
+    let _service = layer.layer(tower::service_fn(ok_service));
+}
+
+async fn ok_service(
+    _request: axum::http::Request<axum::body::Body>,
+) -> Result<axum::response::Response, std::convert::Infallible> {
+    Ok(axum::response::Response::new(axum::body::Body::empty()))
+}
+
+/// The panic message of applying a layer that `require_compliance` refuses.
+fn refusal(layer: LineLoginLayer) -> String {
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        layer.layer(tower::service_fn(ok_service))
+    }));
+    let payload = applied
+        .err()
+        .expect("the layer refused to wrap the service");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default()
 }

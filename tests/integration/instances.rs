@@ -649,7 +649,9 @@ fn moved_clock(
     move |layer| {
         layer.clock(move || {
             let seconds = offset.load(std::sync::atomic::Ordering::SeqCst);
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds)
+            std::time::SystemTime::from(
+                time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds),
+            )
         })
     }
 }

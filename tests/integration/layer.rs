@@ -132,7 +132,7 @@ async fn pending_attempts_are_bounded_and_the_oldest_is_evicted() {
     let app = start_app().await;
     let browser = Browser::new();
     let oldest = app.start_login(&browser, "").await;
-    for _ in 0..line_login::authorize::PENDING_ATTEMPTS_MAX {
+    for _ in 0..line_login::store::attempts::PENDING_ATTEMPTS_MAX {
         app.start_login(&browser, "").await;
     }
     let callback = app.consent(&oldest, app.choice(&app.first_user())).await;
@@ -245,7 +245,10 @@ async fn callback_for_an_expired_attempt_is_rejected() {
     let offset = clock.clone();
     let app = start_app_with(AppOptions::default().layer(move |layer: LineLoginLayer| {
         layer.clock(move || {
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(offset.load(Ordering::SeqCst))
+            std::time::SystemTime::from(
+                time::OffsetDateTime::now_utc()
+                    + time::Duration::seconds(offset.load(Ordering::SeqCst)),
+            )
         })
     }))
     .await;
@@ -1284,7 +1287,7 @@ async fn a_shared_session_store_without_a_token_key_refuses_to_start() {
     let layer = layer.session_store(StoreKind::Redis).unwrap();
     assert_eq!(status(&layer), Status::ActionNeeded);
     assert_eq!(
-        layer.strict_compliance(true).unwrap_err().item_ids(),
+        layer.compliance().build().check().unwrap_err().item_ids(),
         ["tokens_at_rest"]
     );
 

@@ -18,7 +18,7 @@ use line_login::link::ReencryptReport;
 use line_login::link::{
     AuditAction, AuditEvent, Consent, Deauthorization, LinkCause, LinkConflict, LinkError, LinkKey,
     LinkTokens, MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks,
-    SweepAction, check_links, unlink_and_deauthorize,
+    SweepAction, SweepLinks, check_links, unlink_and_deauthorize,
 };
 use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{AccessToken, LineApi, RefreshToken};
@@ -35,7 +35,7 @@ static FILE_SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// What the tests read besides the trait: the audit trail.
 #[async_trait]
-trait Audited: MemberLinks<MemberId = String> {
+trait Audited: MemberLinks<MemberId = String> + SweepLinks {
     async fn trail(&self, key: LinkKey<'_, String>) -> Vec<AuditEvent>;
 }
 

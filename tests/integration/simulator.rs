@@ -1278,27 +1278,17 @@ async fn jwt_response_mode_carries_the_code_in_a_signed_response() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_can_run_on_spawned_tasks() {
     let sim = Simulator::start().await.unwrap();
-    let config = sim
-        .config_builder("http://127.0.0.1:9/auth/line/callback")
-        .build()
-        .unwrap();
+    let url = authorize_url(&sim, &[]);
     let user = sim.users()[0].user_id.clone();
     let mut tasks = Vec::new();
     for i in 0..4 {
         let sim = sim.clone();
-        let config = config.clone();
+        let url = url.clone();
         let user = user.clone();
         // `tokio::spawn` needs a `Send` future: this compiles only if `consent` is one.
         tasks.push(tokio::spawn(async move {
-            let attempt = line_login::authorize::LoginAttempt::new(
-                &config,
-                "/".into(),
-                line_login::authorize::AttemptPurpose::Login,
-                time::OffsetDateTime::now_utc(),
-            );
-            let url = attempt.authorization_url(&config, false);
             let callback = sim
-                .consent(url.as_str(), ConsentChoice::allow(user))
+                .consent(&url, ConsentChoice::allow(user))
                 .await
                 .expect("consent");
             (i, callback)

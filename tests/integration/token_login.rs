@@ -190,7 +190,10 @@ async fn a_token_session_ends_with_the_token_and_an_expired_token_says_so() {
     let clock = offset.clone();
     let app = start_app_with(AppOptions::default().layer(move |layer| {
         layer.clock(move || {
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(clock.load(Ordering::SeqCst))
+            std::time::SystemTime::from(
+                time::OffsetDateTime::now_utc()
+                    + time::Duration::seconds(clock.load(Ordering::SeqCst)),
+            )
         })
     }))
     .await;

@@ -516,6 +516,30 @@ macro_rules! sql_member_links {
         }
 
         #[async_trait]
+        impl<M> SweepLinks for $store<M>
+        where
+            M: Clone + Send + Sync + fmt::Debug + fmt::Display + FromStr + PartialEq + 'static,
+        {
+            async fn list(
+                &self,
+                after: Option<&str>,
+                limit: usize,
+            ) -> Result<Vec<Link<M>>, SqlLinksError> {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let query = match after {
+                    Some(after) => sqlx::query(super::LIST_AFTER).bind(after).bind(limit),
+                    None => sqlx::query(super::LIST_FIRST).bind(limit),
+                };
+                let rows = query.fetch_all(&self.pool).await?;
+                let mut links = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    links.push(self.link_from_row(row).await?);
+                }
+                Ok(links)
+            }
+        }
+
+        #[async_trait]
         impl<M> MemberLinks for $store<M>
         where
             M: Clone + Send + Sync + fmt::Debug + fmt::Display + FromStr + PartialEq + 'static,
@@ -673,24 +697,6 @@ macro_rules! sql_member_links {
                     .await?
                     .rows_affected();
                 Ok(updated > 0)
-            }
-
-            async fn list(
-                &self,
-                after: Option<&str>,
-                limit: usize,
-            ) -> Result<Vec<Link<M>>, SqlLinksError> {
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let query = match after {
-                    Some(after) => sqlx::query(super::LIST_AFTER).bind(after).bind(limit),
-                    None => sqlx::query(super::LIST_FIRST).bind(limit),
-                };
-                let rows = query.fetch_all(&self.pool).await?;
-                let mut links = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    links.push(self.link_from_row(row).await?);
-                }
-                Ok(links)
             }
 
             fn token_storage(&self) -> crate::link::TokenStorage {

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use super::{MIGRATIONS_SUBJECT, MIGRATIONS_TABLE, SqlLinksError, sql_member_links};
 use crate::link::{
     AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
+    SweepLinks,
 };
 use crate::sql_migrations::{self, Migration};
 use crate::token_crypto::TokenProtection;
