@@ -31,6 +31,7 @@ mod sql_migrations;
 pub mod state;
 pub mod store;
 pub mod token_crypto;
+mod token_door;
 pub mod user;
 
 pub use api::{ApiError, LineApi};
@@ -44,4 +45,4 @@ pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, RawIdToken, RefreshToken,
 };
 pub use state::verify_state;
-pub use user::{FriendFlag, Friendship, LineUser};
+pub use user::{FriendFlag, Friendship, LineUser, LoginDoor};
