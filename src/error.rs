@@ -435,6 +435,21 @@ impl LoginError {
     }
 }
 
+/// The default JSON answer in English with the error's RFC 6750 challenge, for handlers that
+/// return a [`LoginError`] (e.g. from [`crate::extract::Bearer::profile`]).
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        let mut response = self.render(true, None);
+        if let Some(challenge) = self.www_authenticate() {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
 /// Whether the client prefers JSON: an `Accept` naming `application/json` and not `text/html`.
 pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
     let accept = headers
