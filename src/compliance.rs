@@ -352,7 +352,7 @@ const BEARER_API: ItemSpec = ItemSpec {
         ),
         it!(token_doors, the_bearer_guard_answers_rfc_6750_errors),
         unit!(
-            "src/token_door.rs",
+            "src/token_proof.rs",
             the_bearer_cache_never_serves_a_token_past_its_expiry_or_a_minute
         ),
         it!(

@@ -32,6 +32,7 @@ pub mod state;
 pub mod store;
 pub mod token_crypto;
 mod token_door;
+mod token_proof;
 pub mod user;
 
 pub use api::{ApiError, LineApi};

@@ -10,7 +10,7 @@ mod bearer;
 mod linked_member;
 mod rejection;
 
-pub use crate::token_door::{ACCESS_TOKEN_CACHE_MAX_ENTRIES, ACCESS_TOKEN_CACHE_SECS};
+pub use crate::token_proof::{ACCESS_TOKEN_CACHE_MAX_ENTRIES, ACCESS_TOKEN_CACHE_SECS};
 pub use bearer::{Bearer, RequireBearer, RequireBearerService};
 pub use linked_member::LinkedMember;
 pub use rejection::LoginRejection;
