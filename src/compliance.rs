@@ -318,6 +318,7 @@ const TOKEN_DOORS: ItemSpec = ItemSpec {
         it!(token_doors, a_refused_verify_makes_no_profile_call),
         it!(token_doors, an_access_token_of_an_accepted_channel_logs_in),
         it!(token_doors, an_access_token_logs_in_once),
+        it!(login_site, an_access_token_logs_in_once_across_instances),
         it!(
             token_doors,
             an_id_token_of_an_accepted_channel_logs_in_and_says_its_channel
@@ -351,6 +352,10 @@ const BEARER_API: ItemSpec = ItemSpec {
             the_bearer_guard_takes_id_and_access_tokens_without_a_session
         ),
         it!(token_doors, the_bearer_guard_answers_rfc_6750_errors),
+        it!(
+            login_site,
+            the_sites_bearer_api_answers_like_me_without_a_session
+        ),
         unit!(
             "src/token_proof.rs",
             the_bearer_cache_never_serves_a_token_past_its_expiry_or_a_minute
