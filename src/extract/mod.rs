@@ -340,14 +340,19 @@ impl LineSession {
         }
     }
 
-    /// Checks the access token with LINE; a revoked one logs the session out.
+    /// Checks the access token with LINE; a revoked one logs the session out
+    /// ([`LineSessionError::LoginAgain`] for a token-door session).
     pub async fn check_consent(&self) -> Result<(), LineSessionError> {
         let token = self.access_token().await?;
-        match self.ctx.0.api.verify_access_token(&token).await {
+        // A token-door session may hold a LIFF / MINI App channel's token: any accepted channel.
+        match self.ctx.0.api.verify_access_token_accepted(&token).await {
             Ok(_) => Ok(()),
             Err(crate::api::AccessTokenError::Api(error)) => Err(self.on_api_error(error).await),
             Err(_) => {
                 self.session.flush().await?;
+                if self.user.door != crate::user::LoginDoor::Web {
+                    return Err(LineSessionError::LoginAgain);
+                }
                 Err(LineSessionError::ConsentWithdrawn)
             }
         }

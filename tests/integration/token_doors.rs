@@ -578,3 +578,31 @@ async fn a_permission_upgrade_means_log_in_again_not_consent_withdrawn() {
     assert_eq!(app.sim.requests(Endpoint::Deauthorize), 0);
     assert_eq!(app.sim.requests(Endpoint::Revoke), 0);
 }
+
+/// Issue 16 item 6 / issue 17 item 3: a session made with a LIFF channel's access token passes
+/// `LineSession::check_consent` (its channel is accepted); once the token is revoked by a
+/// permission upgrade the session ends with "log in again", and nothing is deauthorized.
+#[tokio::test]
+async fn check_consent_accepts_the_liff_channel_and_a_revoked_token_means_log_in_again() {
+    let app = liff_app().await;
+    let tokens = liff(&app, LiffLogin::new(app.first_user()));
+    let browser = Browser::new();
+    let answer = token_login(
+        &app,
+        &browser,
+        serde_json::json!({ "access_token": tokens.access_token }),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let consent = browser.as_json().get(&app.url("/line/consent")).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    assert!(app.who(&browser).await.is_some());
+    app.sim
+        .upgrade_permissions(&tokens.access_token, "profile")
+        .unwrap();
+    let consent = browser.as_json().get(&app.url("/line/consent")).await;
+    assert_eq!(consent.status, StatusCode::UNAUTHORIZED, "{}", consent.body);
+    assert_eq!(consent.json()["error"], "invalid_token");
+    assert_eq!(app.who(&browser).await, None);
+    assert!(app.sim.deauthorizations().is_empty());
+}

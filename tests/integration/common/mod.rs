@@ -443,6 +443,10 @@ where
             }),
         )
         .route(
+            "/line/consent",
+            get(|line: LineSession| async move { line.check_consent().await.map(|()| "ok") }),
+        )
+        .route(
             "/profile",
             get(|line: LineSession| async move {
                 line.profile().await.map(|p| {
