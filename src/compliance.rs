@@ -330,6 +330,10 @@ const TOKEN_DOORS: ItemSpec = ItemSpec {
             a_permission_upgrade_means_log_in_again_not_consent_withdrawn
         ),
         it!(
+            token_doors,
+            check_consent_accepts_the_liff_channel_and_a_revoked_token_means_log_in_again
+        ),
+        it!(
             token_login,
             a_token_session_ends_with_the_token_and_an_expired_token_says_so
         ),
