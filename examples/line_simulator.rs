@@ -41,6 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("LINE Login simulator running at {}", sim.base_url());
     println!("channel id:     {}", sim.channel_id());
     println!("channel secret: {}", sim.channel_secret());
+    println!("LIFF channel:   {}", sim.liff_channel_id());
     println!("issuer:         {}", sim.issuer());
     println!("test users:");
     for user in sim.users() {
@@ -53,6 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  LINE_LOGIN_ACCESS_BASE={}", sim.base_url());
     println!("  LINE_LOGIN_API_BASE={}", sim.base_url());
     println!("  LINE_LOGIN_ISSUER={}", sim.issuer());
+    println!("  LINE_LOGIN_TOKEN_AUDIENCES={}", sim.liff_channel_id());
     println!();
     println!("Press Ctrl-C to stop.");
 

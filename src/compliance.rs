@@ -301,6 +301,73 @@ const ID_TOKENS: ItemSpec = ItemSpec {
         it!(layer, expired_id_token_fails_the_login),
         it!(id_token, each_refusal_has_its_own_error),
         it!(token_login, token_from_another_channel_is_refused),
+        it!(token_doors, a_user_id_sent_by_the_client_is_never_used),
+    ],
+};
+
+const TOKEN_DOORS: ItemSpec = ItemSpec {
+    id: "token_doors",
+    title: "LIFF, MINI App and native tokens",
+    guideline: "A server that logs users in with tokens from LIFF, LINE MINI Apps or LINE's SDKs                 verifies them itself: an ID token by its signature, audience and expiry, an                 access token with LINE's verify endpoint (client_id is the channel, expires_in >                 0) before asking LINE for the profile; a token is never replayed and a session                 lives no longer than its proof.",
+    how: "POST {prefix}/token-login takes an ES256 ID token or an access token of the channel or           of an extra token audience (ConfigBuilder::token_audiences,           LINE_LOGIN_TOKEN_AUDIENCES); an access token is verified with LINE and only then is           the user asked of LINE (v2/profile, or userinfo for openid-only tokens); a refused           verify makes no further call and nothing the client says about the user is used. Each           token logs in once; the session ends with the token and within max_age. openid-only           tokens need no name, picture or email; an access token revoked by a permission upgrade           means logging in again, not withdrawn consent.",
+    tests: &[
+        it!(
+            token_doors,
+            an_access_token_of_another_channel_is_refused_without_a_profile_call
+        ),
+        it!(token_doors, a_refused_verify_makes_no_profile_call),
+        it!(token_doors, an_access_token_of_an_accepted_channel_logs_in),
+        it!(token_doors, an_access_token_logs_in_once),
+        it!(login_site, an_access_token_logs_in_once_across_instances),
+        it!(
+            token_doors,
+            an_id_token_of_an_accepted_channel_logs_in_and_says_its_channel
+        ),
+        it!(token_doors, max_age_caps_the_sessions_of_both_token_doors),
+        it!(token_doors, openid_only_tokens_are_first_class),
+        it!(
+            token_doors,
+            a_permission_upgrade_means_log_in_again_not_consent_withdrawn
+        ),
+        it!(
+            token_doors,
+            check_consent_accepts_the_liff_channel_and_a_revoked_token_means_log_in_again
+        ),
+        it!(
+            token_login,
+            a_token_session_ends_with_the_token_and_an_expired_token_says_so
+        ),
+        it!(token_doors, the_simulator_plays_liff_and_mini_app_channels),
+        unit!(
+            "src/config.rs",
+            token_audiences_come_from_the_builder_and_the_environment
+        ),
+    ],
+};
+
+const BEARER_API: ItemSpec = ItemSpec {
+    id: "bearer_api",
+    title: "APIs called with LINE tokens",
+    guideline: "APIs called by LIFF, MINI App and native clients with a LINE token verify it on                 every call, for an accepted channel, and answer failures a client can act on.",
+    how: "extract::RequireBearer and extract::Bearer take Authorization: Bearer with an ID token           (verified locally, through the verified-token cache, never past exp) or an access           token (verified with LINE, cached at most a minute and never past its expiry), hand           handlers the same LineUser, and create no session; failures follow RFC 6750           (invalid_token 401, token_expired 401, insufficient_scope 403, a bare Bearer           challenge without credentials).",
+    tests: &[
+        it!(
+            token_doors,
+            the_bearer_guard_takes_id_and_access_tokens_without_a_session
+        ),
+        it!(token_doors, the_bearer_guard_answers_rfc_6750_errors),
+        it!(
+            login_site,
+            the_sites_bearer_api_answers_like_me_without_a_session
+        ),
+        unit!(
+            "src/token_proof.rs",
+            the_bearer_cache_never_serves_a_token_past_its_expiry_or_a_minute
+        ),
+        it!(
+            browser,
+            a_browser_logs_in_links_and_logs_out_on_the_example_site
+        ),
     ],
 };
 
@@ -511,13 +578,15 @@ const RATE_LIMITS: ItemSpec = ItemSpec {
 };
 
 /// Every LINE Login item, in report order.
-const ITEMS: [&ItemSpec; 15] = [
+const ITEMS: [&ItemSpec; 17] = [
     &TLS,
     &STATE,
     &NONCE,
     &REDIRECT_URI,
     &CODES_ONCE,
     &ID_TOKENS,
+    &TOKEN_DOORS,
+    &BEARER_API,
     &ADD_FRIEND,
     &ID_LINKING,
     &UNLINK,
@@ -1058,6 +1127,13 @@ fn assess(id: &str, config: &Config, deployment: &Deployment) -> (Status, String
                     .to_owned(),
             ),
         },
+        "token_doors" => {
+            let channels: Vec<&str> = config.token_audiences().map(|id| id.as_str()).collect();
+            (
+                Status::Ok,
+                format!("tokens of channel(s) {} accepted", channels.join(", ")),
+            )
+        }
         "consent_withdrawn" => {
             if deployment.member_links && !deployment.consent_sweep {
                 (
@@ -1313,6 +1389,8 @@ mod tests {
                 "redirect_uri",
                 "codes_once",
                 "id_tokens",
+                "token_doors",
+                "bearer_api",
                 "add_friend",
                 "id_linking",
                 "unlink",

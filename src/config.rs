@@ -305,6 +305,7 @@ pub struct Config {
     long_lived_channel_token: Option<ChannelAccessToken>,
     token_keys: Option<TokenKeyRing>,
     plaintext_tokens: bool,
+    token_audiences: Vec<ChannelId>,
 }
 
 impl Config {
@@ -328,6 +329,7 @@ impl Config {
             long_lived_channel_token: None,
             token_keys: None,
             plaintext_tokens: false,
+            token_audiences: Vec::new(),
         }
     }
 
@@ -347,6 +349,7 @@ impl Config {
     /// | `LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN` | opt-in, see [`ConfigBuilder::long_lived_channel_token`] | unset |
     /// | `LINE_LOGIN_TOKEN_KEY` | base64 of 32 random bytes that encrypt LINE tokens at rest, see [`ConfigBuilder::token_keys`] | unset |
     /// | `LINE_LOGIN_TOKEN_OLD_KEYS` | comma-separated older keys, only to decrypt during a rotation | unset |
+    /// | `LINE_LOGIN_TOKEN_AUDIENCES` | comma-separated extra channel IDs (LIFF / MINI App channels) accepted at the token doors, see [`ConfigBuilder::token_audiences`] | unset |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -391,6 +394,16 @@ impl Config {
         if let Some(token) = optional("LINE_LOGIN_LONG_LIVED_CHANNEL_TOKEN") {
             builder = builder.long_lived_channel_token(token.trim());
         }
+        if let Some(audiences) = optional(TOKEN_AUDIENCES_VAR) {
+            let ids: Vec<&str> = audiences.split(',').map(str::trim).collect();
+            if ids
+                .iter()
+                .any(|id| id.is_empty() || ChannelId::parse(id).is_err())
+            {
+                return Err(ConfigError::InvalidTokenAudiences(audiences));
+            }
+            builder = builder.token_audiences(ids);
+        }
         let old_keys = optional(TOKEN_OLD_KEYS_VAR);
         match optional(TOKEN_KEY_VAR) {
             Some(current) => {
@@ -406,6 +419,19 @@ impl Config {
     pub fn channel_id(&self) -> &ChannelId {
         &self.channel_id
     }
+    /// The channels whose tokens the token doors (`POST {prefix}/token-login`) and the bearer
+    /// guard accept: this channel first, then the extra audiences
+    /// ([`ConfigBuilder::token_audiences`]). The web login accepts this channel only.
+    pub fn token_audiences(&self) -> impl Iterator<Item = &ChannelId> {
+        std::iter::once(&self.channel_id).chain(self.token_audiences.iter())
+    }
+
+    /// Whether a token of channel `channel_id` (an ID token's `aud`, an access token's
+    /// `client_id`) is accepted at the token doors.
+    pub fn accepts_token_audience(&self, channel_id: &str) -> bool {
+        self.token_audiences().any(|id| id.as_str() == channel_id)
+    }
+
     /// The channel secret.
     pub fn channel_secret(&self) -> &ChannelSecret {
         &self.channel_secret
@@ -490,6 +516,9 @@ pub const TOKEN_KEY_VAR: &str = "LINE_LOGIN_TOKEN_KEY";
 pub const TOKEN_OLD_KEYS_VAR: &str = "LINE_LOGIN_TOKEN_OLD_KEYS";
 
 /// The ring of `current` (base64) and the comma-separated `old` keys.
+/// The environment variable of [`ConfigBuilder::token_audiences`]: comma-separated channel IDs.
+pub const TOKEN_AUDIENCES_VAR: &str = "LINE_LOGIN_TOKEN_AUDIENCES";
+
 fn token_key_ring(current: &str, old: Option<&str>) -> Result<TokenKeyRing, ConfigError> {
     let invalid = |variable: &'static str| {
         move |reason: TokenKeyError| ConfigError::InvalidTokenKey { variable, reason }
@@ -534,6 +563,7 @@ pub struct ConfigBuilder {
     long_lived_channel_token: Option<ChannelAccessToken>,
     token_keys: Option<TokenKeyRing>,
     plaintext_tokens: bool,
+    token_audiences: Vec<String>,
 }
 
 impl ConfigBuilder {
@@ -656,6 +686,20 @@ impl ConfigBuilder {
         self
     }
 
+    /// Extra channels whose tokens the token doors and the bearer guard accept, beside this
+    /// channel: the LIFF apps' and LINE MINI Apps' own channels (a MINI App's tokens carry its
+    /// channel's `aud`). Channels of one provider share user IDs; list only channels of this
+    /// channel's provider. The web login still takes this channel's tokens only. Each ID must be
+    /// digits ([`ConfigError::InvalidTokenAudiences`] otherwise).
+    pub fn token_audiences<I, S>(mut self, channel_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.token_audiences = channel_ids.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Validates everything and returns the configuration, or the first mistake found.
     pub fn build(self) -> Result<Config, ConfigError> {
         let channel_id = ChannelId::parse(&self.channel_id)?;
@@ -679,6 +723,14 @@ impl ConfigBuilder {
         if self.http_timeout.is_zero() {
             return Err(ConfigError::InvalidTimeout("0".into()));
         }
+        let mut token_audiences: Vec<ChannelId> = Vec::with_capacity(self.token_audiences.len());
+        for raw in &self.token_audiences {
+            let id = ChannelId::parse(raw)
+                .map_err(|_| ConfigError::InvalidTokenAudiences(raw.clone()))?;
+            if id != channel_id && !token_audiences.contains(&id) {
+                token_audiences.push(id);
+            }
+        }
         Ok(Config {
             channel_id,
             channel_secret: self.channel_secret,
@@ -692,6 +744,7 @@ impl ConfigBuilder {
             long_lived_channel_token: self.long_lived_channel_token,
             token_keys: self.token_keys,
             plaintext_tokens: self.plaintext_tokens,
+            token_audiences,
         })
     }
 }
@@ -803,6 +856,12 @@ pub enum ConfigError {
         /// What is wrong.
         reason: TokenKeyError,
     },
+    /// An extra token audience is not a channel ID (`LINE_LOGIN_TOKEN_AUDIENCES` or
+    /// [`ConfigBuilder::token_audiences`]).
+    #[error(
+        "the token audiences {0:?} are invalid: give LINE channel IDs (digits), comma-separated in LINE_LOGIN_TOKEN_AUDIENCES"
+    )]
+    InvalidTokenAudiences(String),
     /// Older token keys are given without a current one.
     #[error("LINE_LOGIN_TOKEN_OLD_KEYS is set without LINE_LOGIN_TOKEN_KEY: set the current key")]
     OldTokenKeysWithoutKey,
@@ -873,6 +932,36 @@ mod tests {
         );
         assert_eq!(config.issuer(), "http://127.0.0.1:9000");
         assert_eq!(config.http_timeout(), Duration::from_secs(3));
+    }
+
+    /// Issue 17 item 3 (several channels): extra token audiences from the builder and from
+    /// `LINE_LOGIN_TOKEN_AUDIENCES`; a malformed list is refused with its own error.
+    #[test]
+    fn token_audiences_come_from_the_builder_and_the_environment() {
+        let config = with(&[("LINE_LOGIN_TOKEN_AUDIENCES", " 2000000001, 2000000002 ")]).unwrap();
+        let ids: Vec<&str> = config.token_audiences().map(ChannelId::as_str).collect();
+        assert_eq!(ids, ["1234567890", "2000000001", "2000000002"]);
+        assert!(config.accepts_token_audience("2000000002"));
+        assert!(!config.accepts_token_audience("2000000003"));
+        assert!(!with(&[]).unwrap().accepts_token_audience("2000000001"));
+        for bad in ["2000000001,,2", "abc", "2000000001;2000000002", ","] {
+            assert_eq!(
+                with(&[("LINE_LOGIN_TOKEN_AUDIENCES", bad)]).unwrap_err(),
+                ConfigError::InvalidTokenAudiences(bad.to_owned()),
+                "{bad}"
+            );
+        }
+        let built = Config::builder("1234567890", "s", "https://example.com/cb")
+            .token_audiences(["2000000001", "1234567890", "2000000001"])
+            .build()
+            .unwrap();
+        assert_eq!(built.token_audiences().count(), 2, "deduplicated");
+        assert!(matches!(
+            Config::builder("1234567890", "s", "https://example.com/cb")
+                .token_audiences(["12x"])
+                .build(),
+            Err(ConfigError::InvalidTokenAudiences(_))
+        ));
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub(crate) struct Shared {
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
     pub(crate) attempts: Arc<dyn AttemptStore>,
+    pub(crate) access_cache: Arc<crate::token_proof::AccessTokenCache>,
     pub(crate) session_store: Option<crate::store::StoreKind>,
     pub(crate) clock: Clock,
     pub(crate) messages: crate::messages::Messages,

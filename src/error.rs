@@ -51,6 +51,20 @@ pub enum LoginError {
     /// `WWW-Authenticate: Bearer error="invalid_token"`.
     #[error("the ID token expired")]
     TokenExpired,
+    /// An access token expired (LINE's verify says so, or `expires_in` <= 0): like
+    /// [`LoginError::TokenExpired`], code `token_expired`, answered 401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`.
+    #[error("the access token expired")]
+    AccessTokenExpired,
+    /// A token door or the bearer guard refused the token: LINE does not know it, it was
+    /// revoked (e.g. by a permission upgrade in a LINE MINI App: log in again, consent is not
+    /// withdrawn), or it is not a LINE token. Answered 401 `invalid_token` with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`.
+    #[error("the token is invalid or revoked")]
+    InvalidToken,
+    /// The bearer token lacks a scope the route requires: 403 `insufficient_scope` (RFC 6750).
+    #[error("the token lacks the {} scope", .0.as_str())]
+    InsufficientScope(crate::config::Scope),
     /// Token login: the token is valid but this door does not take it (replayed, or a nonce
     /// this server did not issue to this browser).
     #[error("the ID token is not accepted here: {0}")]
@@ -104,6 +118,10 @@ pub enum TokenRefusal {
     /// The token (without a nonce) has logged in before: each logs in once.
     #[error("it has been used to log in already")]
     AlreadyUsed,
+    /// The access token was issued to a channel that is neither this channel nor an extra
+    /// token audience ([`crate::ConfigBuilder::token_audiences`]).
+    #[error("it was issued to a channel this server does not accept")]
+    OtherChannel,
 }
 
 impl TokenRefusal {
@@ -113,6 +131,7 @@ impl TokenRefusal {
             TokenRefusal::NonceNotIssued => "nonce_not_issued",
             TokenRefusal::NonceRequired => "nonce_required",
             TokenRefusal::AlreadyUsed => "token_already_used",
+            TokenRefusal::OtherChannel => "token_for_another_channel",
         }
     }
 }
@@ -140,6 +159,23 @@ impl LoginError {
             LoginError::TokenExpired => {
                 Some(r#"Bearer error="invalid_token", error_description="The ID token expired""#)
             }
+            LoginError::AccessTokenExpired => Some(
+                r#"Bearer error="invalid_token", error_description="The access token expired""#,
+            ),
+            LoginError::InvalidToken | LoginError::TokenNotAccepted(_) => {
+                Some(r#"Bearer error="invalid_token""#)
+            }
+            LoginError::InsufficientScope(scope) => Some(match scope {
+                crate::config::Scope::Profile => {
+                    r#"Bearer error="insufficient_scope", scope="profile""#
+                }
+                crate::config::Scope::OpenId => {
+                    r#"Bearer error="insufficient_scope", scope="openid""#
+                }
+                crate::config::Scope::Email => {
+                    r#"Bearer error="insufficient_scope", scope="email""#
+                }
+            }),
             _ => None,
         }
     }
@@ -150,7 +186,7 @@ impl LoginError {
         match self {
             Callback(_) | BadRequest(_) | SessionCookieMisconfigured => StatusCode::BAD_REQUEST,
             NoSessionLayer => StatusCode::INTERNAL_SERVER_ERROR,
-            Denied { .. } | CrossSite | NoMember => StatusCode::FORBIDDEN,
+            Denied { .. } | CrossSite | NoMember | InsufficientScope(_) => StatusCode::FORBIDDEN,
             TokenExchange(err) => match err.status() {
                 Some(429) => StatusCode::SERVICE_UNAVAILABLE,
                 Some(400..=499) => StatusCode::BAD_REQUEST,
@@ -163,9 +199,8 @@ impl LoginError {
             // LINE's keys (or its verify endpoint) could not be reached: nothing is wrong with
             // the token, and trying again later may work.
             InvalidIdToken(err) if err.is_transient() => StatusCode::SERVICE_UNAVAILABLE,
-            InvalidIdToken(_) | NotLoggedIn | TokenExpired | TokenNotAccepted(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            InvalidIdToken(_) | NotLoggedIn | TokenExpired | AccessTokenExpired | InvalidToken
+            | TokenNotAccepted(_) => StatusCode::UNAUTHORIZED,
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             LinkConflict(_) => StatusCode::CONFLICT,
@@ -192,7 +227,9 @@ impl LoginError {
             LineApi(_) => "line_api_failed",
             InvalidIdToken(err) if err.is_transient() => "line_unavailable",
             InvalidIdToken(_) => "invalid_id_token",
-            TokenExpired => "token_expired",
+            TokenExpired | AccessTokenExpired => "token_expired",
+            InvalidToken => "invalid_token",
+            InsufficientScope(_) => "insufficient_scope",
             TokenNotAccepted(refusal) => refusal.code(),
             SessionStore(_) => "session_store_unavailable",
             AttemptStore(_) => "attempt_store_unavailable",
@@ -246,8 +283,9 @@ impl LoginError {
             TokenExchange(_) | MissingIdToken | LineApi(_) => "error-line-failed",
             InvalidIdToken(err) if err.is_transient() => "error-line-unreachable",
             InvalidIdToken(_) => "error-invalid-id-token",
-            TokenExpired => "error-token-expired",
-            TokenNotAccepted(_) => "error-token-not-accepted",
+            TokenExpired | AccessTokenExpired => "error-token-expired",
+            TokenNotAccepted(_) | InvalidToken => "error-token-not-accepted",
+            InsufficientScope(_) => "error-insufficient-scope",
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => "error-unavailable",
             NoSessionLayer => "error-misconfigured",
             MethodNotAllowed => "error-method-not-allowed",
@@ -398,6 +436,21 @@ impl LoginError {
     }
 }
 
+/// The default JSON answer in English with the error's RFC 6750 challenge, for handlers that
+/// return a [`LoginError`] (e.g. from [`crate::extract::Bearer::profile`]).
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        let mut response = self.render(true, None);
+        if let Some(challenge) = self.www_authenticate() {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
+    }
+}
+
 /// Whether the client prefers JSON: an `Accept` naming `application/json` and not `text/html`.
 pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
     let accept = headers
@@ -451,6 +504,10 @@ mod tests {
             LoginError::TokenNotAccepted(TokenRefusal::NonceNotIssued),
             LoginError::TokenNotAccepted(TokenRefusal::NonceRequired),
             LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed),
+            LoginError::TokenNotAccepted(TokenRefusal::OtherChannel),
+            LoginError::AccessTokenExpired,
+            LoginError::InvalidToken,
+            LoginError::InsufficientScope(crate::config::Scope::Profile),
             LoginError::InvalidIdToken(IdTokenError::KeyFetch(
                 crate::id_token::KeyFetchError::new("certs down"),
             )),

@@ -117,6 +117,7 @@ impl LineLoginLayer {
                 on_login: None,
                 members: None,
                 attempts: Arc::new(MemoryAttempts::default()),
+                access_cache: Arc::default(),
                 session_store: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
                 messages: crate::messages::Messages::builtin(),

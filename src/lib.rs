@@ -29,6 +29,8 @@ mod sql_migrations;
 mod state;
 pub mod store;
 pub mod token_crypto;
+mod token_door;
+mod token_proof;
 pub mod user;
 
 pub use api::{ApiError, LineApi};
@@ -43,4 +45,4 @@ pub use secret::{
     RawIdToken, RefreshToken, State,
 };
 pub use state::{StateError, verify_state};
-pub use user::{FriendFlag, Friendship, LineUser};
+pub use user::{FriendFlag, Friendship, LineUser, LoginDoor};

@@ -238,19 +238,29 @@ pub(crate) async fn take_nonce(
         .is_some_and(|plain| plain == b"token-login nonce"))
 }
 
-/// Marks the ID token `raw` as used until `expires_at`: `true` for its first use, `false` for
-/// every later one, across instances. Only a digest of the token is stored.
+/// What kind of token [`claim_token`] marks (each has its own digests).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SpentToken {
+    IdToken,
+    AccessToken,
+}
+
+/// Marks the token `raw` as used for a login until `expires_at`: `true` for its first use,
+/// `false` for every later one, across instances. Only a digest of the token is stored.
 pub(crate) async fn claim_token(
     store: &dyn AttemptStore,
+    kind: SpentToken,
     raw: &str,
     expires_at: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Result<bool, AttemptStoreError> {
+    let domain: &[u8] = match kind {
+        SpentToken::IdToken => b"/spent id token/",
+        SpentToken::AccessToken => b"/spent access token/",
+    };
     let digest = digest(
         &SHA256,
-        [HKDF_SALT, b"/spent id token/", raw.as_bytes()]
-            .concat()
-            .as_slice(),
+        [HKDF_SALT, domain, raw.as_bytes()].concat().as_slice(),
     );
     let key = AttemptKey::new("spent-id-tokens".to_owned(), hex(digest.as_ref()));
     store.claim(&key, expires_at, now).await

@@ -14,11 +14,13 @@ use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_cal
 use crate::context::{FriendshipFetch, Shared, TokenNonce};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
-use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, TakeError};
+use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
 use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};
+use crate::token_door;
+use crate::user::LoginDoor;
 use crate::user::{FriendFlag, LineUser};
 
 /// Longest query accepted on `/login`.
@@ -188,6 +190,8 @@ async fn finish_login(
         shared.config.authorize_options().max_age,
     )?;
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
+    user.door = LoginDoor::Web;
+    user.set_scopes(&tokens.scope);
     let stored = StoredTokens {
         expires_at: StoredTokens::expiry(tokens.expires_in),
         access_token: tokens.access_token,
@@ -258,11 +262,14 @@ pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
 
 #[derive(serde::Deserialize)]
 struct TokenLoginBody {
-    id_token: String,
+    id_token: Option<String>,
+    access_token: Option<String>,
     nonce: Option<crate::secret::Nonce>,
 }
 
-/// `POST {prefix}/token-login`: logs in with an ID token from the LIFF SDK or a native SDK.
+/// `POST {prefix}/token-login`: logs in with an ID token or an access token from the LIFF SDK or
+/// a native SDK, for the channel or an extra token audience. Anything else in the body (a
+/// `user_id`, a profile) is ignored: who the user is comes from the verified token or from LINE.
 pub(crate) async fn token_login(
     ctx: &RouteContext<'_>,
     body: Body,
@@ -282,33 +289,85 @@ pub(crate) async fn token_login(
     let bytes = axum::body::to_bytes(body, TOKEN_LOGIN_BODY_MAX_BYTES)
         .await
         .map_err(|_| LoginError::BadRequest("the body is too large or unreadable"))?;
-    let body: TokenLoginBody = serde_json::from_slice(&bytes)
-        .map_err(|_| LoginError::BadRequest("expected {\"id_token\": \"...\"}"))?;
-    let raw = RawIdToken::new(body.id_token);
-    let verified = match ctx
-        .shared
-        .verifier
-        .verify_liff(&raw, body.nonce.as_ref())
-        .await
-    {
-        Ok(verified) => verified,
-        Err(crate::IdTokenError::Expired { .. }) => return Err(LoginError::TokenExpired),
-        Err(error) => return Err(error.into()),
+    let expected = "expected {\"id_token\": \"...\"} or {\"access_token\": \"...\"}";
+    let body: TokenLoginBody =
+        serde_json::from_slice(&bytes).map_err(|_| LoginError::BadRequest(expected))?;
+    let (proof, stored) = match (body.id_token, body.access_token) {
+        (Some(id_token), None) => {
+            let raw = RawIdToken::new(id_token);
+            let verified =
+                token_door::verify_id_token(ctx.shared, &raw, body.nonce.as_ref()).await?;
+            spend_token(ctx, &raw, &verified).await?;
+            (token_door::id_token_proof(&verified), None)
+        }
+        (None, Some(access_token)) => {
+            let token = AccessToken::new(access_token);
+            // An access token carries no nonce: the door takes it only where tokens without
+            // one are allowed, checked before LINE is asked anything.
+            if ctx.shared.token_nonce == TokenNonce::Require {
+                return Err(LoginError::TokenNotAccepted(TokenRefusal::NonceRequired));
+            }
+            let proof = token_door::verify_access_token(ctx.shared, &token).await?;
+            let now = (ctx.shared.clock)();
+            let store = ctx.shared.attempts.as_ref();
+            let first = pending::claim_token(
+                store,
+                SpentToken::AccessToken,
+                token.expose_secret(),
+                proof.expires_at,
+                now,
+            )
+            .await?;
+            if !first {
+                return Err(LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed));
+            }
+            let stored = StoredTokens {
+                access_token: token,
+                refresh_token: None,
+                expires_at: proof.expires_at,
+                scope: proof.user.scopes.join(" "),
+            };
+            (proof, Some(stored))
+        }
+        _ => return Err(LoginError::BadRequest(expected)),
     };
-    spend_token(ctx, &raw, &verified).await?;
-    let mut user = LineUser::from_id_token(&verified, None);
+    let mut user = proof.user;
     if let Some(members) = &ctx.shared.members {
         user.member_id = members.member_for(&user.user_id).await?;
     }
-    // A session no longer than its proof, unless the app chose otherwise.
-    if !ctx.shared.token_sessions_outlive_tokens {
+    if let Some(end) = session_end(ctx.shared, &proof.expires_at, proof.authenticated_at) {
+        if end <= (ctx.shared.clock)() {
+            return Err(match user.door {
+                LoginDoor::AccessToken => LoginError::AccessTokenExpired,
+                _ => LoginError::TokenExpired,
+            });
+        }
         ctx.session
-            .set_expiry(Some(tower_sessions::Expiry::AtDateTime(
-                verified.expires_at(),
-            )));
+            .set_expiry(Some(tower_sessions::Expiry::AtDateTime(end)));
     }
-    sign_in(ctx, &user, None).await?;
+    sign_in(ctx, &user, stored.as_ref()).await?;
     Ok(axum::Json(&user).into_response())
+}
+
+/// When a token-login session ends: at the token's end (unless the app lets token sessions
+/// outlive their tokens), and never later than the configured `max_age` after the user
+/// authenticated (as far as the token shows). `None`: the session layer's own expiry.
+fn session_end(
+    shared: &Shared,
+    token_end: &OffsetDateTime,
+    authenticated_at: OffsetDateTime,
+) -> Option<OffsetDateTime> {
+    let proof_end = (!shared.token_sessions_outlive_tokens).then_some(*token_end);
+    let max_age_end = shared
+        .config
+        .authorize_options()
+        .max_age
+        .and_then(|max_age| time::Duration::try_from(max_age).ok())
+        .map(|max_age| authenticated_at.saturating_add(max_age));
+    match (proof_end, max_age_end) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// Lets a verified token log in once: a token with a nonce only with a nonce this server issued
@@ -335,9 +394,14 @@ async fn spend_token(
                 return Err(LoginError::TokenNotAccepted(TokenRefusal::NonceRequired));
             }
             let now = (ctx.shared.clock)();
-            let first =
-                pending::claim_token(store, raw.expose_secret(), verified.expires_at(), now)
-                    .await?;
+            let first = pending::claim_token(
+                store,
+                SpentToken::IdToken,
+                raw.expose_secret(),
+                verified.expires_at(),
+                now,
+            )
+            .await?;
             if !first {
                 return Err(LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed));
             }

@@ -5,7 +5,25 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::config::Scope;
 use crate::id_token::{Amr, VerifiedIdToken};
+
+/// Which door the user came in through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LoginDoor {
+    /// The web login (authorization code flow through LINE's consent page). The default, also
+    /// for sessions stored before this field existed.
+    #[default]
+    Web,
+    /// An ID token from the LIFF SDK or a native SDK (`POST {prefix}/token-login`, or a bearer
+    /// ID token).
+    IdToken,
+    /// An access token from the LIFF SDK or a native SDK (`{"access_token": ...}` at
+    /// `POST {prefix}/token-login`, or a bearer access token), verified with LINE.
+    AccessToken,
+}
 
 /// Whether the user is a friend of the channel's LINE Official Account (`friendFlag`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +112,23 @@ pub struct LineUser {
     /// is a friend): grant a "new friend" reward once per `user_id`.
     #[serde(default)]
     pub became_friend: bool,
+    /// The LINE channel the login came through: the web channel, or a LIFF / MINI App channel
+    /// accepted as an extra token audience
+    /// ([`ConfigBuilder::token_audiences`](crate::ConfigBuilder::token_audiences)). `None` for
+    /// sessions stored before this field existed.
+    #[serde(default)]
+    pub channel_id: Option<String>,
+    /// The granted scopes (`openid`, `profile`, `email`) as far as the login shows them: LINE's
+    /// token answer for the web login, LINE's verify answer for an access token, and for an ID
+    /// token `openid` plus `profile` / `email` when their claims are present. A MINI App with
+    /// consent simplification grants `openid` alone: no name, picture or email, and nothing
+    /// here requires them (ask for the profile lazily, e.g.
+    /// [`LineSession::profile`](crate::extract::LineSession::profile)).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The door the user came in through.
+    #[serde(default)]
+    pub door: LoginDoor,
 }
 
 impl LineUser {
@@ -109,8 +144,38 @@ impl LineUser {
             friendship: Friendship::at_login(changed_at_login),
             member_id: None,
             became_friend: false,
+            channel_id: Some(token.audience().to_owned()),
+            scopes: scopes_of_claims(token),
+            door: LoginDoor::IdToken,
         }
     }
+
+    /// Whether `scope` was granted (see [`LineUser::scopes`]).
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.iter().any(|s| s == scope.as_str())
+    }
+
+    /// Sets the granted scopes from a space-separated `scope` value (LINE never lists `email`
+    /// there; it is added when the email claim is present).
+    pub(crate) fn set_scopes(&mut self, scope: &str) {
+        let mut scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+        if self.email.is_some() && !scopes.iter().any(|s| s == "email") {
+            scopes.push("email".to_owned());
+        }
+        self.scopes = scopes;
+    }
+}
+
+/// The scopes an ID token shows: `openid`, plus `profile` and `email` when their claims are in.
+fn scopes_of_claims(token: &VerifiedIdToken) -> Vec<String> {
+    let mut scopes = vec![Scope::OpenId.as_str().to_owned()];
+    if token.name().is_some() || token.picture().is_some() {
+        scopes.push(Scope::Profile.as_str().to_owned());
+    }
+    if token.email().is_some() {
+        scopes.push(Scope::Email.as_str().to_owned());
+    }
+    scopes
 }
 
 /// `amr` values as LINE spells them.

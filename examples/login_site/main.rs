@@ -1,5 +1,5 @@
 //! The example login site: LINE Login, a profile page, a demo member area with link and unlink,
-//! and `GET /me`, in one command.
+//! `GET /me`, a LIFF-style page (`/liff`) and the bearer API `GET /api/me`, in one command.
 //!
 //! ```text
 //! cargo run --example login_site
@@ -21,6 +21,10 @@
 //! - `LINE_LOGIN_TOKEN_KEY`: with real LINE, the key that encrypts LINE tokens kept with member
 //!   links and in sessions (`openssl rand -base64 32`); required, since the site keeps links.
 //!   Offline, an ephemeral key is made at start-up (tokens are unreadable after a restart);
+//! - `LINE_LOGIN_TOKEN_AUDIENCES`: with real LINE, comma-separated channel IDs of your LIFF and
+//!   LINE MINI App channels whose tokens `POST /auth/line/token-login` and `GET /api/me` accept
+//!   beside the login channel's (a malformed list stops the site with a clear error). Offline,
+//!   the simulator's LIFF channel is accepted;
 //! - `RUST_LOG`.
 //!
 //! Several instances can serve one site when they share a PostgreSQL `DATABASE_URL` and a Redis

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use line_login::extract::RequireBearer;
 use line_login::link::{MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks};
 use line_login::messages::{Language, Messages, MessagesError};
 use line_login::same_origin::SameOrigin;
@@ -20,7 +21,7 @@ use line_login::session::session_layer;
 use line_login::store::{AnySessionStore, StoreKind, session_store_from_url};
 use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
 use line_login::{
-    BotPrompt, Config, ConfigError, FriendFlag, LineLoginLayer, LineUser, LoginError,
+    BotPrompt, Config, ConfigError, FriendFlag, LineLoginLayer, LineUser, LoginDoor, LoginError,
 };
 use line_login_simulator::Simulator;
 use minijinja::{Environment, context};
@@ -98,6 +99,9 @@ pub fn simulator_config_with_keys(
     keys: TokenKeyRing,
 ) -> Result<Config, ConfigError> {
     sim.config_builder(redirect_uri)
+        // The simulator's LIFF / MINI App channel: its tokens log in at /auth/line/token-login
+        // and pass the bearer guard of /api/me (LINE_LOGIN_TOKEN_AUDIENCES with real LINE).
+        .token_audiences([sim.liff_channel_id()])
         .email(true)
         .bot_prompt(BotPrompt::Normal)
         .token_keys(keys)
@@ -113,6 +117,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("profile.html", include_str!("templates/profile.html"))?;
     env.add_template("members.html", include_str!("templates/members.html"))?;
     env.add_template("failure.html", include_str!("templates/failure.html"))?;
+    env.add_template("liff.html", include_str!("templates/liff.html"))?;
     env.add_template(
         "line_button.html",
         include_str!("templates/line_button.html"),
@@ -164,6 +169,8 @@ struct AppState {
     links: Links,
     /// The simulator's base URL in offline mode.
     simulator: Option<String>,
+    /// The simulator's test users (`id`, `name`), for the LIFF demo page.
+    liff_users: Vec<LiffUser>,
     messages: Messages,
 }
 
@@ -193,6 +200,19 @@ pub async fn router(
         db,
         links: links.clone(),
         simulator: options.simulator.as_ref().map(|s| s.base_url().to_string()),
+        liff_users: options
+            .simulator
+            .as_ref()
+            .map(|sim| {
+                sim.users()
+                    .into_iter()
+                    .map(|u| LiffUser {
+                        id: u.user_id,
+                        name: u.name,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         messages: catalogue()?,
     };
 
@@ -202,6 +222,8 @@ pub async fn router(
         .after_logout("/?notice=logged_out")
         .messages(state.messages.clone())
         .on_error(move |error, parts| failure_page(&error_pages, error, parts))
+        // API routes answer 401 JSON, never a redirect.
+        .api_paths(["/api"])
         .session_store(sessions.kind())?;
     let layer = links.attach(layer);
 
@@ -209,6 +231,10 @@ pub async fn router(
         .route("/", get(home))
         .route("/profile", get(profile))
         .route("/me", get(me))
+        .route("/liff", get(liff_page))
+        // The stateless bearer API for LIFF, MINI App and native clients: the same JSON as
+        // `/me`, for `Authorization: Bearer <LINE ID token or access token>`, no session.
+        .route("/api/me", get(me).route_layer(RequireBearer::new()))
         .route("/members", get(members))
         .route("/members/signin", post(member_sign_in))
         .route("/members/signout", post(member_sign_out))
@@ -570,6 +596,12 @@ struct Me {
     /// Became a friend at this login, confirmed by LINE's friendship API: what a "new friend"
     /// coupon may rely on.
     became_friend: bool,
+    /// The LINE channel the login came through (the web channel, or a LIFF / MINI App one).
+    channel_id: Option<String>,
+    /// The scopes granted (`openid` alone for a MINI App with consent simplification).
+    scopes: Vec<String>,
+    /// `web`, `id_token` or `access_token`.
+    door: LoginDoor,
     member: Option<Member>,
 }
 
@@ -584,9 +616,34 @@ impl AppState {
             friend_flag: user.friendship.friend_flag,
             friendship_status_changed: user.friendship.changed_at_login,
             became_friend: user.became_friend,
+            channel_id: user.channel_id.clone(),
+            scopes: user.scopes.clone(),
+            door: user.door,
             member: self.linked_member(&user.user_id).await?,
         })
     }
+}
+
+/// A test user offered on the LIFF demo page.
+#[derive(Clone, Serialize)]
+struct LiffUser {
+    id: String,
+    name: String,
+}
+
+/// `GET /liff`: a LIFF-style page (JavaScript) that logs in with a token from the simulator and
+/// calls `GET /api/me` with it.
+async fn liff_page(
+    State(state): State<AppState>,
+    Extension(language): Extension<Language>,
+    user: Option<LineUser>,
+) -> Response {
+    state.render(
+        "liff.html",
+        &language,
+        user.as_ref(),
+        context! { liff_users => state.liff_users.clone() },
+    )
 }
 
 /// The profile page. Anonymous browsers are sent to the LINE login and come back here.

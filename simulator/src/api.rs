@@ -375,7 +375,7 @@ pub(crate) async fn verify_access_token(
         Err(problem) => bad_request(problem_text(problem)),
         Ok(entry) => json_ok(json!({
             "scope": entry.scopes.response_string(),
-            "client_id": sim.channel_id,
+            "client_id": entry.client_id,
             "expires_in": entry.expires_at.saturating_sub(sim.now_secs()),
         })),
     }

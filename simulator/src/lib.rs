@@ -27,12 +27,16 @@
 //! `POST /__sim/revoke-consent` `{user_id}`, `POST /__sim/fault` `{endpoint, fault, times}`,
 //! `POST /__sim/clear-faults`, `POST /__sim/advance-clock` `{secs}`, `GET /__sim/requests`,
 //! `GET /__sim/users`, `GET /__sim/deauthorizations`, `POST /__sim/rotate-jwks`,
-//! `POST /__sim/es256-id-token` `{user_id, nonce?}`, and `GET /__sim/avatar/{user_id}`.
+//! `POST /__sim/es256-id-token` `{user_id, nonce?}`, `POST /__sim/liff-login`
+//! `{user_id, channel_id?, scope?, nonce?, stale?}` (LIFF / MINI App tokens, callable from a
+//! page of another origin), `POST /__sim/upgrade-permissions` `{access_token, scope}`, and
+//! `GET /__sim/avatar/{user_id}`.
 
 mod api;
 mod authorize;
 mod faults;
 mod keys;
+mod liff;
 mod state;
 mod test_api;
 
@@ -57,6 +61,7 @@ use url::Url;
 use line_login::{Config, ConfigBuilder};
 
 pub use faults::{Endpoint, Fault};
+pub use liff::{DEFAULT_LIFF_CHANNEL_ID, LIFF_ACCESS_TOKEN_TTL_SECS, LiffLogin, LiffTokens};
 
 use keys::{EsKey, IdTokenInput, id_token_claims};
 use state::SimState;
@@ -77,6 +82,9 @@ pub struct SimulatorOptions {
     pub channel_id: String,
     /// The channel secret (default: 32 random hex digits).
     pub channel_secret: String,
+    /// The second channel, a LIFF / LINE MINI App channel of the same provider (default
+    /// [`DEFAULT_LIFF_CHANNEL_ID`]): its tokens carry this `aud` / `client_id`.
+    pub liff_channel_id: String,
     /// Registered callback URLs. Empty (the default) accepts any loopback http(s) URL.
     pub redirect_uris: Vec<String>,
     /// Where to listen (default `127.0.0.1:0`, a free port). Must be a loopback address.
@@ -88,6 +96,7 @@ impl Default for SimulatorOptions {
         Self {
             channel_id: "1234567890".to_owned(),
             channel_secret: state::random_hex(16),
+            liff_channel_id: DEFAULT_LIFF_CHANNEL_ID.to_owned(),
             redirect_uris: Vec::new(),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
@@ -99,6 +108,7 @@ impl fmt::Debug for SimulatorOptions {
         f.debug_struct("SimulatorOptions")
             .field("channel_id", &self.channel_id)
             .field("channel_secret", &"[redacted]")
+            .field("liff_channel_id", &self.liff_channel_id)
             .field("redirect_uris", &self.redirect_uris)
             .field("bind", &self.bind)
             .finish()
@@ -278,12 +288,17 @@ impl Simulator {
             )));
         }
         let channel_id = options.channel_id.trim().to_owned();
-        if channel_id.is_empty()
-            || channel_id.len() > 32
-            || !channel_id.bytes().all(|b| b.is_ascii_digit())
-        {
+        let liff_channel_id = options.liff_channel_id.trim().to_owned();
+        for id in [&channel_id, &liff_channel_id] {
+            if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid_input(
+                    "the channel IDs must be ASCII digits".to_owned(),
+                ));
+            }
+        }
+        if liff_channel_id == channel_id {
             return Err(invalid_input(
-                "the channel ID must be ASCII digits".to_owned(),
+                "the LIFF channel needs an ID of its own".to_owned(),
             ));
         }
         if options.channel_secret.is_empty() {
@@ -312,6 +327,7 @@ impl Simulator {
         let state = Arc::new(SimState::new(
             channel_id,
             options.channel_secret,
+            liff_channel_id,
             redirect_uris,
             base_url,
             es_key,
@@ -359,6 +375,30 @@ impl Simulator {
     /// The channel ID.
     pub fn channel_id(&self) -> &str {
         &self.state().channel_id
+    }
+
+    /// The channel ID of the LIFF / LINE MINI App channel (see [`Simulator::liff_login`]).
+    pub fn liff_channel_id(&self) -> &str {
+        &self.state().liff_channel_id
+    }
+
+    /// Plays `liff.getIDToken()` / `liff.getAccessToken()` in a LIFF app or LINE MINI App:
+    /// an ES256 ID token (one hour; only with `openid`; `name`/`picture` only with `profile`)
+    /// and a 12-hour access token of the LIFF channel (or of the channel `login` names). Refused
+    /// for an unknown user, channel or scope.
+    pub fn liff_login(&self, login: &LiffLogin) -> Result<LiffTokens, SimulatorRefusal> {
+        liff::login(self.state(), login)
+    }
+
+    /// The user grants more permissions in a MINI App (`scope`, e.g. `profile`): LINE refreshes
+    /// the access token with the added scopes and revokes the old one, which then verifies as
+    /// revoked everywhere.
+    pub fn upgrade_permissions(
+        &self,
+        access_token: &str,
+        scope: &str,
+    ) -> Result<LiffTokens, SimulatorRefusal> {
+        liff::upgrade(self.state(), access_token, scope)
     }
 
     /// The channel secret (the HS256 key of web-login ID tokens).

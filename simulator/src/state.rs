@@ -106,6 +106,8 @@ pub(crate) struct CodeEntry {
 #[derive(Clone, Debug)]
 pub(crate) struct AccessEntry {
     pub user_id: String,
+    /// The channel the token was issued to (`client_id` of the verify answer).
+    pub client_id: String,
     pub scopes: ScopeSet,
     pub expires_at: u64,
     pub revoked: bool,
@@ -215,6 +217,8 @@ pub(crate) struct Inner {
 pub(crate) struct SimState {
     pub channel_id: String,
     pub channel_secret: String,
+    /// The second channel: a LIFF / LINE MINI App channel of the same provider.
+    pub liff_channel_id: String,
     pub redirect_uris: Vec<Url>,
     pub base_url: Url,
     pub issuer: String,
@@ -228,6 +232,7 @@ impl SimState {
     pub fn new(
         channel_id: String,
         channel_secret: String,
+        liff_channel_id: String,
         redirect_uris: Vec<Url>,
         base_url: Url,
         es_key: EsKey,
@@ -237,6 +242,7 @@ impl SimState {
         Self {
             channel_id,
             channel_secret,
+            liff_channel_id,
             redirect_uris,
             base_url,
             issuer,
@@ -363,13 +369,26 @@ impl SimState {
 
     /// Issues an access token (and stores it).
     pub fn issue_access_token(&self, user_id: &str, scopes: ScopeSet, now: u64) -> String {
+        let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
+        self.issue_access_token_for(user_id, &self.channel_id, scopes, expires_at)
+    }
+
+    /// Issues an access token of `client_id`'s channel expiring at `expires_at` (and stores it).
+    pub fn issue_access_token_for(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: ScopeSet,
+        expires_at: u64,
+    ) -> String {
         let token = new_access_token();
         self.lock().access.insert(
             token.clone(),
             AccessEntry {
                 user_id: user_id.to_owned(),
+                client_id: client_id.to_owned(),
                 scopes,
-                expires_at: now.saturating_add(ACCESS_TOKEN_TTL_SECS),
+                expires_at,
                 revoked: false,
             },
         );

@@ -31,6 +31,8 @@ pub(crate) fn routes() -> Router<Arc<SimState>> {
         .route("/__sim/deauthorizations", get(deauthorizations))
         .route("/__sim/rotate-jwks", post(rotate_jwks))
         .route("/__sim/es256-id-token", post(es256_id_token))
+        .route("/__sim/liff-login", post(liff_login))
+        .route("/__sim/upgrade-permissions", post(upgrade_permissions))
         .route("/__sim/avatar/{user_id}", get(avatar))
 }
 
@@ -169,6 +171,63 @@ async fn es256_id_token(State(sim): State<Arc<SimState>>, Json(body): Json<Es256
     match super::issue_es256(&sim, &body.user_id, body.nonce.as_deref()) {
         Some(token) => Json(json!({ "id_token": token })).into_response(),
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Lets a page of another origin (a LIFF-style page of the app under test) read the answer.
+/// The body is read whatever its content type, so a page can post `text/plain` and skip the
+/// CORS preflight.
+fn cross_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response
+}
+
+fn liff_answer(result: Result<super::LiffTokens, super::SimulatorRefusal>) -> Response {
+    let response = match result {
+        Ok(tokens) => Json(tokens).into_response(),
+        Err(refusal) => (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            refusal.body,
+        )
+            .into_response(),
+    };
+    cross_origin(response)
+}
+
+fn bad_json() -> Response {
+    cross_origin(
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "message": "expected a JSON body" })),
+        )
+            .into_response(),
+    )
+}
+
+async fn liff_login(State(sim): State<Arc<SimState>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<super::LiffLogin>(&body) {
+        Ok(login) => liff_answer(super::liff::login(&sim, &login)),
+        Err(_) => bad_json(),
+    }
+}
+
+#[derive(Deserialize)]
+struct UpgradeBody {
+    access_token: String,
+    scope: String,
+}
+
+async fn upgrade_permissions(
+    State(sim): State<Arc<SimState>>,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<UpgradeBody>(&body) {
+        Ok(body) => liff_answer(super::liff::upgrade(&sim, &body.access_token, &body.scope)),
+        Err(_) => bad_json(),
     }
 }
 

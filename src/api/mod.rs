@@ -304,7 +304,26 @@ impl LineApi {
         let wire: AccessTokenInfoWire = self
             .call(Endpoint::VerifyAccessToken, "GET", request, json_answer)
             .await?;
-        check_access_token_info(wire, config.channel_id().as_str())
+        check_access_token_info(wire, |id| id == config.channel_id().as_str())
+    }
+
+    /// [`LineApi::verify_access_token`] for the token doors and the bearer guard: the token's
+    /// `client_id` may be the channel or one of the extra token audiences
+    /// ([`Config::token_audiences`]: LIFF and MINI App channels); `expires_in` must be > 0.
+    pub async fn verify_access_token_accepted(
+        &self,
+        token: &AccessToken,
+    ) -> Result<AccessTokenInfo, AccessTokenError> {
+        let config = &self.inner.config;
+        let request = self
+            .inner
+            .client
+            .get(config.api_endpoint("oauth2/v2.1/verify"))
+            .query(&[("access_token", token.expose_secret())]);
+        let wire: AccessTokenInfoWire = self
+            .call(Endpoint::VerifyAccessToken, "GET", request, json_answer)
+            .await?;
+        check_access_token_info(wire, |id| config.accepts_token_audience(id))
     }
 
     /// Revokes an access token (`POST oauth2/v2.1/revoke`); LINE answers 200 with an empty body.
@@ -574,9 +593,9 @@ impl LineApi {
 /// LINE's security checklist: the token must be ours and not expired.
 fn check_access_token_info(
     wire: AccessTokenInfoWire,
-    channel_id: &str,
+    accepted: impl Fn(&str) -> bool,
 ) -> Result<AccessTokenInfo, AccessTokenError> {
-    if wire.client_id != channel_id {
+    if !accepted(&wire.client_id) {
         return Err(AccessTokenError::WrongChannel {
             got: wire.client_id,
         });
@@ -839,18 +858,18 @@ mod tests {
             client_id: client_id.into(),
             expires_in,
         };
-        let info = check_access_token_info(wire("123", 60), "123").unwrap();
+        let info = check_access_token_info(wire("123", 60), |id| id == "123").unwrap();
         assert_eq!((info.client_id.as_str(), info.expires_in), ("123", 60));
         assert!(matches!(
-            check_access_token_info(wire("999", 60), "123"),
+            check_access_token_info(wire("999", 60), |id| id == "123"),
             Err(AccessTokenError::WrongChannel { got }) if got == "999"
         ));
         assert!(matches!(
-            check_access_token_info(wire("123", 0), "123"),
+            check_access_token_info(wire("123", 0), |id| id == "123"),
             Err(AccessTokenError::Expired)
         ));
         assert!(matches!(
-            check_access_token_info(wire("123", -5), "123"),
+            check_access_token_info(wire("123", -5), |id| id == "123"),
             Err(AccessTokenError::Expired)
         ));
     }

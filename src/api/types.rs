@@ -143,6 +143,22 @@ pub struct Profile {
     pub status_message: Option<String>,
 }
 
+impl Profile {
+    /// A profile from what a verified ID token says (no status message).
+    pub(crate) fn from_parts(
+        user_id: String,
+        display_name: String,
+        picture_url: Option<String>,
+    ) -> Self {
+        Self {
+            user_id,
+            display_name,
+            picture_url,
+            status_message: None,
+        }
+    }
+}
+
 impl fmt::Debug for Profile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Profile")

@@ -6,9 +6,12 @@
 // axum rejections are responses; boxing them would only add an allocation to every rejection.
 #![allow(clippy::result_large_err)]
 
+mod bearer;
 mod linked_member;
 mod rejection;
 
+pub use crate::token_proof::{ACCESS_TOKEN_CACHE_MAX_ENTRIES, ACCESS_TOKEN_CACHE_SECS};
+pub use bearer::{Bearer, RequireBearer, RequireBearerService};
 pub use linked_member::LinkedMember;
 pub use rejection::LoginRejection;
 
@@ -131,8 +134,12 @@ impl<S: Send + Sync> FromRequestParts<S> for LineUser {
     type Rejection = LoginRejection;
 
     /// The logged-in user. Anonymous: a redirect to the login for browsers, 401 JSON otherwise
-    /// (see [`Unauthenticated`]). Session store down: 503.
+    /// (see [`Unauthenticated`]). Session store down: 503. Behind [`RequireBearer`], the user
+    /// of the verified bearer token (no session read).
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(user) = bearer::verified_user(parts) {
+            return Ok(user);
+        }
         Ok(require_user(parts).await?.user)
     }
 }
@@ -140,11 +147,15 @@ impl<S: Send + Sync> FromRequestParts<S> for LineUser {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for LineUser {
     type Rejection = LoginRejection;
 
-    /// The logged-in user, or `None`. Session store down: 503 (never a silent `None`).
+    /// The logged-in user, or `None`. Session store down: 503 (never a silent `None`). Behind
+    /// [`RequireBearer`], the user of the verified bearer token.
     async fn from_request_parts(
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
+        if let Some(user) = bearer::verified_user(parts) {
+            return Ok(Some(user));
+        }
         load_user(parts).await
     }
 }
@@ -196,9 +207,19 @@ pub enum LineSessionError {
     /// The user's token is revoked or invalid (consent withdrawn); the session was logged out.
     #[error("the LINE session ended: consent was withdrawn or the token is invalid")]
     ConsentWithdrawn,
-    /// The session has no LINE access token (a token login has none).
+    /// The session has no LINE access token (an ID-token login has none).
     #[error("this session has no LINE access token")]
     NoAccessToken,
+    /// The access token of a token-door session (LIFF, MINI App, native) was revoked or expired:
+    /// e.g. the user granted more permissions in a MINI App and LINE revoked the old token, or
+    /// closed the LIFF app. The session was logged out; the app logs in again with a fresh
+    /// token. Consent is not withdrawn: nothing is unlinked or deauthorized.
+    #[error("the LINE token of this session was revoked or expired: log in again")]
+    LoginAgain,
+    /// The login did not grant the `profile` scope (e.g. a LINE MINI App with consent
+    /// simplification grants `openid` only).
+    #[error("the login did not grant the profile scope")]
+    NoProfileScope,
     /// LINE's API failed.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -212,6 +233,10 @@ impl LineSessionError {
         match self {
             LineSessionError::ConsentWithdrawn | LineSessionError::NoAccessToken => {
                 LoginError::NotLoggedIn
+            }
+            LineSessionError::LoginAgain => LoginError::InvalidToken,
+            LineSessionError::NoProfileScope => {
+                LoginError::InsufficientScope(crate::Scope::Profile)
             }
             LineSessionError::Api(error) => LoginError::LineApi(error),
             LineSessionError::Store(error) => LoginError::SessionStore(error),
@@ -236,7 +261,10 @@ impl LineSession {
         let tokens = session::tokens(&self.session, self.ctx.0.config.token_keys())
             .await?
             .ok_or(LineSessionError::NoAccessToken)?;
-        if tokens.expires_at - TOKEN_REFRESH_MARGIN > OffsetDateTime::now_utc() {
+        // A token-door session has no refresh token: its access token serves until it ends.
+        if tokens.expires_at - TOKEN_REFRESH_MARGIN > OffsetDateTime::now_utc()
+            || tokens.refresh_token.is_none()
+        {
             return Ok(tokens.access_token);
         }
         self.refresh_tokens().await
@@ -273,6 +301,11 @@ impl LineSession {
             if let Err(store) = self.session.flush().await {
                 return LineSessionError::Store(store);
             }
+            // A LIFF / MINI App token dies on its own (app closed, permissions upgraded): the
+            // user logs in again; it says nothing about their consent.
+            if self.user.door != crate::user::LoginDoor::Web {
+                return LineSessionError::LoginAgain;
+            }
             return LineSessionError::ConsentWithdrawn;
         }
         LineSessionError::Api(error)
@@ -292,8 +325,14 @@ impl LineSession {
         Ok(user.friendship)
     }
 
-    /// The live profile (display name, picture, status message) from LINE's profile API.
+    /// The live profile (display name, picture, status message) from LINE's profile API,
+    /// fetched when the app asks (an `openid`-only login has no name or picture until then).
+    /// A login without the `profile` scope answers [`LineSessionError::NoProfileScope`] without
+    /// calling LINE.
     pub async fn profile(&self) -> Result<Profile, LineSessionError> {
+        if !self.user.scopes.is_empty() && !self.user.has_scope(crate::Scope::Profile) {
+            return Err(LineSessionError::NoProfileScope);
+        }
         let token = self.access_token().await?;
         match self.ctx.0.api.profile(&token).await {
             Ok(profile) => Ok(profile),
@@ -301,14 +340,19 @@ impl LineSession {
         }
     }
 
-    /// Checks the access token with LINE; a revoked one logs the session out.
+    /// Checks the access token with LINE; a revoked one logs the session out
+    /// ([`LineSessionError::LoginAgain`] for a token-door session).
     pub async fn check_consent(&self) -> Result<(), LineSessionError> {
         let token = self.access_token().await?;
-        match self.ctx.0.api.verify_access_token(&token).await {
+        // A token-door session may hold a LIFF / MINI App channel's token: any accepted channel.
+        match self.ctx.0.api.verify_access_token_accepted(&token).await {
             Ok(_) => Ok(()),
             Err(crate::api::AccessTokenError::Api(error)) => Err(self.on_api_error(error).await),
             Err(_) => {
                 self.session.flush().await?;
+                if self.user.door != crate::user::LoginDoor::Web {
+                    return Err(LineSessionError::LoginAgain);
+                }
                 Err(LineSessionError::ConsentWithdrawn)
             }
         }

@@ -150,6 +150,8 @@ struct Span {
 pub(crate) struct Parts<'a> {
     pub(crate) algorithm: IdTokenAlgorithm,
     pub(crate) sub: &'a str,
+    /// The accepted channel found in `aud`.
+    pub(crate) audience: &'a str,
     pub(crate) name: Option<&'a str>,
     pub(crate) picture: Option<&'a str>,
     pub(crate) email: Option<&'a str>,
@@ -173,6 +175,7 @@ pub struct VerifiedIdToken {
     /// `sub`, `name`, `picture`, `email` and `nonce` in one allocation.
     text: String,
     sub: Span,
+    audience: Span,
     name: Option<Span>,
     picture: Option<Span>,
     email: Option<Span>,
@@ -189,7 +192,9 @@ impl VerifiedIdToken {
     /// Builds the token from verified parts (crate-internal: only verification calls it).
     pub(crate) fn assemble(parts: Parts<'_>) -> Self {
         let fields = [parts.name, parts.picture, parts.email, parts.nonce];
-        let len = parts.sub.len() + fields.iter().flatten().map(|s| s.len()).sum::<usize>();
+        let len = parts.sub.len()
+            + parts.audience.len()
+            + fields.iter().flatten().map(|s| s.len()).sum::<usize>();
         let mut text = String::with_capacity(len);
         let mut push = |value: &str| {
             let start = text.len();
@@ -200,11 +205,13 @@ impl VerifiedIdToken {
             }
         };
         let sub = push(parts.sub);
+        let audience = push(parts.audience);
         let [name, picture, email, nonce] = fields.map(|f| f.map(&mut push));
         Self {
             algorithm: parts.algorithm,
             text,
             sub,
+            audience,
             name,
             picture,
             email,
@@ -232,6 +239,11 @@ impl VerifiedIdToken {
     /// The LINE user ID (`sub`), `U` followed by 32 hex digits for LINE's tokens.
     pub fn sub(&self) -> &str {
         self.text(self.sub)
+    }
+    /// The channel the token was verified for: the accepted channel ID found in its `aud` (the
+    /// configured channel, or an extra token audience such as a LIFF or MINI App channel).
+    pub fn audience(&self) -> &str {
+        self.text(self.audience)
     }
     /// The display name (`name`, with the `profile` scope).
     pub fn name(&self) -> Option<&str> {

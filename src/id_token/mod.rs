@@ -19,6 +19,7 @@ mod jwks;
 mod jws;
 mod verifier;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use claims::{Amr, VerifiedIdToken};
@@ -111,6 +112,7 @@ pub fn verify_id_token(
     let checks = ClaimChecks {
         issuer: &expectations.issuer,
         audience: &expectations.audience,
+        extra_audiences: &[],
         nonce: expectations.nonce.as_deref(),
         max_age: expectations.max_age,
         skew_secs: duration_secs(expectations.clock_skew),
@@ -123,6 +125,8 @@ pub fn verify_id_token(
 pub(crate) struct ClaimChecks<'a> {
     pub(crate) issuer: &'a str,
     pub(crate) audience: &'a str,
+    /// Further accepted channels (LIFF / MINI App channels); empty for a web login.
+    pub(crate) extra_audiences: &'a [Arc<str>],
     pub(crate) nonce: Option<&'a str>,
     pub(crate) max_age: Option<Duration>,
     pub(crate) skew_secs: i64,
@@ -159,19 +163,20 @@ fn check_claims(
         });
     }
     let aud = c.aud.as_ref().ok_or(IdTokenError::MissingClaim("aud"))?;
-    if !aud.contains(checks.audience) {
-        return Err(IdTokenError::WrongAudience {
+    let audience = std::iter::once(checks.audience)
+        .chain(checks.extra_audiences.iter().map(|a| &**a))
+        .find(|accepted| aud.contains(accepted))
+        .ok_or_else(|| IdTokenError::WrongAudience {
             expected: checks.audience.to_owned(),
-        });
-    }
+        })?;
     // OpenID Connect Core 3.1.3.7: several audiences need `azp`, and an `azp` must be us.
     let several = matches!(aud, Audience::Many(all) if all.len() > 1);
     match c.extra.get("azp") {
-        Some(Value::String(azp)) if azp == checks.audience => {}
+        Some(Value::String(azp)) if azp == audience => {}
         None if !several => {}
         _ => {
             return Err(IdTokenError::WrongAuthorizedParty {
-                expected: checks.audience.to_owned(),
+                expected: audience.to_owned(),
             });
         }
     }
@@ -199,6 +204,7 @@ fn check_claims(
     Ok(VerifiedIdToken::assemble(Parts {
         algorithm,
         sub,
+        audience,
         name: c.name.as_deref(),
         picture: c.picture.as_deref(),
         email: c.email.as_deref(),

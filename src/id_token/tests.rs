@@ -26,6 +26,7 @@ fn verified(sub: &str, exp: i64) -> VerifiedIdToken {
     VerifiedIdToken::assemble(claims::Parts {
         algorithm: IdTokenAlgorithm::Es256,
         sub,
+        audience: "1234567890",
         name: None,
         picture: None,
         email: None,
@@ -120,6 +121,7 @@ fn text_claims_share_one_buffer_and_read_back() {
     let token = VerifiedIdToken::assemble(claims::Parts {
         algorithm: IdTokenAlgorithm::Hs256,
         sub: "U1",
+        audience: "1234567890",
         name: Some("タロウ"),
         picture: None,
         email: Some(""),

@@ -48,6 +48,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 pub struct IdTokenVerifierBuilder {
     issuer: Arc<str>,
     audience: Arc<str>,
+    extra_audiences: Arc<[Arc<str>]>,
     hmac_key: Arc<hmac::Key>,
     source: Arc<dyn JwksSource>,
     clock_skew: Duration,
@@ -61,6 +62,22 @@ impl IdTokenVerifierBuilder {
     /// Enables [`IdTokenVerifier::verify_remote`] through `api`.
     pub fn remote_api(mut self, api: LineApi) -> Self {
         self.remote = Some(api);
+        self
+    }
+
+    /// Further channels whose ES256 tokens [`IdTokenVerifier::verify_liff`] accepts (LIFF and
+    /// MINI App channels); default: the configuration's extra token audiences
+    /// ([`ConfigBuilder::token_audiences`](crate::ConfigBuilder::token_audiences)). The web login
+    /// ([`IdTokenVerifier::verify_web_login`]) and remote verification accept the channel only.
+    pub fn extra_audiences<I, S>(mut self, channel_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.extra_audiences = channel_ids
+            .into_iter()
+            .map(|id| Arc::from(id.as_ref()))
+            .collect();
         self
     }
 
@@ -100,6 +117,7 @@ impl IdTokenVerifierBuilder {
             inner: Arc::new(Inner {
                 issuer: self.issuer,
                 audience: self.audience,
+                extra_audiences: self.extra_audiences,
                 hmac_key: self.hmac_key,
                 jwks,
                 token_cache,
@@ -114,6 +132,7 @@ impl IdTokenVerifierBuilder {
 struct Inner {
     issuer: Arc<str>,
     audience: Arc<str>,
+    extra_audiences: Arc<[Arc<str>]>,
     hmac_key: Arc<hmac::Key>,
     jwks: JwksCache,
     token_cache: Option<Arc<TokenCache>>,
@@ -163,6 +182,11 @@ impl IdTokenVerifier {
         IdTokenVerifierBuilder {
             issuer: Arc::from(config.issuer()),
             audience: Arc::from(config.channel_id().as_str()),
+            extra_audiences: config
+                .token_audiences()
+                .skip(1)
+                .map(|id| Arc::from(id.as_str()))
+                .collect(),
             hmac_key: Arc::new(hmac::Key::new(
                 hmac::HMAC_SHA256,
                 config.channel_secret().expose_secret().as_bytes(),
@@ -180,6 +204,7 @@ impl IdTokenVerifier {
         ClaimChecks {
             issuer: &self.inner.issuer,
             audience: &self.inner.audience,
+            extra_audiences: &[],
             nonce,
             max_age,
             skew_secs: self.inner.skew_secs,
@@ -210,7 +235,9 @@ impl IdTokenVerifier {
 
     /// Verifies a LIFF or native-app ID token: ES256 only, with the key of LINE's JWKS whose
     /// `kid` matches (fetched and cached; refetched once per cooldown on an unknown `kid`).
-    /// `nonce`, when given, must match the token's.
+    /// `nonce`, when given, must match the token's. `aud` must contain the channel or one of the
+    /// extra audiences ([`IdTokenVerifierBuilder::extra_audiences`]); which one is
+    /// [`VerifiedIdToken::audience`].
     ///
     /// A token seen before is served from the verified-token cache when it is still valid and
     /// its key is still in the JWKS: the cache only skips work for a byte-identical token that
@@ -230,7 +257,10 @@ impl IdTokenVerifier {
         nonce: Option<&str>,
     ) -> Result<VerifiedIdToken, IdTokenError> {
         check_size(raw)?;
-        let checks = self.checks(nonce, None);
+        let checks = ClaimChecks {
+            extra_audiences: &self.inner.extra_audiences,
+            ..self.checks(nonce, None)
+        };
         if let Some(cache) = &self.inner.token_cache
             && let Some((token, kid)) = cache.get(raw, checks.now_secs, checks.skew_secs)
             && self.inner.jwks.is_fresh_kid(&kid)
@@ -315,6 +345,7 @@ impl IdTokenVerifier {
         Ok(VerifiedIdToken::assemble(Parts {
             algorithm,
             sub: &claims.sub,
+            audience: checks.audience,
             name: claims.name.as_deref(),
             picture: claims.picture.as_deref(),
             email: claims.email.as_deref(),

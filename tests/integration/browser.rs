@@ -337,6 +337,7 @@ async fn a_browser_logs_in_links_and_logs_out_on_the_example_site() {
     let outcome = std::panic::AssertUnwindSafe(async {
         walk_the_site(&mut walk).await;
         walk_in_japanese(&mut walk).await;
+        walk_the_liff_page(&mut walk).await;
     })
     .catch_unwind()
     .await;
@@ -555,6 +556,69 @@ async fn pressed_overlay(walk: &Walk, button: &fantoccini::elements::Element) ->
 
 /// The login once more in Japanese: the switch, LINE's Japanese button (pressed state too), the
 /// consent screen asked for Japanese, the profile, the logout notice and the cancelled page.
+/// Issue 16 item 8: the LIFF-style page asks for a nonce, gets a token from the simulator,
+/// logs in through `/auth/line/token-login` and calls `GET /api/me` with the token as Bearer;
+/// an expired token (as the LIFF SDK's cache hands it back) says so, and a fresh one works.
+async fn walk_the_liff_page(walk: &mut Walk) {
+    walk.client.goto(&walk.url("/liff?lang=en")).await.unwrap();
+    walk.wait_for("liff").await;
+    walk.step("liff-page", &[]).await;
+
+    walk.click("liff-stale").await;
+    let (status, me) = liff_outcome(walk, "token_expired").await;
+    assert!(status.contains("expired"), "{status}");
+    assert_eq!(me["error"], "token_expired");
+    walk.step("liff-expired", &[("/auth/line/token-login", 401)])
+        .await;
+
+    let brown = walk.sim.user("Brown").unwrap();
+    walk.click("liff-id-token").await;
+    let (_, me) = liff_outcome(walk, "ok").await;
+    assert_eq!(me["user_id"], brown.user_id.as_str());
+    assert_eq!(me["door"], "id_token");
+    assert_eq!(me["channel_id"], walk.sim.liff_channel_id());
+    assert_eq!(me["display_name"], "Brown");
+    walk.step("liff-id-token", &[]).await;
+
+    walk.click("liff-access-token").await;
+    let (_, me) = liff_outcome(walk, "ok").await;
+    assert_eq!(me["door"], "access_token");
+    assert_eq!(me["scopes"], json!(["profile", "openid"]));
+    walk.step("liff-access-token", &[]).await;
+    // The last token login left this browser logged in, as `/me` shows.
+    let me = walk.json_at("/me").await;
+    assert_eq!(me["user_id"], brown.user_id.as_str());
+}
+
+/// Waits until the LIFF page shows an outcome with `code`; its status text and JSON.
+async fn liff_outcome(walk: &Walk, code: &str) -> (String, Value) {
+    let started = Instant::now();
+    loop {
+        let status = walk.wait_for("liff-status").await;
+        let current = status.attr("data-code").await.unwrap().unwrap_or_default();
+        if current == code {
+            let text = status.text().await.unwrap();
+            let me = walk.text("liff-me").await;
+            let json = serde_json::from_str(&me).unwrap_or_else(|e| panic!("{e}: {me}"));
+            // Ready for the next click.
+            walk.client
+                .execute(
+                    "document.getElementById('liff-status').dataset.code = '';",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            return (text, json);
+        }
+        assert!(
+            started.elapsed() < PAGE_TIMEOUT,
+            "the LIFF page never showed {code:?} (it shows {current:?}: {})",
+            status.text().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn walk_in_japanese(walk: &mut Walk) {
     let fonts = Command::new("fc-list").arg(":lang=ja").output();
     assert!(

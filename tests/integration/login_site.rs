@@ -633,3 +633,74 @@ async fn the_site_refuses_to_start_without_a_token_key_unless_plain_text_is_chos
     let plain = sim.config_builder(callback).plaintext_tokens(true).build();
     assert!(site::router(options(plain.unwrap())).await.is_ok());
 }
+
+/// Issue 16 items 5 and 8: the site's `GET /api/me` is the bearer API: the same JSON as `/me`
+/// for a LIFF token, no session, and 401 with a bare `Bearer` challenge (never a redirect)
+/// without one.
+#[tokio::test]
+async fn the_sites_bearer_api_answers_like_me_without_a_session() {
+    let dir = TempDir::new();
+    let database_url = format!("sqlite://{}", dir.0.join("members.db").display());
+    let sim = Simulator::start().await.unwrap();
+    let site = start_site(&sim, &database_url, None).await;
+    let browser = Browser::new();
+    let anonymous = browser.get(&format!("{site}/api/me")).await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+    assert_eq!(anonymous.headers["www-authenticate"], "Bearer");
+
+    let brown = sim.users()[0].user_id.clone();
+    let tokens = sim
+        .liff_login(&line_login_simulator::LiffLogin::new(&brown).scope("openid"))
+        .unwrap();
+    for token in [tokens.id_token.unwrap(), tokens.access_token] {
+        let answer = browser
+            .get_with(&format!("{site}/api/me"), |r| r.bearer_auth(&token))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        let me = answer.json();
+        assert_eq!(me["user_id"], brown.as_str());
+        assert_eq!(me["channel_id"], sim.liff_channel_id());
+        assert_eq!(me["scopes"], serde_json::json!(["openid"]));
+        assert_eq!(me["display_name"], serde_json::Value::Null);
+        assert!(
+            answer.set_cookies().is_empty(),
+            "{:?}",
+            answer.set_cookies()
+        );
+    }
+    assert!(browser.cookie(SESSION_COOKIE_NAME).is_none());
+}
+
+/// Issue 16 (replay): an access token that logged in on one instance cannot log in on another
+/// sharing Redis sessions and attempts.
+#[tokio::test]
+async fn an_access_token_logs_in_once_across_instances() {
+    let schema = Schema::create().await;
+    let database_url = schema.database_url();
+    let sim = Simulator::start().await.unwrap();
+    let a = start_site(&sim, &database_url, Some(&redis_url())).await;
+    let b = start_site(&sim, &database_url, Some(&redis_url())).await;
+    let tokens = sim
+        .liff_login(&line_login_simulator::LiffLogin::new(
+            sim.users()[0].user_id.clone(),
+        ))
+        .unwrap();
+    let body = serde_json::json!({ "access_token": tokens.access_token });
+    let first = Browser::new()
+        .as_json()
+        .post_with(&format!("{a}/auth/line/token-login"), |r| r.json(&body))
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = Browser::new()
+        .as_json()
+        .post_with(&format!("{b}/auth/line/token-login"), |r| r.json(&body))
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+    assert_eq!(again.json()["error"], "token_already_used");
+    schema.drop().await;
+}

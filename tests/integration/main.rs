@@ -26,4 +26,5 @@ mod login_site;
 mod logs;
 mod simulator;
 mod site_i18n;
+mod token_doors;
 mod token_login;

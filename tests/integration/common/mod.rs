@@ -220,6 +220,16 @@ impl Browser {
             .status
     }
 
+    pub async fn get_with(
+        &self,
+        url: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Answer {
+        let url = Url::parse(url).unwrap();
+        self.send(build(self.client.get(url.clone())), &url, false)
+            .await
+    }
+
     pub async fn post(&self, url: &str) -> Answer {
         let url = Url::parse(url).unwrap();
         self.send(self.client.post(url.clone()), &url, false).await
@@ -362,6 +372,27 @@ where
     let protected = Router::new()
         .route("/protected/area", get(|| async { "secret area" }))
         .route_layer(RequireLogin);
+    // The stateless bearer API (issue 16 item 5).
+    let bearer_api = Router::new()
+        .route("/api/me", get(|user: LineUser| async move { Json(user) }))
+        .route_layer(line_login::extract::RequireBearer::new());
+    let bearer_profile_api = Router::new()
+        .route(
+            "/api/name",
+            get(|user: LineUser| async move { user.display_name.unwrap_or_default() }),
+        )
+        .route_layer(line_login::extract::RequireBearer::new().scope(line_login::Scope::Profile));
+    let bearer_lazy = Router::new().route(
+        "/api/profile",
+        get(|bearer: line_login::extract::Bearer| async move {
+            bearer.profile().await.map(|p| {
+                Json(serde_json::json!({
+                    "user_id": p.user_id,
+                    "display_name": p.display_name,
+                }))
+            })
+        }),
+    );
     let app = Router::new()
         .route("/", get(|| async { "home" }))
         .route("/orders", get(|| async { "orders" }))
@@ -412,6 +443,10 @@ where
             }),
         )
         .route(
+            "/line/consent",
+            get(|line: LineSession| async move { line.check_consent().await.map(|()| "ok") }),
+        )
+        .route(
             "/profile",
             get(|line: LineSession| async move {
                 line.profile().await.map(|p| {
@@ -434,6 +469,9 @@ where
             ),
         )
         .merge(protected)
+        .merge(bearer_api)
+        .merge(bearer_profile_api)
+        .merge(bearer_lazy)
         .layer(layer)
         .layer(
             line_login::session::session_layer(options.store, &config)

@@ -10,7 +10,7 @@ nav-profile = Profile
 nav-members = Member area
 logout = Log out
 language = Language
-footer = A demo site for the line-login Rust crate. Everything here is server-rendered; the pages use no JavaScript.
+footer = A demo site for the line-login Rust crate. Everything here is server-rendered; only the LIFF demo page uses JavaScript.
 line-user = LINE user
 
 ## Home
@@ -91,3 +91,17 @@ failure-code = Error code:
 not-found-title = Page not found
 not-found-message = There is nothing at this address.
 me-not-logged-in = Nobody is logged in. Log in with LINE at /auth/line/login.
+
+## LIFF demo
+
+nav-liff = LIFF demo
+liff-title = LIFF and LINE MINI App demo
+liff-lead = This page plays a LIFF app: it asks this site for a nonce, gets a token from the LINE simulator (standing in for liff.getIDToken() / liff.getAccessToken()), logs in with it at /auth/line/token-login, then calls GET /api/me with the token as a Bearer credential.
+liff-user = Test user
+liff-id-token = Log in with an ID token
+liff-access-token = Log in with an access token
+liff-stale = Try an expired token (as the LIFF SDK's cache returns it)
+liff-logged-in = Logged in. GET /api/me (with the token as Bearer) answered:
+liff-expired = The LINE token has expired. Log in again to get a fresh one.
+liff-failed = The login failed:
+liff-needs-simulator = This demo needs the built-in LINE simulator: run the site without LINE_LOGIN_* variables. With your own channel, use the LIFF SDK in your LIFF app.

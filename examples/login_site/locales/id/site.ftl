@@ -9,7 +9,7 @@ nav-profile = Profil
 nav-members = Area anggota
 logout = Keluar
 language = Bahasa
-footer = Situs demo untuk crate Rust line-login. Semua halaman dibuat di server; halaman tidak memakai JavaScript.
+footer = Situs demo untuk crate Rust line-login. Semua halaman dibuat di server; hanya halaman demo LIFF yang memakai JavaScript.
 line-user = Pengguna LINE
 
 ## Beranda
@@ -90,3 +90,17 @@ failure-code = Kode kesalahan:
 not-found-title = Halaman tidak ditemukan
 not-found-message = Tidak ada apa pun di alamat ini.
 me-not-logged-in = Tidak ada yang masuk. Masuk dengan LINE di /auth/line/login.
+
+## LIFF demo
+
+nav-liff = Demo LIFF
+liff-title = Demo LIFF dan LINE MINI App
+liff-lead = Halaman ini berperan sebagai aplikasi LIFF: meminta nonce dari situs ini, mendapatkan token dari simulator LINE (pengganti liff.getIDToken() / liff.getAccessToken()), login dengannya di /auth/line/token-login, lalu memanggil GET /api/me dengan token tersebut sebagai Bearer.
+liff-user = Pengguna uji
+liff-id-token = Login dengan ID token
+liff-access-token = Login dengan access token
+liff-stale = Coba token yang kedaluwarsa (seperti yang dikembalikan cache LIFF SDK)
+liff-logged-in = Berhasil login. GET /api/me (dengan token sebagai Bearer) menjawab:
+liff-expired = Token LINE sudah kedaluwarsa. Silakan login lagi untuk mendapatkan token baru.
+liff-failed = Login gagal:
+liff-needs-simulator = Demo ini memerlukan simulator LINE bawaan: jalankan situs tanpa variabel LINE_LOGIN_*. Dengan channel Anda sendiri, gunakan LIFF SDK di aplikasi LIFF Anda.

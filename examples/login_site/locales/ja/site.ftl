@@ -9,7 +9,7 @@ nav-profile = プロフィール
 nav-members = 会員エリア
 logout = ログアウト
 language = 言語
-footer = Rustクレート line-login のデモサイトです。すべてのページはサーバーで生成され、JavaScriptは使用していません。
+footer = Rustクレート line-login のデモサイトです。すべてのページはサーバーで生成され、JavaScriptを使うのはLIFFデモのページだけです。
 line-user = LINEユーザー
 
 ## ホーム
@@ -90,3 +90,17 @@ failure-code = エラーコード:
 not-found-title = ページが見つかりません
 not-found-message = このアドレスには何もありません。
 me-not-logged-in = ログインしていません。/auth/line/login からLINEでログインしてください。
+
+## LIFF demo
+
+nav-liff = LIFFデモ
+liff-title = LIFF・LINEミニアプリのデモ
+liff-lead = このページはLIFFアプリの役を演じます。このサイトにnonceを求め、LINEシミュレーターからトークンを受け取り（liff.getIDToken() / liff.getAccessToken() の代わり）、/auth/line/token-login でログインしてから、そのトークンをBearerとして GET /api/me を呼び出します。
+liff-user = テストユーザー
+liff-id-token = IDトークンでログイン
+liff-access-token = アクセストークンでログイン
+liff-stale = 期限切れのトークンを試す（LIFF SDKのキャッシュが返すもの）
+liff-logged-in = ログインしました。GET /api/me（トークンをBearerとして）の応答:
+liff-expired = LINEのトークンの有効期限が切れました。もう一度ログインして新しいトークンを取得してください。
+liff-failed = ログインに失敗しました:
+liff-needs-simulator = このデモには組み込みのLINEシミュレーターが必要です。LINE_LOGIN_* 変数を設定せずにサイトを起動してください。ご自身のチャネルでは、LIFFアプリでLIFF SDKを使ってください。

@@ -9,7 +9,7 @@ nav-profile = โปรไฟล์
 nav-members = พื้นที่สมาชิก
 logout = ออกจากระบบ
 language = ภาษา
-footer = เว็บไซต์สาธิตสำหรับ Rust crate line-login ทุกหน้าสร้างบนเซิร์ฟเวอร์และไม่ใช้ JavaScript
+footer = เว็บไซต์สาธิตสำหรับ Rust crate line-login ทุกหน้าสร้างบนเซิร์ฟเวอร์ มีเพียงหน้าสาธิต LIFF ที่ใช้ JavaScript
 line-user = ผู้ใช้ LINE
 
 ## หน้าแรก
@@ -90,3 +90,17 @@ failure-code = รหัสข้อผิดพลาด:
 not-found-title = ไม่พบหน้า
 not-found-message = ไม่มีอะไรที่ที่อยู่นี้
 me-not-logged-in = ไม่มีผู้ใดเข้าสู่ระบบ เข้าสู่ระบบด้วย LINE ที่ /auth/line/login
+
+## LIFF demo
+
+nav-liff = สาธิต LIFF
+liff-title = สาธิต LIFF และ LINE MINI App
+liff-lead = หน้านี้ทำหน้าที่เป็นแอป LIFF: ขอ nonce จากเว็บไซต์นี้ รับโทเค็นจากโปรแกรมจำลอง LINE (แทน liff.getIDToken() / liff.getAccessToken()) เข้าสู่ระบบด้วยโทเค็นนั้นที่ /auth/line/token-login แล้วเรียก GET /api/me โดยใช้โทเค็นเป็น Bearer
+liff-user = ผู้ใช้ทดสอบ
+liff-id-token = เข้าสู่ระบบด้วย ID token
+liff-access-token = เข้าสู่ระบบด้วย access token
+liff-stale = ลองโทเค็นที่หมดอายุ (แบบที่แคชของ LIFF SDK ส่งกลับมา)
+liff-logged-in = เข้าสู่ระบบแล้ว GET /api/me (ใช้โทเค็นเป็น Bearer) ตอบว่า:
+liff-expired = โทเค็น LINE หมดอายุแล้ว โปรดเข้าสู่ระบบอีกครั้งเพื่อรับโทเค็นใหม่
+liff-failed = เข้าสู่ระบบไม่สำเร็จ:
+liff-needs-simulator = การสาธิตนี้ต้องใช้โปรแกรมจำลอง LINE ในตัว: เรียกใช้เว็บไซต์โดยไม่ตั้งค่าตัวแปร LINE_LOGIN_* หากใช้ช่องทางของคุณเอง ให้ใช้ LIFF SDK ในแอป LIFF ของคุณ

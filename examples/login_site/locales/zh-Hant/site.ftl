@@ -9,7 +9,7 @@ nav-profile = 個人資料
 nav-members = 會員專區
 logout = 登出
 language = 語言
-footer = Rust 套件 line-login 的示範網站。所有頁面都在伺服器端產生,沒有使用 JavaScript。
+footer = Rust 套件 line-login 的示範網站。所有頁面都在伺服器端產生,只有 LIFF 示範頁使用 JavaScript。
 line-user = LINE 使用者
 
 ## 首頁
@@ -90,3 +90,17 @@ failure-code = 錯誤代碼:
 not-found-title = 找不到頁面
 not-found-message = 這個網址沒有任何內容。
 me-not-logged-in = 沒有人登入。請在 /auth/line/login 使用 LINE 登入。
+
+## LIFF demo
+
+nav-liff = LIFF 示範
+liff-title = LIFF 與 LINE MINI App 示範
+liff-lead = 此頁面扮演 LIFF 應用程式:向本網站索取 nonce,從 LINE 模擬器取得權杖(代替 liff.getIDToken() / liff.getAccessToken()),在 /auth/line/token-login 以其登入,再以該權杖作為 Bearer 呼叫 GET /api/me。
+liff-user = 測試使用者
+liff-id-token = 以 ID 權杖登入
+liff-access-token = 以存取權杖登入
+liff-stale = 試用已過期的權杖(如 LIFF SDK 的快取所傳回)
+liff-logged-in = 已登入。GET /api/me(以權杖作為 Bearer)的回應:
+liff-expired = LINE 權杖已過期。請重新登入以取得新的權杖。
+liff-failed = 登入失敗:
+liff-needs-simulator = 此示範需要內建的 LINE 模擬器:請在未設定 LINE_LOGIN_* 變數的情況下執行網站。使用您自己的頻道時,請在 LIFF 應用程式中使用 LIFF SDK。
