@@ -45,4 +45,4 @@ pub use secret::{
     RawIdToken, RefreshToken, State,
 };
 pub use state::{StateError, verify_state};
-pub use user::{FriendFlag, Friendship, LineUser, LoginDoor};
+pub use user::{FriendFlag, Friendship, LineUser, LoginDoor, UserTokens};

@@ -18,9 +18,10 @@ use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
-use crate::session::{self, StoredTokens, TOKENS_KEY, USER_KEY};
+use crate::session::{self, TOKENS_KEY, USER_KEY};
 use crate::token_door;
 use crate::user::LoginDoor;
+use crate::user::UserTokens;
 use crate::user::{FriendFlag, LineUser};
 
 /// Longest query accepted on `/login`.
@@ -192,9 +193,13 @@ async fn finish_login(
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
     user.door = LoginDoor::Web;
     user.set_scopes(&tokens.scope);
-    let stored = StoredTokens {
-        expires_at: StoredTokens::expiry(tokens.expires_in),
+    let stored = UserTokens {
+        expires_at: UserTokens::expiry(tokens.expires_in),
         access_token: tokens.access_token,
+        refresh_expires_at: tokens
+            .refresh_token
+            .as_ref()
+            .map(|_| (shared.clock)() + crate::link::REFRESH_TOKEN_TTL),
         refresh_token: tokens.refresh_token,
         scope: tokens.scope,
     };
@@ -321,9 +326,10 @@ pub(crate) async fn token_login(
             if !first {
                 return Err(LoginError::TokenNotAccepted(TokenRefusal::AlreadyUsed));
             }
-            let stored = StoredTokens {
+            let stored = UserTokens {
                 access_token: token,
                 refresh_token: None,
+                refresh_expires_at: None,
                 expires_at: proof.expires_at,
                 scope: proof.user.scopes.join(" "),
             };
@@ -445,7 +451,7 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
 async fn sign_in(
     ctx: &RouteContext<'_>,
     user: &LineUser,
-    tokens: Option<&StoredTokens>,
+    tokens: Option<&UserTokens>,
 ) -> Result<(), LoginError> {
     // Without a session cookie there is no old id: the save below creates a fresh record.
     if ctx.session.id().is_some() {

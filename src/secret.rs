@@ -132,8 +132,8 @@ mod tests {
     #[test]
     fn debug_of_every_public_type_holding_a_secret_shows_none() {
         use crate::authorize::{AttemptPurpose, LoginAttempt};
-        use crate::link::{Deauthorization, Link, LinkTokens, Unlinked};
-        use crate::session::StoredTokens;
+        use crate::link::{Deauthorization, Link, Unlinked};
+        use crate::user::UserTokens;
 
         let now = time::OffsetDateTime::now_utc();
         let builder = crate::Config::builder("1", "channel-secret-value", "https://e.com/cb")
@@ -147,21 +147,23 @@ mod tests {
             "code=code-value&state={state}&friendship_status_changed=true"
         )))
         .unwrap();
-        let stored = StoredTokens {
+        let stored = UserTokens {
             access_token: AccessToken::new("access-token-value"),
             expires_at: now,
             refresh_token: Some(RefreshToken::new("refresh-token-value")),
             scope: "profile openid".into(),
+            refresh_expires_at: None,
         };
         let link = Link {
             member: "member-1".to_owned(),
             line_user_id: "U1".into(),
             linked_at: now,
-            tokens: Some(LinkTokens {
+            tokens: Some(UserTokens {
                 access_token: AccessToken::new("access-token-value"),
                 expires_at: now,
                 refresh_token: Some(RefreshToken::new("refresh-token-value")),
                 refresh_expires_at: None,
+                scope: String::new(),
             }),
         };
         let unlinked = Unlinked {

@@ -3,13 +3,12 @@
 //! a store of [`crate::store`], whose deleted sessions stay deleted); tokens never leave the
 //! server. Pending login attempts are not in the session: see [`crate::store::attempts`].
 
+use crate::user::UserTokens;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 use crate::config::Config;
-use crate::secret::{AccessToken, RefreshToken};
 use crate::token_crypto::{SealedToken, TokenBinding, TokenKeyRing};
 use crate::user::LineUser;
 
@@ -38,33 +37,6 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
 }
 /// How long an idle logged-in session lives.
 pub const SESSION_IDLE_TTL: time::Duration = time::Duration::days(7);
-
-/// The user's LINE tokens, kept server-side only. With a token key configured
-/// ([`crate::ConfigBuilder::token_keys`]) the session record holds them encrypted, bound to the
-/// session's LINE user, whatever the session store.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StoredTokens {
-    /// The access token.
-    pub access_token: AccessToken,
-    /// When it expires.
-    #[serde(with = "time::serde::timestamp")]
-    pub expires_at: OffsetDateTime,
-    /// The refresh token, when LINE gave one.
-    pub refresh_token: Option<RefreshToken>,
-    /// Granted scopes as LINE listed them.
-    pub scope: String,
-}
-
-/// Longest access-token life believed from LINE's `expires_in` (its tokens live 30 days).
-const ACCESS_TOKEN_LIFE_MAX_SECS: u64 = 90 * 86_400;
-
-impl StoredTokens {
-    /// When a token with LINE's `expires_in` (seconds) expires, counted from now and bounded.
-    pub(crate) fn expiry(expires_in: u64) -> OffsetDateTime {
-        let secs = expires_in.min(ACCESS_TOKEN_LIFE_MAX_SECS);
-        OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64)
-    }
-}
 
 /// Builds a [`SessionManagerLayer`] configured for LINE Login: cookie `HttpOnly`,
 /// `SameSite=Lax` (tower-sessions' `Strict` default drops the cookie on LINE's redirect back, and
@@ -112,7 +84,7 @@ pub(crate) async fn user(
 #[serde(untagged)]
 enum TokensRecord {
     Sealed { sealed_tokens: SealedToken },
-    Plain(StoredTokens),
+    Plain(UserTokens),
 }
 
 /// Stores the tokens of the session's LINE user `line_user_id`: sealed when `keys` is set.
@@ -120,7 +92,7 @@ pub(crate) async fn store_tokens(
     session: &Session,
     keys: Option<&TokenKeyRing>,
     line_user_id: &str,
-    tokens: &StoredTokens,
+    tokens: &UserTokens,
 ) -> Result<(), tower_sessions::session::Error> {
     let record = match keys {
         None => TokensRecord::Plain(tokens.clone()),
@@ -146,7 +118,7 @@ pub(crate) async fn store_tokens(
 pub(crate) async fn tokens(
     session: &Session,
     keys: Option<&TokenKeyRing>,
-) -> Result<Option<StoredTokens>, tower_sessions::session::Error> {
+) -> Result<Option<UserTokens>, tower_sessions::session::Error> {
     let Some(record) = session.get::<TokensRecord>(TOKENS_KEY).await? else {
         return Ok(None);
     };
@@ -188,14 +160,17 @@ mod tests {
     use std::sync::Arc;
     use tower_sessions::MemoryStore;
 
+    use crate::secret::{AccessToken, RefreshToken};
     use crate::token_crypto::TokenKey;
+    use time::OffsetDateTime;
 
-    fn tokens() -> StoredTokens {
-        StoredTokens {
+    fn tokens() -> UserTokens {
+        UserTokens {
             access_token: AccessToken::new("access-secret"),
             expires_at: OffsetDateTime::UNIX_EPOCH,
             refresh_token: Some(RefreshToken::new("refresh-secret")),
             scope: "profile openid".into(),
+            refresh_expires_at: None,
         }
     }
 

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use crate::config::Scope;
 use crate::id_token::{Amr, VerifiedIdToken};
+use crate::secret::{AccessToken, RefreshToken};
 
 /// Which door the user came in through.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,5 +194,37 @@ mod amr_strings {
     ) -> Result<Vec<Amr>, D::Error> {
         let values = Vec::<String>::deserialize(deserializer)?;
         Ok(values.iter().map(|v| Amr::parse(v)).collect())
+    }
+}
+/// The LINE user's tokens: the one type a session keeps (server-side, encrypted with a token key
+/// when one is configured, see [`crate::ConfigBuilder::token_keys`]) and a member link keeps
+/// (see [`crate::link`] for tokens at rest). Its `Debug` shows no token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserTokens {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// When it expires.
+    #[serde(with = "time::serde::timestamp")]
+    pub expires_at: OffsetDateTime,
+    /// The refresh token, when LINE gave one.
+    pub refresh_token: Option<RefreshToken>,
+    /// When the refresh token stops working ([`crate::link::REFRESH_TOKEN_TTL`] after the login
+    /// that issued it), when known.
+    #[serde(default, with = "time::serde::timestamp::option")]
+    pub refresh_expires_at: Option<OffsetDateTime>,
+    /// Granted scopes as LINE listed them (empty where a store does not keep them, e.g. the SQL
+    /// member links).
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// Longest access-token life believed from LINE's `expires_in` (its tokens live 30 days).
+const ACCESS_TOKEN_LIFE_MAX_SECS: u64 = 90 * 86_400;
+
+impl UserTokens {
+    /// When a token with LINE's `expires_in` (seconds) expires, counted from now and bounded.
+    pub(crate) fn expiry(expires_in: u64) -> OffsetDateTime {
+        let secs = expires_in.min(ACCESS_TOKEN_LIFE_MAX_SECS);
+        OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64)
     }
 }

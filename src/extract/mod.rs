@@ -33,7 +33,8 @@ use tower_sessions::Session;
 use crate::api::{ApiError, Profile};
 use crate::context::{FriendshipFetch, LoginContext, Unauthenticated};
 use crate::error::LoginError;
-use crate::session::{self, StoredTokens, USER_KEY};
+use crate::session::{self, USER_KEY};
+use crate::user::UserTokens;
 use crate::user::{Friendship, LineUser};
 
 fn context(parts: &Parts) -> Result<(LoginContext, Session), LoginRejection> {
@@ -285,7 +286,7 @@ impl LineSession {
             Ok(fresh) => fresh,
             Err(error) => return Err(self.on_api_error(error).await),
         };
-        tokens.expires_at = StoredTokens::expiry(fresh.expires_in);
+        tokens.expires_at = UserTokens::expiry(fresh.expires_in);
         tokens.access_token = fresh.access_token;
         if let Some(refresh) = fresh.refresh_token {
             tokens.refresh_token = Some(refresh);

@@ -11,11 +11,10 @@ use tower_sessions::Session;
 
 use super::lifecycle::end_authorization;
 use super::{
-    LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks, REFRESH_TOKEN_TTL, SignedInMember,
+    LinkCause, LinkError, LinkKey, MemberLinks, REFRESH_TOKEN_TTL, SignedInMember, UserTokens,
 };
 use crate::api::LineApi;
 use crate::error::LoginError;
-use crate::session::StoredTokens;
 
 /// What the layer needs from member links, with the member ID as text.
 #[async_trait]
@@ -38,7 +37,7 @@ pub(crate) trait MemberAccess: Send + Sync {
     async fn logged_in(
         &self,
         line_user_id: &str,
-        tokens: &StoredTokens,
+        tokens: &UserTokens,
     ) -> Result<Option<String>, LoginError>;
 
     /// Links the member and the LINE user (with the user's fresh tokens). On a conflict the
@@ -47,7 +46,7 @@ pub(crate) trait MemberAccess: Send + Sync {
         &self,
         member_id: &str,
         line_user_id: &str,
-        tokens: &StoredTokens,
+        tokens: &UserTokens,
     ) -> Result<(), LoginError>;
 
     /// Removes the member's link, then ends the LINE user's authorization (deauthorize, or at
@@ -57,7 +56,7 @@ pub(crate) trait MemberAccess: Send + Sync {
         &self,
         member_id: &str,
         session_line_user: Option<&str>,
-        session_tokens: Option<&StoredTokens>,
+        session_tokens: Option<&UserTokens>,
     ) -> Result<Option<String>, LoginError>;
 }
 
@@ -90,8 +89,8 @@ fn store_error(error: impl std::error::Error + Send + Sync + 'static) -> LoginEr
 }
 
 /// The link's copy of a session's tokens; the refresh token lives [`REFRESH_TOKEN_TTL`] from now.
-pub(crate) fn link_tokens(tokens: &StoredTokens, now: OffsetDateTime) -> LinkTokens {
-    LinkTokens {
+pub(crate) fn link_tokens(tokens: &UserTokens, now: OffsetDateTime) -> UserTokens {
+    UserTokens {
         access_token: tokens.access_token.clone(),
         expires_at: tokens.expires_at,
         refresh_token: tokens.refresh_token.clone(),
@@ -99,6 +98,7 @@ pub(crate) fn link_tokens(tokens: &StoredTokens, now: OffsetDateTime) -> LinkTok
             .refresh_token
             .as_ref()
             .map(|_| now + REFRESH_TOKEN_TTL),
+        scope: tokens.scope.clone(),
     }
 }
 
@@ -131,7 +131,7 @@ where
     async fn logged_in(
         &self,
         line_user_id: &str,
-        tokens: &StoredTokens,
+        tokens: &UserTokens,
     ) -> Result<Option<String>, LoginError> {
         let Some(member) = self.member_for(line_user_id).await? else {
             return Ok(None);
@@ -149,7 +149,7 @@ where
         &self,
         member_id: &str,
         line_user_id: &str,
-        tokens: &StoredTokens,
+        tokens: &UserTokens,
     ) -> Result<(), LoginError> {
         let member = parse_member::<L>(member_id)?;
         let fresh = link_tokens(tokens, OffsetDateTime::now_utc());
@@ -177,7 +177,7 @@ where
         &self,
         member_id: &str,
         session_line_user: Option<&str>,
-        session_tokens: Option<&StoredTokens>,
+        session_tokens: Option<&UserTokens>,
     ) -> Result<Option<String>, LoginError> {
         let member = parse_member::<L>(member_id)?;
         let removed = self

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{Link, LinkCause, LinkKey, LinkTokens, MemberLinks, SweepLinks};
+use super::{Link, LinkCause, LinkKey, MemberLinks, SweepLinks, UserTokens};
 use crate::api::{AccessTokenError, ApiError, LineApi};
 use crate::secret::AccessToken;
 
@@ -63,7 +63,7 @@ async fn revoke_quietly(api: &LineApi, token: &AccessToken) {
 /// another reason, at least revoke the access token.
 pub(crate) async fn end_authorization(
     api: &LineApi,
-    tokens: Option<&LinkTokens>,
+    tokens: Option<&UserTokens>,
 ) -> Deauthorization {
     let Some(tokens) = tokens else {
         return Deauthorization::NoToken;
@@ -224,7 +224,7 @@ impl<M> Default for SweepReport<M> {
 struct Checked {
     consent: Consent,
     /// New tokens, when a refresh was needed and worked.
-    renewed: Option<LinkTokens>,
+    renewed: Option<UserTokens>,
     /// LINE answered 429.
     rate_limited: bool,
 }
@@ -249,7 +249,7 @@ impl From<ApiError> for Checked {
 }
 
 /// Asks LINE about one link's tokens.
-async fn check_consent(api: &LineApi, tokens: Option<&LinkTokens>) -> Checked {
+async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
     let Some(tokens) = tokens else {
         return Consent::NoTokens.into();
     };
@@ -273,11 +273,12 @@ async fn check_consent(api: &LineApi, tokens: Option<&LinkTokens>) -> Checked {
         Ok(fresh) => {
             let life = time::Duration::seconds(i64::try_from(fresh.expires_in).unwrap_or(0))
                 .min(ACCESS_TOKEN_TTL_MAX);
-            let renewed = LinkTokens {
+            let renewed = UserTokens {
                 access_token: fresh.access_token,
                 expires_at: now + life,
                 refresh_token: fresh.refresh_token.or_else(|| tokens.refresh_token.clone()),
                 refresh_expires_at: tokens.refresh_expires_at,
+                scope: tokens.scope.clone(),
             };
             Checked {
                 renewed: Some(renewed),

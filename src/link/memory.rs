@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AuditAction, AuditEvent, Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens,
-    MemberLinks, SweepLinks,
+    AuditAction, AuditEvent, Link, LinkCause, LinkConflict, LinkError, LinkKey, MemberLinks,
+    SweepLinks, UserTokens,
 };
 
 /// Links kept in process memory (both directions, one lock), with an audit trail.
@@ -122,7 +122,7 @@ where
         &self,
         member: &M,
         line_user_id: &str,
-        tokens: Option<&LinkTokens>,
+        tokens: Option<&UserTokens>,
         cause: &LinkCause,
     ) -> Result<(), LinkError<Infallible>> {
         let mut inner = self.lock();
@@ -174,7 +174,7 @@ where
     async fn update_tokens(
         &self,
         line_user_id: &str,
-        tokens: &LinkTokens,
+        tokens: &UserTokens,
     ) -> Result<bool, Infallible> {
         let mut inner = self.lock();
         match inner.by_line_user.get_mut(line_user_id) {
@@ -217,12 +217,13 @@ mod tests {
     use super::*;
     use crate::secret::AccessToken;
 
-    fn tokens(access: &str) -> LinkTokens {
-        LinkTokens {
+    fn tokens(access: &str) -> UserTokens {
+        UserTokens {
             access_token: AccessToken::new(access),
             expires_at: OffsetDateTime::now_utc(),
             refresh_token: None,
             refresh_expires_at: None,
+            scope: String::new(),
         }
     }
 

@@ -39,7 +39,7 @@
 //!
 //! # Tokens at rest
 //!
-//! A link keeps the LINE user's latest access and refresh tokens ([`LinkTokens`]), refreshed at
+//! A link keeps the LINE user's latest access and refresh tokens ([`UserTokens`]), refreshed at
 //! every login, because unlinking from back-office code must call LINE's deauthorize API with the
 //! user's access token and the sweep must ask LINE whether consent still stands. The SQL stores
 //! encrypt them (AES-256-GCM, see [`crate::token_crypto`]) with the key ring of
@@ -63,8 +63,6 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
-
-use crate::secret::{AccessToken, RefreshToken};
 
 pub(crate) use access::{LinkAccess, MemberAccess};
 pub use lifecycle::{
@@ -127,6 +125,7 @@ impl fmt::Display for LinkCause {
 }
 
 pub use crate::error::LinkConflict;
+use crate::user::UserTokens;
 
 /// A link change refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -138,20 +137,6 @@ pub enum LinkError<E> {
     /// The store failed. Nothing changed.
     #[error("member-link store error")]
     Store(#[source] E),
-}
-
-/// The LINE user's tokens kept with a link. Secrets at rest: see the [module docs](self).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinkTokens {
-    /// The latest access token.
-    pub access_token: AccessToken,
-    /// When it expires.
-    pub expires_at: OffsetDateTime,
-    /// The refresh token, when LINE gave one.
-    pub refresh_token: Option<RefreshToken>,
-    /// When the refresh token stops working ([`REFRESH_TOKEN_TTL`] after the login that issued
-    /// it), when known.
-    pub refresh_expires_at: Option<OffsetDateTime>,
 }
 
 /// How a [`MemberLinks`] store keeps tokens at rest; the compliance report reads it.
@@ -178,7 +163,7 @@ pub struct Link<M> {
     /// When the link was made.
     pub linked_at: OffsetDateTime,
     /// The LINE user's latest tokens, if the store has them.
-    pub tokens: Option<LinkTokens>,
+    pub tokens: Option<UserTokens>,
 }
 
 /// Which link to find or remove.
@@ -261,8 +246,9 @@ pub struct AuditEvent {
 /// use std::sync::{Arc, Mutex};
 ///
 /// use async_trait::async_trait;
+/// use line_login::UserTokens;
 /// use line_login::link::{
-///     Link, LinkCause, LinkConflict, LinkError, LinkKey, LinkTokens, MemberLinks, SweepLinks,
+///     Link, LinkCause, LinkConflict, LinkError, LinkKey, MemberLinks, SweepLinks,
 /// };
 ///
 /// /// Links by LINE user ID.
@@ -282,7 +268,7 @@ pub struct AuditEvent {
 ///         &self,
 ///         member: &u64,
 ///         line_user_id: &str,
-///         tokens: Option<&LinkTokens>,
+///         tokens: Option<&UserTokens>,
 ///         _cause: &LinkCause,
 ///     ) -> Result<(), LinkError<Infallible>> {
 ///         let mut links = self.0.lock().unwrap();
@@ -319,7 +305,7 @@ pub struct AuditEvent {
 ///     async fn update_tokens(
 ///         &self,
 ///         line_user_id: &str,
-///         tokens: &LinkTokens,
+///         tokens: &UserTokens,
 ///     ) -> Result<bool, Infallible> {
 ///         let mut links = self.0.lock().unwrap();
 ///         let link = links.get_mut(line_user_id);
@@ -377,7 +363,7 @@ pub trait MemberLinks: Clone + Send + Sync + 'static {
         &self,
         member: &Self::MemberId,
         line_user_id: &str,
-        tokens: Option<&LinkTokens>,
+        tokens: Option<&UserTokens>,
         cause: &LinkCause,
     ) -> Result<(), LinkError<Self::Error>>;
 
@@ -394,7 +380,7 @@ pub trait MemberLinks: Clone + Send + Sync + 'static {
     async fn update_tokens(
         &self,
         line_user_id: &str,
-        tokens: &LinkTokens,
+        tokens: &UserTokens,
     ) -> Result<bool, Self::Error>;
 
     /// How the store keeps tokens at rest (default [`TokenStorage::AppManaged`]).
@@ -452,7 +438,7 @@ mod tests {
             &self,
             member: &u32,
             line_user_id: &str,
-            tokens: Option<&LinkTokens>,
+            tokens: Option<&UserTokens>,
             _cause: &LinkCause,
         ) -> Result<(), LinkError<Self::Error>> {
             let mut slot = self.0.lock().unwrap();
@@ -478,7 +464,7 @@ mod tests {
             }
             Ok(None)
         }
-        async fn update_tokens(&self, _: &str, _: &LinkTokens) -> Result<bool, Self::Error> {
+        async fn update_tokens(&self, _: &str, _: &UserTokens) -> Result<bool, Self::Error> {
             Ok(false)
         }
     }

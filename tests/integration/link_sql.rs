@@ -17,11 +17,11 @@ use common::{AppOptions, Browser, start_app_with};
 use line_login::link::ReencryptReport;
 use line_login::link::{
     AuditAction, AuditEvent, Consent, Deauthorization, LinkCause, LinkConflict, LinkError, LinkKey,
-    LinkTokens, MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks,
-    SweepAction, SweepLinks, check_links, unlink_and_deauthorize,
+    MemberInSession, MemberLinks, PostgresLinks, SqlLinksError, SqliteLinks, SweepAction,
+    SweepLinks, check_links, unlink_and_deauthorize,
 };
 use line_login::token_crypto::{TokenKey, TokenKeyRing, TokenProtection};
-use line_login::{AccessToken, LineApi, RefreshToken};
+use line_login::{AccessToken, LineApi, RefreshToken, UserTokens};
 use line_login_simulator::Endpoint;
 use reqwest::StatusCode;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -155,14 +155,15 @@ fn member(id: &str) -> String {
 }
 
 /// Tokens with whole-second times (PostgreSQL keeps microseconds, SQLite text keeps all).
-fn tokens(access: &str, refresh: Option<&str>) -> LinkTokens {
+fn tokens(access: &str, refresh: Option<&str>) -> UserTokens {
     let now =
         OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
-    LinkTokens {
+    UserTokens {
         access_token: AccessToken::new(access),
         expires_at: now + time::Duration::days(30),
         refresh_token: refresh.map(RefreshToken::new),
         refresh_expires_at: refresh.map(|_| now + time::Duration::days(90)),
+        scope: String::new(),
     }
 }
 

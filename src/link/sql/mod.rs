@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use super::{AuditAction, LinkConflict, LinkKey, LinkTokens};
+use super::{AuditAction, LinkConflict, LinkKey, UserTokens};
 use crate::secret::{AccessToken, RefreshToken};
 use crate::token_crypto::{SealedToken, TokenBinding, TokenCryptoError, TokenProtection};
 
@@ -191,7 +191,7 @@ impl TokenColumns {
         protection: &TokenProtection,
         member: &str,
         line_user_id: &str,
-        tokens: Option<&LinkTokens>,
+        tokens: Option<&UserTokens>,
     ) -> Result<Self, SqlLinksError> {
         let mut columns = Self {
             access_token: None,
@@ -261,7 +261,7 @@ impl StoredTokenColumns {
         protection: &TokenProtection,
         member: &str,
         line_user_id: &str,
-    ) -> (Option<LinkTokens>, TokenState) {
+    ) -> (Option<UserTokens>, TokenState) {
         let ring = protection.ring();
         if let (Some(key_id), Some(ciphertext)) = (&self.token_key_id, &self.sealed_tokens) {
             let sealed = SealedToken {
@@ -293,11 +293,13 @@ impl StoredTokenColumns {
                 Some(ring) if ring.is_stale(&sealed) => TokenState::Stale,
                 _ => TokenState::Settled,
             };
-            let tokens = LinkTokens {
+            let tokens = UserTokens {
                 access_token: secrets.access_token,
                 expires_at,
                 refresh_token: secrets.refresh_token,
                 refresh_expires_at: self.refresh_expires_at,
+                // The link tables keep no scope.
+                scope: String::new(),
             };
             return (Some(tokens), state);
         }
@@ -322,12 +324,13 @@ pub(crate) fn tokens_from_columns(
     expires_at: Option<OffsetDateTime>,
     refresh_token: Option<String>,
     refresh_expires_at: Option<OffsetDateTime>,
-) -> Option<LinkTokens> {
-    Some(LinkTokens {
+) -> Option<UserTokens> {
+    Some(UserTokens {
         access_token: AccessToken::new(access_token?),
         expires_at: expires_at?,
         refresh_token: refresh_token.map(RefreshToken::new),
         refresh_expires_at,
+        scope: String::new(),
     })
 }
 
@@ -564,7 +567,7 @@ macro_rules! sql_member_links {
                 &self,
                 member: &M,
                 line_user_id: &str,
-                tokens: Option<&LinkTokens>,
+                tokens: Option<&UserTokens>,
                 cause: &LinkCause,
             ) -> Result<(), LinkError<SqlLinksError>> {
                 let store = |e: sqlx::Error| LinkError::Store(SqlLinksError::Database(e));
@@ -672,7 +675,7 @@ macro_rules! sql_member_links {
             async fn update_tokens(
                 &self,
                 line_user_id: &str,
-                tokens: &LinkTokens,
+                tokens: &UserTokens,
             ) -> Result<bool, SqlLinksError> {
                 // The member is part of what the tokens are bound to.
                 let member: Option<String> = sqlx::query_scalar(super::SELECT_MEMBER_OF)

@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::{MIGRATIONS_SUBJECT, MIGRATIONS_TABLE, SqlLinksError, sql_member_links};
 use crate::link::{
-    AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, LinkTokens, MemberLinks,
-    SweepLinks,
+    AuditAction, AuditEvent, Link, LinkCause, LinkError, LinkKey, MemberLinks, SweepLinks,
+    UserTokens,
 };
 use crate::sql_migrations::{self, Migration};
 use crate::token_crypto::TokenProtection;
