@@ -6,6 +6,8 @@ pub mod api;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod api_log;
 pub mod authorize;
+#[cfg(feature = "axum-login")]
+pub mod axum_backend;
 pub mod callback;
 pub mod compliance;
 pub mod config;

@@ -11,6 +11,7 @@ mod site;
 
 mod api;
 mod api_log;
+mod axum_login;
 mod browser;
 mod channel_token;
 mod compliance;
