@@ -16,6 +16,8 @@ const FACEBOOK_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS 
     AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/455.0.0.35.104]";
 const LINE_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) \
     AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Safari Line/14.4.0";
+const LINE_ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8; wv) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Version/4.0 Chrome/124.0.0.0 Mobile Safari/537.36 Line/14.4.1/IAB";
 const SAFARI_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) \
     AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
@@ -97,7 +99,7 @@ async fn in_app_browser_interstitial_speaks_every_language() {
 #[tokio::test]
 async fn line_in_app_browser_and_plain_browsers_go_straight_to_line() {
     let app = start_app().await;
-    for user_agent in [LINE_IOS, SAFARI_IOS, ""] {
+    for user_agent in [LINE_IOS, LINE_ANDROID, SAFARI_IOS, ""] {
         let browser = Browser::new().with_user_agent(user_agent);
         let authorize = app.start_login(&browser, "").await;
         assert!(
