@@ -609,7 +609,7 @@ fn profile_plus_present(
                     serde_json::Value::Null => None,
                     serde_json::Value::Object(inner) => {
                         let inner = without_nulls(serde_json::Value::Object(inner));
-                        (!inner.is_empty()).then(|| (key, serde_json::Value::Object(inner)))
+                        (!inner.is_empty()).then_some((key, serde_json::Value::Object(inner)))
                     }
                     other => Some((key, other)),
                 })
