@@ -1419,6 +1419,8 @@ mod tests {
                 "id_linking",
                 "unlink",
                 "consent_withdrawn",
+                "authorization_logs",
+                "callback_logs",
                 "api_logs",
                 "channel_tokens",
                 "tokens_at_rest",
