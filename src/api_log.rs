@@ -177,7 +177,7 @@ pub struct StoredApiCall {
 }
 
 /// One stored row of `line_login_authorize_log` (see
-/// [`AuthorizationRecord`](crate::login_log::AuthorizationRecord)).
+/// [`AuthorizationRecord`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoredAuthorization {
@@ -194,7 +194,7 @@ pub struct StoredAuthorization {
 }
 
 /// One stored row of `line_login_callback_log` (see
-/// [`CallbackRecord`](crate::login_log::CallbackRecord)).
+/// [`CallbackRecord`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StoredCallback {
