@@ -62,7 +62,12 @@ pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let kind = in_app_browser::classify(user_agent);
-    if let in_app_browser::BrowserKind::OtherInApp(app) = kind {
+    let app = match kind {
+        in_app_browser::BrowserKind::Regular => None,
+        in_app_browser::BrowserKind::LineInApp => Some("LINE"),
+        in_app_browser::BrowserKind::OtherInApp(app) => Some(app),
+    };
+    if let Some(app) = app {
         let continued = query.in_app.as_deref() == Some(IN_APP_CONTINUE);
         let decision = in_app_browser::decide(ctx.shared.in_app_browser, kind, continued);
         tracing::info!(

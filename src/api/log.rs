@@ -132,7 +132,8 @@ pub trait ApiLogSink: Send + Sync + 'static {
 }
 
 /// The default sink: one `tracing` event per call (target `line_login::api`), `INFO` when the call
-/// succeeded and `WARN` otherwise, with the record's fields.
+/// succeeded and `WARN` otherwise, with the record's fields; authorization and callback records
+/// as `INFO` events of target `line_login::login_log` (the trait's defaults).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingSink;
 

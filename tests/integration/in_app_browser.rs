@@ -149,7 +149,7 @@ async fn in_app_browser_decision_is_logged() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
+        .with_max_level(tracing::Level::TRACE)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
@@ -164,4 +164,14 @@ async fn in_app_browser_decision_is_logged() {
         .unwrap_or_else(|| panic!("no decision logged: {text}"));
     assert!(line.contains("in_app_browser=\"Facebook\""), "{line}");
     assert!(line.contains("in_app_decision=\"interstitial\""), "{line}");
+    // LINE's own in-app browser: logged as going straight on.
+    let line_browser = Browser::new().with_user_agent(LINE_IOS);
+    app.start_login(&line_browser, "").await;
+    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("in_app_browser=\"LINE\"")
+                && l.contains("in_app_decision=\"proceed\"")),
+        "{text}"
+    );
 }

@@ -202,6 +202,17 @@ async fn sqlite_keeps_authorization_and_callback_records_and_purges_them() {
     let sink = SqlApiLogSink::connect("sqlite::memory:", ApiLogOptions::default())
         .await
         .unwrap();
+    // The report sees the three logs kept by a persistent sink.
+    let config = line_login::Config::builder("1234567890", "s", "https://example.com/cb")
+        .build()
+        .unwrap();
+    let api = line_login::LineApi::new(&config)
+        .unwrap()
+        .with_log_sink(Arc::new(sink.clone()));
+    let report = LineLoginLayer::with_api(api).compliance().build();
+    for id in ["authorization_logs", "callback_logs", "api_logs"] {
+        assert_eq!(report.item(id).unwrap().status, Status::Ok, "{id}");
+    }
     let (app, state, code) = login_through(sink.clone()).await;
     check_stored(&sink, &app, &state, &code).await;
 }
