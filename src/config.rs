@@ -1033,6 +1033,18 @@ mod tests {
         }
     }
 
+    struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
     fn profile_plus_scopes_are_known_and_unknown_future_scopes_are_kept_not_refused() {
         let scopes: Scopes = "openid profile real_name gender birthdate phone address"
@@ -1051,11 +1063,26 @@ mod tests {
         assert_eq!(future.unknown(), ["future_scope"]);
         assert_eq!(future.to_string(), "openid future_scope");
         assert!(!future.has_profile_plus());
-        let config = Config::builder("1234567890", "secret", "https://example.com/cb")
-            .scopes("profile openid future_scope")
-            .build()
-            .unwrap();
+        // Building a configuration with it warns, once, naming the scope.
+        let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = logged.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Writer(sink.clone()))
+            .with_ansi(false)
+            .finish();
+        let config = tracing::subscriber::with_default(subscriber, || {
+            Config::builder("1234567890", "secret", "https://example.com/cb")
+                .scopes("profile openid future_scope")
+                .build()
+                .unwrap()
+        });
         assert_eq!(config.scopes().to_string(), "profile openid future_scope");
+        let text = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains("WARN") && text.contains("future_scope"),
+            "{text}"
+        );
         // A malformed word is still refused, without echoing control characters.
         for bad in [
             "openid bad\"quote",
