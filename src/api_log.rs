@@ -1,5 +1,7 @@
 //! Saved API logs in SQL: [`SqlApiLogSink`] keeps every [`ApiCallRecord`] in the table
-//! `line_login_api_log` of a SQLite or PostgreSQL database, written by a background task so that
+//! `line_login_api_log` of a SQLite or PostgreSQL database, and the layer's authorization and
+//! callback records ([`crate::login_log`]) in `line_login_authorize_log` and
+//! `line_login_callback_log`, written by a background task so that
 //! logging never blocks or fails a login, with a retention period and a purge.
 //!
 //! ```
@@ -31,6 +33,7 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::api::{ApiCallRecord, ApiLogSink};
+use crate::login_log::{AuthorizationRecord, CallbackRecord};
 use crate::sql_migrations::{self, Migration};
 
 /// How long records are kept by default before [`SqlApiLogSink::purge`] removes them.
@@ -52,23 +55,48 @@ const MIGRATIONS_TABLE: &str = "line_login_api_log_migrations";
 const MIGRATIONS_SUBJECT: &str = "API log";
 
 #[cfg(feature = "sqlite")]
-const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "API log",
-    sql: include_str!("../migrations/api_log/sqlite/0001_api_log.sql"),
-}];
+const SQLITE_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "API log",
+        sql: include_str!("../migrations/api_log/sqlite/0001_api_log.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "authorization and callback logs",
+        sql: include_str!("../migrations/api_log/sqlite/0002_login_logs.sql"),
+    },
+];
 
 #[cfg(feature = "postgres")]
-const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "API log",
-    sql: include_str!("../migrations/api_log/postgres/0001_api_log.sql"),
-}];
+const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "API log",
+        sql: include_str!("../migrations/api_log/postgres/0001_api_log.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "authorization and callback logs",
+        sql: include_str!("../migrations/api_log/postgres/0002_login_logs.sql"),
+    },
+];
 
 const INSERT: &str = "INSERT INTO line_login_api_log \
      (at, endpoint, method, status, request_id, latency_ms, outcome) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const PURGE: &str = "DELETE FROM line_login_api_log WHERE at < $1";
+const PURGE_AUTHORIZE: &str = "DELETE FROM line_login_authorize_log WHERE at < $1";
+const PURGE_CALLBACK: &str = "DELETE FROM line_login_callback_log WHERE at < $1";
+const INSERT_AUTHORIZE: &str = "INSERT INTO line_login_authorize_log \
+     (at, url, state_hash, purpose, raw_url) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_CALLBACK: &str = "INSERT INTO line_login_callback_log \
+     (at, method, parameters, state_hash, code_hash, error, raw_query) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const RECENT_AUTHORIZE: &str = "SELECT at, url, state_hash, purpose, raw_url \
+     FROM line_login_authorize_log ORDER BY id DESC LIMIT $1";
+const RECENT_CALLBACK: &str = "SELECT at, method, parameters, state_hash, code_hash, error, \
+     raw_query FROM line_login_callback_log ORDER BY id DESC LIMIT $1";
 const RECENT: &str = "SELECT at, endpoint, method, status, request_id, latency_ms, outcome \
      FROM line_login_api_log ORDER BY id DESC LIMIT $1";
 
@@ -148,6 +176,51 @@ pub struct StoredApiCall {
     pub outcome: String,
 }
 
+/// One stored row of `line_login_authorize_log` (see
+/// [`AuthorizationRecord`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredAuthorization {
+    /// When the login started (UTC, microseconds).
+    pub at: OffsetDateTime,
+    /// The authorization URL without the values of `state`, `nonce` and `code_challenge`.
+    pub url: String,
+    /// The keyed hash of the state.
+    pub state_hash: String,
+    /// `login` or `link`.
+    pub purpose: String,
+    /// The raw URL, only with the raw-values opt-in.
+    pub raw_url: Option<String>,
+}
+
+/// One stored row of `line_login_callback_log` (see
+/// [`CallbackRecord`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredCallback {
+    /// When the callback arrived (UTC, microseconds).
+    pub at: OffsetDateTime,
+    /// The HTTP method.
+    pub method: String,
+    /// The query's parameter names, comma-separated.
+    pub parameters: String,
+    /// The keyed hash of the state.
+    pub state_hash: Option<String>,
+    /// The keyed hash of the code.
+    pub code_hash: Option<String>,
+    /// LINE's error code.
+    pub error: Option<String>,
+    /// The raw query, only with the raw-values opt-in.
+    pub raw_query: Option<String>,
+}
+
+/// One record waiting for the writer.
+enum Entry {
+    Call(ApiCallRecord),
+    Authorization(AuthorizationRecord),
+    Callback(CallbackRecord),
+}
+
 #[derive(Clone)]
 enum Db {
     #[cfg(feature = "sqlite")]
@@ -157,7 +230,7 @@ enum Db {
 }
 
 enum Command {
-    Record(ApiCallRecord),
+    Record(Entry),
     Flush(oneshot::Sender<()>),
 }
 
@@ -331,6 +404,43 @@ impl SqlApiLogSink {
         Ok(rows)
     }
 
+    /// The latest `limit` stored authorization requests, oldest first.
+    pub async fn recent_authorizations(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<StoredAuthorization>, ApiLogError> {
+        let mut rows = self
+            .db
+            .recent_authorizations(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// The latest `limit` stored callbacks, oldest first.
+    pub async fn recent_callbacks(&self, limit: usize) -> Result<Vec<StoredCallback>, ApiLogError> {
+        let mut rows = self
+            .db
+            .recent_callbacks(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Queues one entry; never blocks. A full queue drops it with a counted warning.
+    fn queue(&self, entry: Entry, what: &'static str) {
+        if self.queue.try_send(Command::Record(entry)).is_err() {
+            let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if dropped == 1 || dropped.is_multiple_of(DROP_WARNING_EVERY_RECORDS) {
+                tracing::warn!(
+                    dropped_total = dropped,
+                    record = what,
+                    "API log queue full or writer stopped: record dropped"
+                );
+            }
+        }
+    }
+
     /// Purges every `every` (first right away) on the current runtime, logging how many records
     /// went and any failure. Abort the handle to stop it; it does not keep the writer alive.
     pub fn spawn_purge_task(&self, every: Duration) -> tokio::task::JoinHandle<()> {
@@ -355,20 +465,17 @@ impl SqlApiLogSink {
 impl ApiLogSink for SqlApiLogSink {
     /// Queues the record; never blocks. A full queue drops it with a counted warning.
     fn record(&self, record: &ApiCallRecord) {
-        if self
-            .queue
-            .try_send(Command::Record(record.clone()))
-            .is_err()
-        {
-            let dropped = self.counters.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if dropped == 1 || dropped.is_multiple_of(DROP_WARNING_EVERY_RECORDS) {
-                tracing::warn!(
-                    dropped_total = dropped,
-                    endpoint = record.endpoint.as_str(),
-                    "API log queue full or writer stopped: record dropped"
-                );
-            }
-        }
+        self.queue(Entry::Call(record.clone()), record.endpoint.as_str());
+    }
+
+    /// Queues the record for `line_login_authorize_log`; never blocks.
+    fn record_authorization(&self, record: &AuthorizationRecord) {
+        self.queue(Entry::Authorization(record.clone()), "authorization");
+    }
+
+    /// Queues the record for `line_login_callback_log`; never blocks.
+    fn record_callback(&self, record: &CallbackRecord) {
+        self.queue(Entry::Callback(record.clone()), "callback");
     }
 
     fn is_persistent(&self) -> bool {
@@ -396,7 +503,7 @@ async fn run_writer(mut receiver: mpsc::Receiver<Command>, db: Db, counters: Arc
         let mut next = Some(first);
         while let Some(command) = next {
             match command {
-                Command::Record(record) => batch.push(record),
+                Command::Record(entry) => batch.push(entry),
                 Command::Flush(done) => flushes.push(done),
             }
             next = if batch.len() < WRITE_BATCH_RECORDS_MAX {
@@ -494,61 +601,180 @@ impl Db {
         }
     }
 
-    async fn insert(&self, batch: &[ApiCallRecord]) -> Result<(), sqlx::Error> {
+    async fn insert(&self, batch: &[Entry]) -> Result<(), sqlx::Error> {
+        /// Binds and runs one entry's insert on `$tx`, with `$time` turning a time into the
+        /// backend's column value.
+        macro_rules! insert_entry {
+            ($tx:expr, $entry:expr, $time:expr) => {
+                match $entry {
+                    Entry::Call(record) => {
+                        sqlx::query(INSERT)
+                            .bind($time(record.at))
+                            .bind(record.endpoint.as_str())
+                            .bind(record.method)
+                            .bind(record.status.map(i32::from))
+                            .bind(record.request_id.as_deref())
+                            .bind(latency_ms(record))
+                            .bind(record.outcome.as_str())
+                            .execute(&mut *$tx)
+                            .await?;
+                    }
+                    Entry::Authorization(record) => {
+                        sqlx::query(INSERT_AUTHORIZE)
+                            .bind($time(record.at))
+                            .bind(record.url.as_str())
+                            .bind(record.state_hash.as_str())
+                            .bind(record.purpose)
+                            .bind(record.raw_url.as_deref())
+                            .execute(&mut *$tx)
+                            .await?;
+                    }
+                    Entry::Callback(record) => {
+                        sqlx::query(INSERT_CALLBACK)
+                            .bind($time(record.at))
+                            .bind(record.method.as_str())
+                            .bind(record.parameters.as_str())
+                            .bind(record.state_hash.as_deref())
+                            .bind(record.code_hash.as_deref())
+                            .bind(record.error.as_deref())
+                            .bind(record.raw_query.as_deref())
+                            .execute(&mut *$tx)
+                            .await?;
+                    }
+                }
+            };
+        }
         match self {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                for record in batch {
-                    sqlx::query(INSERT)
-                        .bind(sqlite_time(record.at))
-                        .bind(record.endpoint.as_str())
-                        .bind(record.method)
-                        .bind(record.status.map(i32::from))
-                        .bind(record.request_id.as_deref())
-                        .bind(latency_ms(record))
-                        .bind(record.outcome.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                for entry in batch {
+                    insert_entry!(tx, entry, sqlite_time);
                 }
                 tx.commit().await
             }
             #[cfg(feature = "postgres")]
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                for record in batch {
-                    sqlx::query(INSERT)
-                        .bind(record.at)
-                        .bind(record.endpoint.as_str())
-                        .bind(record.method)
-                        .bind(record.status.map(i32::from))
-                        .bind(record.request_id.as_deref())
-                        .bind(latency_ms(record))
-                        .bind(record.outcome.as_str())
-                        .execute(&mut *tx)
-                        .await?;
+                for entry in batch {
+                    insert_entry!(tx, entry, std::convert::identity::<OffsetDateTime>);
                 }
                 tx.commit().await
             }
         }
     }
 
+    /// Deletes the rows of the three logs older than `cutoff`; returns how many.
     async fn purge_before(&self, cutoff: OffsetDateTime) -> Result<u64, ApiLogError> {
-        let done = match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => sqlx::query(PURGE)
-                .bind(sqlite_time(cutoff))
-                .execute(pool)
-                .await?
-                .rows_affected(),
-            #[cfg(feature = "postgres")]
-            Db::Postgres(pool) => sqlx::query(PURGE)
-                .bind(cutoff)
-                .execute(pool)
-                .await?
-                .rows_affected(),
-        };
+        let mut done = 0;
+        for purge in [PURGE, PURGE_AUTHORIZE, PURGE_CALLBACK] {
+            done += match self {
+                #[cfg(feature = "sqlite")]
+                Db::Sqlite(pool) => sqlx::query(purge)
+                    .bind(sqlite_time(cutoff))
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+                #[cfg(feature = "postgres")]
+                Db::Postgres(pool) => sqlx::query(purge)
+                    .bind(cutoff)
+                    .execute(pool)
+                    .await?
+                    .rows_affected(),
+            };
+        }
         Ok(done)
+    }
+
+    async fn recent_authorizations(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<StoredAuthorization>, ApiLogError> {
+        use sqlx::Row as _;
+        macro_rules! stored {
+            ($row:expr, $at:expr) => {
+                Ok(StoredAuthorization {
+                    at: $at,
+                    url: $row.try_get("url")?,
+                    state_hash: $row.try_get("state_hash")?,
+                    purpose: $row.try_get("purpose")?,
+                    raw_url: $row.try_get("raw_url")?,
+                })
+            };
+        }
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let rows = sqlx::query(RECENT_AUTHORIZE)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: String = row.try_get("at")?;
+                        stored!(row, parse_sqlite_time(&at)?)
+                    })
+                    .collect()
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let rows = sqlx::query(RECENT_AUTHORIZE)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: OffsetDateTime = row.try_get("at")?;
+                        stored!(row, at)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    async fn recent_callbacks(&self, limit: i64) -> Result<Vec<StoredCallback>, ApiLogError> {
+        use sqlx::Row as _;
+        macro_rules! stored {
+            ($row:expr, $at:expr) => {
+                Ok(StoredCallback {
+                    at: $at,
+                    method: $row.try_get("method")?,
+                    parameters: $row.try_get("parameters")?,
+                    state_hash: $row.try_get("state_hash")?,
+                    code_hash: $row.try_get("code_hash")?,
+                    error: $row.try_get("error")?,
+                    raw_query: $row.try_get("raw_query")?,
+                })
+            };
+        }
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let rows = sqlx::query(RECENT_CALLBACK)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: String = row.try_get("at")?;
+                        stored!(row, parse_sqlite_time(&at)?)
+                    })
+                    .collect()
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let rows = sqlx::query(RECENT_CALLBACK)
+                    .bind(limit)
+                    .fetch_all(pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: OffsetDateTime = row.try_get("at")?;
+                        stored!(row, at)
+                    })
+                    .collect()
+            }
+        }
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<StoredApiCall>, ApiLogError> {

@@ -406,9 +406,12 @@ const ID_LINKING: ItemSpec = ItemSpec {
     how: "The member comes only from the app's own sign-in (SignedInMember), never from a query, \
           form or header; the server-side attempt binds it to the verified ID token's sub, and \
           only if the same member is still signed in on the same session; one LINE user maps to \
-          one member and back, enforced by the store's unique constraints.",
+          one member and back, enforced by the store's unique constraints. Identity is the ID \
+          token's sub only: email is never an identity key (it may be missing, unticked or \
+          changed), neither for a login nor for a link.",
     tests: &[
         it!(link, member_id_in_query_form_or_header_never_links_anyone),
+        it!(email, email_is_never_an_identity_key),
         it!(link, callback_from_another_session_links_nothing),
         it!(link, callback_after_another_member_signed_in_links_nothing),
         it!(
@@ -485,6 +488,61 @@ const API_LOGS: ItemSpec = ItemSpec {
             sqlite_stored_rows_hold_no_token_code_secret_or_personal_data
         ),
         it!(api, every_call_logs_one_record_without_secrets),
+    ],
+};
+
+const AUTHORIZATION_LOGS: ItemSpec = ItemSpec {
+    id: "authorization_logs",
+    title: "Saved authorization-request logs",
+    guideline: "Save the log of every authorization request for a certain period: its time and \
+                URL.",
+    how: "LineLoginLayer hands one login_log::AuthorizationRecord per login or link start (time, \
+          the authorization URL with the state, nonce and PKCE challenge left out, a keyed hash \
+          of the state) to the same ApiLogSink as the API calls: tracing by default, or \
+          api_log::SqlApiLogSink with its retention period. No store round trip is added.",
+    tests: &[
+        it!(
+            login_logs,
+            the_layer_logs_every_authorization_request_and_callback_to_the_sink
+        ),
+        it!(
+            login_logs,
+            sqlite_keeps_authorization_and_callback_records_and_purges_them
+        ),
+        unit!(
+            "src/login_log.rs",
+            authorization_record_keeps_the_url_without_state_nonce_or_challenge
+        ),
+    ],
+};
+
+const CALLBACK_LOGS: ItemSpec = ItemSpec {
+    id: "callback_logs",
+    title: "Saved callback logs",
+    guideline: "Save the log of every callback from LINE for a certain period: its time, method \
+                and query.",
+    how: "Every request to {prefix}/callback, valid or not, gives one login_log::CallbackRecord \
+          (time, method, the query's parameter names, LINE's error code, keyed hashes of the \
+          code and the state: never a usable code or state) to the same ApiLogSink. Raw values \
+          only with LineLoginLayer::log_raw_login_values, flagged here.",
+    tests: &[
+        it!(
+            login_logs,
+            the_layer_logs_every_authorization_request_and_callback_to_the_sink
+        ),
+        it!(
+            login_logs,
+            sqlite_keeps_authorization_and_callback_records_and_purges_them
+        ),
+        it!(login_logs, raw_login_values_are_an_opt_in_the_report_flags),
+        unit!(
+            "src/login_log.rs",
+            callback_record_keeps_names_and_keyed_hashes_never_the_code_or_state
+        ),
+        unit!(
+            "src/login_log.rs",
+            callback_record_error_codes_are_plain_text_only
+        ),
     ],
 };
 
@@ -578,7 +636,7 @@ const RATE_LIMITS: ItemSpec = ItemSpec {
 };
 
 /// Every LINE Login item, in report order.
-const ITEMS: [&ItemSpec; 17] = [
+const ITEMS: [&ItemSpec; 19] = [
     &TLS,
     &STATE,
     &NONCE,
@@ -591,6 +649,8 @@ const ITEMS: [&ItemSpec; 17] = [
     &ID_LINKING,
     &UNLINK,
     &CONSENT_WITHDRAWN,
+    &AUTHORIZATION_LOGS,
+    &CALLBACK_LOGS,
     &API_LOGS,
     &CHANNEL_TOKENS,
     &TOKENS_AT_REST,
@@ -627,6 +687,7 @@ struct Deployment {
     consent_sweep: bool,
     link_tokens: Option<TokenStorage>,
     session_store: Option<StoreKind>,
+    raw_login_log_values: bool,
 }
 
 /// Builds a [`ComplianceReport`] from a [`Config`] and what the app declares about the rest of
@@ -676,6 +737,13 @@ impl ComplianceReportBuilder {
     /// ([`MemberLinks::token_storage`](crate::link::MemberLinks::token_storage)).
     pub fn link_token_storage(mut self, storage: TokenStorage) -> Self {
         self.deployment.link_tokens = Some(storage);
+        self
+    }
+
+    /// Whether the authorization and callback records keep raw values
+    /// ([`LineLoginLayer::log_raw_login_values`](crate::LineLoginLayer::log_raw_login_values)).
+    pub fn raw_login_log_values(mut self, raw: bool) -> Self {
+        self.deployment.raw_login_log_values = raw;
         self
     }
 
@@ -1155,6 +1223,40 @@ fn assess(id: &str, config: &Config, deployment: &Deployment) -> (Status, String
                 )
             }
         }
+        "authorization_logs" | "callback_logs" => {
+            let what = if id == "callback_logs" {
+                "callback"
+            } else {
+                "authorization request"
+            };
+            if deployment.raw_login_log_values {
+                (
+                    Status::ActionNeeded,
+                    format!(
+                        "every {what} is logged WITH its raw state and code \
+                         (LineLoginLayer::log_raw_login_values): anyone reading the log in time \
+                         could finish a login; turn it off"
+                    ),
+                )
+            } else if deployment.api_log_sink_persistent {
+                (
+                    Status::Ok,
+                    format!(
+                        "every {what} is kept by the persistent log sink, codes and states as \
+                         keyed hashes only"
+                    ),
+                )
+            } else {
+                (
+                    Status::Warning,
+                    format!(
+                        "every {what} is logged as a tracing event only (codes and states as \
+                         keyed hashes): keep them for the retention period in your log \
+                         pipeline, or install api_log::SqlApiLogSink"
+                    ),
+                )
+            }
+        }
         "api_logs" => {
             if deployment.api_log_sink_persistent {
                 (
@@ -1395,6 +1497,8 @@ mod tests {
                 "id_linking",
                 "unlink",
                 "consent_withdrawn",
+                "authorization_logs",
+                "callback_logs",
                 "api_logs",
                 "channel_tokens",
                 "tokens_at_rest",

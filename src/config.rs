@@ -78,74 +78,159 @@ pub enum Scope {
     OpenId,
     /// `email`: the email address in the ID token (needs the channel's email permission).
     Email,
+    /// `real_name` (LINE Profile+): `given_name`, `middle_name`, `family_name` and their
+    /// pronunciations in the ID token.
+    RealName,
+    /// `gender` (LINE Profile+): `gender` in the ID token.
+    Gender,
+    /// `birthdate` (LINE Profile+): `birthdate` in the ID token.
+    Birthdate,
+    /// `phone` (LINE Profile+): `phone_number` in the ID token.
+    Phone,
+    /// `address` (LINE Profile+): `address` in the ID token.
+    Address,
 }
 
 impl Scope {
+    /// Every scope this crate knows, in LINE's order.
+    pub const ALL: [Scope; 8] = [
+        Scope::Profile,
+        Scope::OpenId,
+        Scope::Email,
+        Scope::RealName,
+        Scope::Gender,
+        Scope::Birthdate,
+        Scope::Phone,
+        Scope::Address,
+    ];
+
     /// The scope as LINE spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Profile => "profile",
             Scope::OpenId => "openid",
             Scope::Email => "email",
+            Scope::RealName => "real_name",
+            Scope::Gender => "gender",
+            Scope::Birthdate => "birthdate",
+            Scope::Phone => "phone",
+            Scope::Address => "address",
         }
+    }
+
+    /// Whether it is a LINE Profile+ scope (corporate customers who applied).
+    pub fn is_profile_plus(self) -> bool {
+        matches!(
+            self,
+            Scope::RealName | Scope::Gender | Scope::Birthdate | Scope::Phone | Scope::Address
+        )
+    }
+
+    fn parse(word: &str) -> Option<Self> {
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == word)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
-/// The set of scopes requested at authorization. Always contains `openid`.
+/// Longest scope word accepted (unknown future scopes included).
+const SCOPE_WORD_MAX_CHARS: usize = 64;
+
+/// The set of scopes requested at authorization. Always contains `openid`. Scopes this crate
+/// does not know yet (a future LINE scope) are kept and sent as written, with a warning at
+/// start-up ([`Scopes::unknown`]), instead of being refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scopes {
-    profile: bool,
-    email: bool,
+    known: u16,
+    unknown: Vec<String>,
 }
 
 impl Default for Scopes {
     /// `profile openid`.
     fn default() -> Self {
         Self {
-            profile: true,
-            email: false,
+            known: Scope::Profile.bit() | Scope::OpenId.bit(),
+            unknown: Vec::new(),
         }
     }
 }
 
 impl Scopes {
-    /// Parses a space- or comma-separated scope list such as `profile openid email`.
+    /// Parses a space- or comma-separated scope list such as `profile openid email`. A word
+    /// this crate does not know is kept (see [`Scopes::unknown`]) if it is a well-formed OAuth
+    /// scope token (printable ASCII without `"` or `\`, at most 64 characters).
     ///
     /// ```
     /// use line_login::config::Scopes;
     /// let scopes: Scopes = "profile openid email".parse().unwrap();
     /// assert_eq!(scopes.to_string(), "profile openid email");
     /// assert!("profile".parse::<Scopes>().is_err()); // no openid
+    /// let plus: Scopes = "openid real_name phone future_scope".parse().unwrap();
+    /// assert_eq!(plus.to_string(), "openid real_name phone future_scope");
+    /// assert_eq!(plus.unknown(), ["future_scope"]);
     /// ```
     pub fn parse(value: &str) -> Result<Self, ConfigError> {
-        let (mut profile, mut openid, mut email) = (false, false, false);
+        let mut scopes = Self {
+            known: 0,
+            unknown: Vec::new(),
+        };
         for word in value.split([' ', ',', '+']).filter(|w| !w.is_empty()) {
-            match word {
-                "profile" => profile = true,
-                "openid" => openid = true,
-                "email" => email = true,
-                other => return Err(ConfigError::UnknownScope(other.to_owned())),
+            match Scope::parse(word) {
+                Some(scope) => scopes.known |= scope.bit(),
+                None => {
+                    let well_formed = word.len() <= SCOPE_WORD_MAX_CHARS
+                        && word
+                            .bytes()
+                            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+                    if !well_formed {
+                        let shown: String = word
+                            .chars()
+                            .filter(|c| c.is_ascii_graphic())
+                            .take(SCOPE_WORD_MAX_CHARS)
+                            .collect();
+                        return Err(ConfigError::UnknownScope(shown));
+                    }
+                    if !scopes.unknown.iter().any(|w| w == word) {
+                        scopes.unknown.push(word.to_owned());
+                    }
+                }
             }
         }
-        if !openid {
+        if !scopes.contains(Scope::OpenId) {
             return Err(ConfigError::ScopesWithoutOpenid);
         }
-        Ok(Self { profile, email })
+        Ok(scopes)
     }
 
     /// Whether `scope` is requested.
     pub fn contains(&self, scope: Scope) -> bool {
-        match scope {
-            Scope::Profile => self.profile,
-            Scope::OpenId => true,
-            Scope::Email => self.email,
-        }
+        self.known & scope.bit() != 0
     }
 
     /// Adds `email` (the channel needs LINE's email permission).
-    pub fn with_email(mut self) -> Self {
-        self.email = true;
+    pub fn with_email(self) -> Self {
+        self.with(Scope::Email)
+    }
+
+    /// Adds `scope`.
+    pub fn with(mut self, scope: Scope) -> Self {
+        self.known |= scope.bit();
         self
+    }
+
+    /// The requested scopes this crate does not know (sent as written; their claims, if any,
+    /// are in [`VerifiedIdToken::extra_claims`](crate::VerifiedIdToken::extra_claims)).
+    pub fn unknown(&self) -> &[String] {
+        &self.unknown
+    }
+
+    /// Whether any LINE Profile+ scope is requested.
+    pub fn has_profile_plus(&self) -> bool {
+        Scope::ALL
+            .into_iter()
+            .any(|scope| scope.is_profile_plus() && self.contains(scope))
     }
 }
 
@@ -157,16 +242,15 @@ impl FromStr for Scopes {
 }
 
 impl fmt::Display for Scopes {
-    /// Space-separated, in LINE's order: `profile openid email`.
+    /// Space-separated, in LINE's order (`profile openid email`, then the Profile+ scopes),
+    /// then the unknown scopes as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut words = Vec::with_capacity(3);
-        if self.profile {
-            words.push("profile");
-        }
-        words.push("openid");
-        if self.email {
-            words.push("email");
-        }
+        let mut words: Vec<&str> = Scope::ALL
+            .into_iter()
+            .filter(|scope| self.contains(*scope))
+            .map(Scope::as_str)
+            .collect();
+        words.extend(self.unknown.iter().map(String::as_str));
         f.write_str(&words.join(" "))
     }
 }
@@ -714,6 +798,13 @@ impl ConfigBuilder {
         if self.email {
             scopes = scopes.with_email();
         }
+        for word in scopes.unknown() {
+            tracing::warn!(
+                scope = %word,
+                "scope unknown to line-login requested: it is sent to LINE as written, and its \
+                 claims, if any, are kept as extra claims of the ID token"
+            );
+        }
         let authorize = self.authorize;
         if let Some(locales) = &authorize.ui_locales
             && (locales.len() > 256 || locales.chars().any(|c| c.is_control()))
@@ -831,8 +922,9 @@ pub enum ConfigError {
     /// The scopes do not include `openid`.
     #[error("the scopes do not include \"openid\": this crate needs the ID token")]
     ScopesWithoutOpenid,
-    /// A scope LINE Login does not know.
-    #[error("unknown scope {0:?}: use profile, openid and email")]
+    /// A scope word that is not a well-formed OAuth scope token (unknown but well-formed
+    /// scopes are accepted with a warning).
+    #[error("malformed scope {0:?}: use profile, openid, email or another OAuth scope token")]
     UnknownScope(String),
     /// A base URL is unparsable or not https.
     #[error("the {name} is invalid: {reason}")]
@@ -1028,6 +1120,69 @@ mod tests {
                 std::mem::discriminant(&err),
                 std::mem::discriminant(expected),
                 "{extra:?} gave {err}"
+            );
+        }
+    }
+
+    struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Writer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn profile_plus_scopes_are_known_and_unknown_future_scopes_are_kept_not_refused() {
+        let scopes: Scopes = "openid profile real_name gender birthdate phone address"
+            .parse()
+            .unwrap();
+        for scope in Scope::ALL {
+            assert_eq!(scopes.contains(scope), scope != Scope::Email, "{scope:?}");
+        }
+        assert!(scopes.has_profile_plus() && scopes.unknown().is_empty());
+        assert_eq!(
+            scopes.to_string(),
+            "profile openid real_name gender birthdate phone address"
+        );
+        // A future scope is sent as written, once, after the known ones.
+        let future: Scopes = "future_scope openid future_scope".parse().unwrap();
+        assert_eq!(future.unknown(), ["future_scope"]);
+        assert_eq!(future.to_string(), "openid future_scope");
+        assert!(!future.has_profile_plus());
+        // Building a configuration with it warns, once, naming the scope.
+        let logged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = logged.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Writer(sink.clone()))
+            .with_ansi(false)
+            .finish();
+        let config = tracing::subscriber::with_default(subscriber, || {
+            Config::builder("1234567890", "secret", "https://example.com/cb")
+                .scopes("profile openid future_scope")
+                .build()
+                .unwrap()
+        });
+        assert_eq!(config.scopes().to_string(), "profile openid future_scope");
+        let text = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains("WARN") && text.contains("future_scope"),
+            "{text}"
+        );
+        // A malformed word is still refused, without echoing control characters.
+        for bad in [
+            "openid bad\"quote",
+            "openid back\\slash",
+            "openid \u{7f}del",
+        ] {
+            assert!(
+                matches!(Scopes::parse(bad), Err(ConfigError::UnknownScope(_))),
+                "{bad:?}"
             );
         }
     }

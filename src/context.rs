@@ -87,6 +87,10 @@ pub(crate) struct Shared {
     pub(crate) session_store: Option<crate::store::StoreKind>,
     pub(crate) clock: Clock,
     pub(crate) messages: crate::messages::Messages,
+    pub(crate) in_app_browser: crate::in_app_browser::InAppBrowserPolicy,
+    pub(crate) email_watch: Arc<crate::email_watch::EmailWatch>,
+    pub(crate) log_hasher: crate::login_log::LogHasher,
+    pub(crate) raw_login_log_values: bool,
 }
 
 /// The layer's source of the current time (replaceable in tests).

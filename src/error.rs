@@ -175,6 +175,21 @@ impl LoginError {
                 crate::config::Scope::Email => {
                     r#"Bearer error="insufficient_scope", scope="email""#
                 }
+                crate::config::Scope::RealName => {
+                    r#"Bearer error="insufficient_scope", scope="real_name""#
+                }
+                crate::config::Scope::Gender => {
+                    r#"Bearer error="insufficient_scope", scope="gender""#
+                }
+                crate::config::Scope::Birthdate => {
+                    r#"Bearer error="insufficient_scope", scope="birthdate""#
+                }
+                crate::config::Scope::Phone => {
+                    r#"Bearer error="insufficient_scope", scope="phone""#
+                }
+                crate::config::Scope::Address => {
+                    r#"Bearer error="insufficient_scope", scope="address""#
+                }
             }),
             _ => None,
         }

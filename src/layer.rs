@@ -101,6 +101,7 @@ impl LineLoginLayer {
         let verifier = IdTokenVerifier::new(api.clone());
         let layer = Self {
             shared: Arc::new(Shared {
+                log_hasher: crate::login_log::LogHasher::new(&config),
                 config,
                 api,
                 verifier,
@@ -121,6 +122,9 @@ impl LineLoginLayer {
                 session_store: None,
                 clock: Arc::new(time::OffsetDateTime::now_utc),
                 messages: crate::messages::Messages::builtin(),
+                in_app_browser: crate::in_app_browser::InAppBrowserPolicy::default(),
+                email_watch: Arc::new(crate::email_watch::EmailWatch::new()),
+                raw_login_log_values: false,
             }),
         };
         layer.compliance().build().log_action_needed();
@@ -252,6 +256,24 @@ impl LineLoginLayer {
         self.update(|s| s.messages = messages)
     }
 
+    /// What `GET {prefix}/login` does when the login starts in an in-app browser other than
+    /// LINE's (default
+    /// [`InAppBrowserPolicy::Interstitial`](crate::in_app_browser::InAppBrowserPolicy::Interstitial)); see [`crate::in_app_browser`].
+    #[must_use]
+    pub fn in_app_browser(self, policy: crate::in_app_browser::InAppBrowserPolicy) -> Self {
+        self.update(|s| s.in_app_browser = policy)
+    }
+
+    /// Keeps the raw authorization URL and callback query (with the `state`, `nonce` and the
+    /// authorization `code`) in the authorization and callback records, instead of only their
+    /// keyed hashes and parameter names (default `false`; see [`crate::login_log`]). Anyone who
+    /// reads such a log in time could finish a login: the compliance report marks it "action
+    /// needed" and the layer's strict mode refuses it. For short debugging sessions only.
+    #[must_use]
+    pub fn log_raw_login_values(self, raw: bool) -> Self {
+        self.update(|s| s.raw_login_log_values = raw)
+    }
+
     /// Whether token login accepts ID tokens without a nonce (default [`TokenNonce::Allow`]).
     #[must_use]
     pub fn token_nonce(self, policy: TokenNonce) -> Self {
@@ -303,7 +325,8 @@ impl LineLoginLayer {
         let mut report = crate::compliance::ComplianceReport::builder(&self.shared.config)
             .api(&self.shared.api)
             .member_links(links)
-            .unlink_route(links);
+            .unlink_route(links)
+            .raw_login_log_values(self.shared.raw_login_log_values);
         if let Some(members) = &self.shared.members {
             report = report.link_token_storage(members.token_storage());
         }

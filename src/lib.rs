@@ -6,18 +6,24 @@ pub mod api;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod api_log;
 mod authorize;
+#[cfg(feature = "axum-login")]
+pub mod axum_backend;
 mod callback;
 pub mod compliance;
 pub mod config;
 mod context;
+pub mod email_watch;
 pub mod error;
 pub mod extract;
 pub mod id_token;
+pub mod in_app_browser;
 pub mod layer;
 pub mod link;
 mod log_safe;
+pub mod login_log;
 pub mod messages;
 mod pending;
+pub mod profile_plus;
 mod respond;
 mod return_to;
 mod routes;
@@ -38,6 +44,7 @@ pub use config::{BotPrompt, ChannelId, Config, ConfigBuilder, ConfigError, Promp
 pub use error::{LoginError, TokenRefusal};
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
+pub use in_app_browser::InAppBrowserPolicy;
 pub use layer::{FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
 pub use messages::{Language, Messages};
 pub use secret::{

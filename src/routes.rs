@@ -14,6 +14,7 @@ use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_cal
 use crate::context::{FriendshipFetch, Shared, TokenNonce};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
+use crate::in_app_browser;
 use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
@@ -39,7 +40,12 @@ pub(crate) struct RouteContext<'a> {
 struct LoginQuery {
     return_to: Option<String>,
     disable_auto_login: Option<String>,
+    /// `continue` when the visitor followed the in-app browser page's link.
+    in_app: Option<String>,
 }
+
+/// The value of `in_app` on the in-app browser page's link.
+const IN_APP_CONTINUE: &str = "continue";
 
 /// `GET {prefix}/login`: starts a new attempt and redirects to LINE.
 pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
@@ -51,7 +57,50 @@ pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError
     let query: LoginQuery = serde_urlencoded::from_str(query)
         .map_err(|_| LoginError::BadRequest("the login query cannot be parsed"))?;
     let return_to = sanitize_return_to(query.return_to.as_deref());
-    let disable_auto_login = query.disable_auto_login.as_deref() == Some("true");
+    let mut disable_auto_login = query.disable_auto_login.as_deref() == Some("true");
+    let user_agent = ctx
+        .parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let kind = in_app_browser::classify(user_agent);
+    let app = match kind {
+        in_app_browser::BrowserKind::Regular => None,
+        in_app_browser::BrowserKind::LineInApp => Some("LINE"),
+        in_app_browser::BrowserKind::OtherInApp(app) => Some(app),
+    };
+    if let Some(app) = app {
+        let continued = query.in_app.as_deref() == Some(IN_APP_CONTINUE);
+        let decision = in_app_browser::decide(ctx.shared.in_app_browser, kind, continued);
+        tracing::info!(
+            in_app_browser = app,
+            in_app_decision = decision.as_str(),
+            "LINE login started in an in-app browser"
+        );
+        match decision {
+            in_app_browser::Decision::Interstitial => {
+                let continue_url = format!(
+                    "{}?{}",
+                    ctx.shared.routes.login,
+                    serde_urlencoded::to_string([
+                        ("return_to", return_to.as_str()),
+                        ("in_app", IN_APP_CONTINUE),
+                    ])
+                    .unwrap_or_default()
+                );
+                let language = ctx.shared.messages.language_for(ctx.parts);
+                return Ok(in_app_browser::interstitial_page(
+                    &ctx.shared.messages,
+                    &language,
+                    app,
+                    &continue_url,
+                ));
+            }
+            in_app_browser::Decision::DisableAutoLogin => disable_auto_login = true,
+            in_app_browser::Decision::Proceed => {}
+        }
+    }
     start_attempt(ctx, return_to, AttemptPurpose::Login, disable_auto_login).await
 }
 
@@ -72,6 +121,18 @@ pub(crate) async fn start_attempt(
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
     let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
     pending::put(ctx.shared.attempts.as_ref(), &browser, &attempt, now).await?;
+    let purpose = match &attempt.purpose {
+        AttemptPurpose::Login => "login",
+        AttemptPurpose::Link { .. } => "link",
+    };
+    let record = crate::login_log::AuthorizationRecord::of(
+        &ctx.shared.log_hasher,
+        &url,
+        purpose,
+        now,
+        ctx.shared.raw_login_log_values,
+    );
+    ctx.shared.api.log_sink().record_authorization(&record);
     // LINE's guidelines ask for the authorize request in the logs; state, nonce and the PKCE
     // challenge are left out.
     tracing::info!(
@@ -132,9 +193,19 @@ async fn take_attempt(
 
 /// `GET {prefix}/callback`: LINE's redirect back.
 pub(crate) async fn callback(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
+    let now = (ctx.shared.clock)();
+    // LINE's guideline asks for every callback in the logs: time, method and query, the code
+    // and state only as keyed hashes.
+    let record = crate::login_log::CallbackRecord::of(
+        &ctx.shared.log_hasher,
+        ctx.parts.method.as_str(),
+        ctx.parts.uri.query(),
+        now,
+        ctx.shared.raw_login_log_values,
+    );
+    ctx.shared.api.log_sink().record_callback(&record);
     method_is(ctx.parts, &Method::GET)?;
     let callback = parse_callback(ctx.parts.uri.query())?;
-    let now = (ctx.shared.clock)();
     match callback {
         Callback::Error {
             code,
@@ -193,6 +264,12 @@ async fn finish_login(
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
     user.door = LoginDoor::Web;
     user.set_scopes(&tokens.scope);
+    if shared.config.scopes().contains(crate::Scope::Email) {
+        user.email_not_granted = user.email.is_none();
+        shared
+            .email_watch
+            .login(user.email.is_some(), now_of(shared));
+    }
     let stored = UserTokens {
         expires_at: UserTokens::expiry(tokens.expires_in),
         access_token: tokens.access_token,
@@ -230,6 +307,10 @@ async fn finish_login(
 
     sign_in(ctx, &user, Some(&stored)).await?;
     Ok(see_other(&attempt.return_to))
+}
+
+fn now_of(shared: &Shared) -> OffsetDateTime {
+    (shared.clock)()
 }
 
 /// Fetches `friendFlag`; on failure leaves it unknown and logs why.

@@ -152,6 +152,8 @@ pub(crate) async fn verify_access_token(
         channel_id: Some(info.client_id),
         scopes: Vec::new(),
         door: LoginDoor::AccessToken,
+        email_not_granted: false,
+        profile_plus: None,
     };
     user.set_scopes(&info.scope);
     Ok(Proof {

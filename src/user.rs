@@ -86,8 +86,19 @@ pub struct LineUser {
     pub display_name: Option<String>,
     /// Profile picture URL at login.
     pub picture_url: Option<String>,
-    /// Email, only when requested, permitted for the channel and granted by the user.
+    /// Email, only when requested, permitted for the channel and granted by the user. Never an
+    /// identity key: use [`LineUser::user_id`].
     pub email: Option<String>,
+    /// `true` when this web login asked for `email` and the ID token carried none: the user
+    /// unticked it, or the channel has no email permission (the layer warns when many logins
+    /// in a row get none, see [`crate::email_watch`]). Always `false` for a token login, whose
+    /// scopes the LIFF app or native SDK chose.
+    #[serde(default)]
+    pub email_not_granted: bool,
+    /// LINE Profile+ claims (real name, gender, birth date, phone number, address), when the
+    /// channel has Profile+ and the login requested its scopes; `None` otherwise.
+    #[serde(default)]
+    pub profile_plus: Option<crate::profile_plus::ProfilePlus>,
     /// Authentication methods used (`pwd`, `lineautologin`, `lineqr`, `linesso`, `mfa`, ...).
     #[serde(with = "amr_strings")]
     pub amr: Vec<Amr>,
@@ -139,6 +150,8 @@ impl LineUser {
             display_name: token.name().map(str::to_owned),
             picture_url: token.picture().map(str::to_owned),
             email: token.email().map(str::to_owned),
+            email_not_granted: false,
+            profile_plus: token.profile_plus(),
             amr: token.amr().to_vec(),
             auth_time: token.auth_time(),
             logged_in_at: OffsetDateTime::now_utc(),

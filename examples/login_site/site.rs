@@ -603,6 +603,12 @@ struct Me {
     /// `web`, `id_token` or `access_token`.
     door: LoginDoor,
     member: Option<Member>,
+    /// The login asked for `email` and got none (see the crate's README, "Why is there no email?").
+    email_not_granted: bool,
+    /// LINE Profile+ claims (real name, gender, birth date, phone number, address): only the
+    /// ones present, and only on a channel with Profile+ that requested their scopes.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    profile_plus: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AppState {
@@ -620,6 +626,8 @@ impl AppState {
             scopes: user.scopes.clone(),
             door: user.door,
             member: self.linked_member(&user.user_id).await?,
+            email_not_granted: user.email_not_granted,
+            profile_plus: profile_plus_present(user.profile_plus.as_ref()),
         })
     }
 }
@@ -644,6 +652,31 @@ async fn liff_page(
         user.as_ref(),
         context! { liff_users => state.liff_users.clone() },
     )
+}
+
+/// The Profile+ fields that are present, as a JSON object without nulls.
+fn profile_plus_present(
+    plus: Option<&line_login::profile_plus::ProfilePlus>,
+) -> serde_json::Map<String, serde_json::Value> {
+    fn without_nulls(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map
+                .into_iter()
+                .filter_map(|(key, value)| match value {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::Object(inner) => {
+                        let inner = without_nulls(serde_json::Value::Object(inner));
+                        (!inner.is_empty()).then_some((key, serde_json::Value::Object(inner)))
+                    }
+                    other => Some((key, other)),
+                })
+                .collect(),
+            _ => serde_json::Map::new(),
+        }
+    }
+    plus.and_then(|plus| serde_json::to_value(plus).ok())
+        .map(without_nulls)
+        .unwrap_or_default()
 }
 
 /// The profile page. Anonymous browsers are sent to the LINE login and come back here.

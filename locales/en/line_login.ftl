@@ -59,3 +59,10 @@ page-try-again = Try again
 page-auto-login-help = Still failing? See LINE's help on automatic login.
 page-auto-login-help-url = https://help.line.me/line/ios/sp?lang=en&contentId=20020693
 page-home = Back to the home page
+
+## The page shown when a login starts in another app's in-app browser.
+
+in-app-browser-title = Open this page in your browser
+in-app-browser-advice = This page is open inside another app. LINE Login may return to your phone's default browser and fail here: open this page in your browser (Safari, Chrome) from the app's menu, then log in again.
+in-app-browser-app = Detected: the in-app browser of { $app }.
+in-app-browser-continue = Continue here anyway

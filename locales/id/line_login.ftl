@@ -59,3 +59,10 @@ page-try-again = Coba lagi
 page-auto-login-help = Masih gagal? Lihat bantuan LINE tentang login otomatis.
 page-auto-login-help-url = https://help.line.me/line/ios/sp?lang=id&contentId=20020693
 page-home = Kembali ke beranda
+
+## Halaman yang ditampilkan saat login dimulai di browser dalam aplikasi lain.
+
+in-app-browser-title = Buka halaman ini di browser Anda
+in-app-browser-advice = Halaman ini terbuka di dalam aplikasi lain. Login LINE mungkin kembali ke browser bawaan ponsel Anda dan gagal di sini: buka halaman ini di browser Anda (Safari, Chrome) dari menu aplikasi, lalu login lagi.
+in-app-browser-app = Terdeteksi: browser dalam aplikasi { $app }.
+in-app-browser-continue = Tetap lanjutkan di sini

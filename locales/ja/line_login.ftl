@@ -59,3 +59,10 @@ page-try-again = もう一度試す
 page-auto-login-help = それでも失敗する場合は、LINEの自動ログインに関するヘルプをご覧ください。
 page-auto-login-help-url = https://help.line.me/line/ios/sp?lang=ja&contentId=20020693
 page-home = ホームページに戻る
+
+## 他のアプリ内ブラウザでログインを始めたときに表示するページ。
+
+in-app-browser-title = このページをブラウザで開いてください
+in-app-browser-advice = このページは他のアプリの中で開かれています。LINEログインは端末の標準ブラウザに戻るため、ここでは失敗することがあります。アプリのメニューからこのページをブラウザ(Safari、Chrome)で開き、もう一度ログインしてください。
+in-app-browser-app = 検出されたブラウザ: { $app } のアプリ内ブラウザ
+in-app-browser-continue = このまま続ける

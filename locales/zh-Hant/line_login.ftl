@@ -59,3 +59,10 @@ page-try-again = 再試一次
 page-auto-login-help = 仍然失敗嗎?請參閱 LINE 關於自動登入的說明。
 page-auto-login-help-url = https://help.line.me/line/ios/sp?lang=zh-Hant&contentId=20020693
 page-home = 返回首頁
+
+## 在其他應用程式的內建瀏覽器中開始登入時顯示的頁面。
+
+in-app-browser-title = 請在瀏覽器中開啟此頁面
+in-app-browser-advice = 此頁面是在其他應用程式中開啟的。LINE 登入可能會回到手機的預設瀏覽器,因此在這裡可能會失敗:請從應用程式的選單以瀏覽器(Safari、Chrome)開啟此頁面,然後再登入一次。
+in-app-browser-app = 偵測到:{ $app } 的內建瀏覽器。
+in-app-browser-continue = 仍要在這裡繼續

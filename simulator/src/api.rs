@@ -234,6 +234,9 @@ fn web_id_token(
             .filter(|_| entry.scopes.email && entry.email_granted)
             .map(|u| u.email.as_str()),
     });
+    if let Some(index) = sim.users.iter().position(|u| u.user_id == entry.user_id) {
+        claims.extend(super::profile_plus::claims(index, entry.scopes));
+    }
     let bad_signature = apply_claim_faults(&mut claims, faults, now);
     let key = if bad_signature {
         format!("{}-not-the-channel-secret", sim.channel_secret)

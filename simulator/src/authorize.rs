@@ -161,11 +161,12 @@ fn allow(
         None
     };
     let code = random_alphanumeric(20);
+    let email_permission = sim.lock().email_permission;
     let entry = CodeEntry {
         user_id,
         redirect_uri: pending.redirect_uri.clone(),
         scopes: pending.scopes,
-        email_granted: pending.scopes.email && checked("grant_email"),
+        email_granted: pending.scopes.email && checked("grant_email") && email_permission,
         nonce: pending.nonce.clone(),
         code_challenge: pending.code_challenge.clone(),
         max_age_sent: pending.max_age.is_some(),
@@ -245,7 +246,8 @@ fn check_request(
     if state.len() > STATE_NONCE_MAX_BYTES {
         return Err(invalid("'state' is too long."));
     }
-    let scopes = parse_scopes(get("scope")).ok_or_else(|| {
+    let profile_plus = sim.lock().profile_plus;
+    let scopes = parse_scopes(get("scope"), profile_plus).ok_or_else(|| {
         refuse(
             mode,
             "INVALID_SCOPE",
@@ -302,18 +304,26 @@ fn check_request(
 }
 
 /// `profile`, `openid` and `email`, space-separated: at least one of `profile`/`openid`, and
-/// `email` only with `openid`. Anything else is `INVALID_SCOPE` (None).
-fn parse_scopes(raw: Option<&str>) -> Option<ScopeSet> {
+/// `email` only with `openid`; on a Profile+ channel also `real_name`, `gender`, `birthdate`,
+/// `phone` and `address`, only with `openid`. Anything else is `INVALID_SCOPE` (None).
+fn parse_scopes(raw: Option<&str>, profile_plus: bool) -> Option<ScopeSet> {
     let mut scopes = ScopeSet::default();
     for word in raw?.split(' ').filter(|w| !w.is_empty()) {
         match word {
             "profile" => scopes.profile = true,
             "openid" => scopes.openid = true,
             "email" => scopes.email = true,
+            "real_name" if profile_plus => scopes.real_name = true,
+            "gender" if profile_plus => scopes.gender = true,
+            "birthdate" if profile_plus => scopes.birthdate = true,
+            "phone" if profile_plus => scopes.phone = true,
+            "address" if profile_plus => scopes.address = true,
             _ => return None,
         }
     }
-    let valid = if scopes.email {
+    let plus =
+        scopes.real_name || scopes.gender || scopes.birthdate || scopes.phone || scopes.address;
+    let valid = if scopes.email || plus {
         scopes.openid
     } else {
         scopes.profile || scopes.openid
@@ -511,7 +521,7 @@ fn consent_page(sim: &SimState, pending_id: &str, pending: &PendingAuthorize) ->
              <span class=\"tag\">Required</span></div>",
         );
     }
-    if pending.scopes.email {
+    if pending.scopes.email && sim.lock().email_permission {
         permissions.push_str(
             "<label class=\"option\" for=\"grant-email\"><input type=\"checkbox\" id=\"grant-email\" \
              name=\"grant_email\" value=\"true\"><span>Email address<br>\
@@ -657,13 +667,17 @@ mod tests {
 
     #[test]
     fn scope_rules_follow_line() {
-        assert!(parse_scopes(Some("profile")).is_some());
-        assert!(parse_scopes(Some("openid email")).is_some());
-        assert!(parse_scopes(Some("profile email")).is_none());
-        assert!(parse_scopes(Some("email")).is_none());
-        assert!(parse_scopes(Some("openid phone")).is_none());
-        assert!(parse_scopes(Some("")).is_none());
-        assert!(parse_scopes(None).is_none());
+        assert!(parse_scopes(Some("profile"), false).is_some());
+        assert!(parse_scopes(Some("openid email"), false).is_some());
+        assert!(parse_scopes(Some("profile email"), false).is_none());
+        assert!(parse_scopes(Some("email"), false).is_none());
+        assert!(parse_scopes(Some("openid phone"), false).is_none());
+        assert!(parse_scopes(Some(""), false).is_none());
+        assert!(parse_scopes(None, false).is_none());
+        // A Profile+ channel accepts its scopes, with openid.
+        assert!(parse_scopes(Some("openid real_name phone address"), true).is_some());
+        assert!(parse_scopes(Some("profile phone"), true).is_none());
+        assert!(parse_scopes(Some("openid nickname"), true).is_none());
     }
 
     #[test]

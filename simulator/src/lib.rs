@@ -37,6 +37,7 @@ mod authorize;
 mod faults;
 mod keys;
 mod liff;
+mod profile_plus;
 mod state;
 mod test_api;
 
@@ -522,6 +523,20 @@ impl Simulator {
     /// are ignored).
     pub fn set_friend(&self, user_id: &str, friend: bool) {
         self.state().set_friend(user_id, friend);
+    }
+
+    /// Gives the channel LINE's email permission or takes it away (default: it has it). Without
+    /// it, as for a channel that never applied in the LINE Developers Console, the consent page
+    /// offers no email and ID tokens never carry one, even with the `email` scope.
+    pub fn set_email_permission(&self, permitted: bool) {
+        self.state().lock().email_permission = permitted;
+    }
+
+    /// Gives the channel LINE Profile+ or takes it away (default: it has none, and the scopes
+    /// `real_name`, `gender`, `birthdate`, `phone` and `address` are `INVALID_SCOPE`). With it,
+    /// ID tokens carry made-up Profile+ claims of the test user for the scopes requested.
+    pub fn set_profile_plus(&self, enabled: bool) {
+        self.state().lock().profile_plus = enabled;
     }
 
     /// Whether a test user is a friend of the channel's Official Account.

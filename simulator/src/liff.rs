@@ -114,7 +114,7 @@ fn parse_scope(raw: Option<&str>) -> Option<ScopeSet> {
         return Some(ScopeSet {
             profile: true,
             openid: true,
-            email: false,
+            ..ScopeSet::default()
         });
     };
     let mut scopes = ScopeSet::default();
@@ -200,7 +200,7 @@ pub(crate) fn upgrade(
     let scopes = ScopeSet {
         profile: entry.scopes.profile || added.profile,
         openid: entry.scopes.openid || added.openid,
-        email: entry.scopes.email,
+        ..entry.scopes
     };
     login(
         sim,

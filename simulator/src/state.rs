@@ -47,6 +47,13 @@ pub(crate) struct ScopeSet {
     pub profile: bool,
     pub openid: bool,
     pub email: bool,
+    /// LINE Profile+ scopes (only on a Profile+ channel, see `email_permission`'s sibling
+    /// `profile_plus`).
+    pub real_name: bool,
+    pub gender: bool,
+    pub birthdate: bool,
+    pub phone: bool,
+    pub address: bool,
 }
 
 impl ScopeSet {
@@ -211,6 +218,12 @@ pub(crate) struct Inner {
     pub requests: HashMap<Endpoint, usize>,
     pub es_key: EsKey,
     pub deauthorizations: VecDeque<DeauthorizeRecord>,
+    /// Whether the channel has LINE's email permission (default `true`): without it, the
+    /// consent page offers no email and ID tokens never carry one.
+    pub email_permission: bool,
+    /// Whether the channel has LINE Profile+ (default `false`): without it, the Profile+ scopes
+    /// are `INVALID_SCOPE`.
+    pub profile_plus: bool,
 }
 
 /// State shared by the handlers and the [`Simulator`](super::Simulator) handle.
@@ -259,6 +272,8 @@ impl SimState {
                 requests: HashMap::new(),
                 es_key,
                 deauthorizations: VecDeque::new(),
+                email_permission: true,
+                profile_plus: false,
             }),
         }
     }

@@ -1,5 +1,6 @@
 //! One log record per call to LINE: when, which endpoint, status, LINE's request id, latency
-//! and outcome. A record never holds a token, code, secret, nonce, URL or personal data, so a
+//! and outcome; the same sink receives the layer's authorization-request and callback records
+//! ([`crate::login_log`]). A record never holds a token, code, secret, nonce, URL or personal data, so a
 //! sink can store or print it as it is.
 
 use std::time::Duration;
@@ -110,6 +111,20 @@ pub trait ApiLogSink: Send + Sync + 'static {
     /// Receives the record of one finished call.
     fn record(&self, record: &ApiCallRecord);
 
+    /// Receives the record of one authorization request (a login or link start), made by
+    /// [`LineLoginLayer`](crate::LineLoginLayer). The default logs it with `tracing`
+    /// ([`trace_authorization`](crate::login_log::trace_authorization)).
+    fn record_authorization(&self, record: &crate::login_log::AuthorizationRecord) {
+        crate::login_log::trace_authorization(record);
+    }
+
+    /// Receives the record of one callback, made by
+    /// [`LineLoginLayer`](crate::LineLoginLayer). The default logs it with `tracing`
+    /// ([`trace_callback`](crate::login_log::trace_callback)).
+    fn record_callback(&self, record: &crate::login_log::CallbackRecord) {
+        crate::login_log::trace_callback(record);
+    }
+
     /// Whether this sink keeps the records for a retention period itself (a database table, a
     /// log archive), as LINE's guidelines ask. The compliance report and the layer's start-up
     /// check read it; the default, `false`, is right for sinks that only print or count.
@@ -119,7 +134,8 @@ pub trait ApiLogSink: Send + Sync + 'static {
 }
 
 /// The default sink: one `tracing` event per call (target `line_login::api`), `INFO` when the call
-/// succeeded and `WARN` otherwise, with the record's fields.
+/// succeeded and `WARN` otherwise, with the record's fields; authorization and callback records
+/// as `INFO` events of target `line_login::login_log` (the trait's defaults).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TracingSink;
 

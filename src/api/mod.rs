@@ -160,6 +160,11 @@ impl LineApi {
         self
     }
 
+    /// The log sink (API calls, and the layer's authorization and callback records).
+    pub(crate) fn log_sink(&self) -> &dyn ApiLogSink {
+        self.inner.sink.as_ref()
+    }
+
     /// Whether the log sink keeps records beyond `tracing` (see [`ApiLogSink::is_persistent`]).
     pub fn log_sink_is_persistent(&self) -> bool {
         self.inner.sink.is_persistent()

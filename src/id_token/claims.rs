@@ -282,6 +282,11 @@ impl VerifiedIdToken {
     pub fn algorithm(&self) -> IdTokenAlgorithm {
         self.algorithm
     }
+    /// The LINE Profile+ claims (real name, gender, birth date, phone number, address), typed;
+    /// `None` when the token carries none. They stay in [`Self::extra_claims`] too.
+    pub fn profile_plus(&self) -> Option<crate::profile_plus::ProfilePlus> {
+        crate::profile_plus::ProfilePlus::from_claims(&self.extra)
+    }
     /// Claims this crate has no field for, kept as sent (`iss` and `aud`, which verification
     /// compared with the expected values, are not kept).
     pub fn extra_claims(&self) -> &Map<String, Value> {

@@ -638,7 +638,7 @@ async fn sqlite_migrations_run_once_and_records_survive_a_reconnect() {
             Some("after-reconnect".to_owned())
         ]
     );
-    assert_eq!(first.migrations_applied().await, 1);
+    assert_eq!(first.migrations_applied().await, 2);
     first.finish().await;
 }
 
@@ -655,7 +655,7 @@ async fn postgres_migrations_run_once() {
     );
     a.unwrap();
     b.unwrap();
-    assert_eq!(store.migrations_applied().await, 1);
+    assert_eq!(store.migrations_applied().await, 2);
     store.finish().await;
 }
 

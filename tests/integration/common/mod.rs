@@ -38,6 +38,8 @@ pub struct Browser {
     pub accept: &'static str,
     /// Sent as `Accept-Language` when not empty.
     pub accept_language: &'static str,
+    /// Sent as `User-Agent` when not empty.
+    pub user_agent: &'static str,
 }
 
 pub struct Answer {
@@ -82,6 +84,15 @@ impl Browser {
             jar: Arc::default(),
             accept: "text/html,application/xhtml+xml",
             accept_language: "",
+            user_agent: "",
+        }
+    }
+
+    /// The same browser (same cookies), sending `User-Agent: {user_agent}`.
+    pub fn with_user_agent(&self, user_agent: &'static str) -> Self {
+        Self {
+            user_agent,
+            ..self.clone()
         }
     }
 
@@ -183,6 +194,9 @@ impl Browser {
     async fn send(&self, request: reqwest::RequestBuilder, url: &Url, cross_site: bool) -> Answer {
         let cookies = self.cookie_header(url, cross_site);
         let mut request = request.header(reqwest::header::ACCEPT, self.accept);
+        if !self.user_agent.is_empty() {
+            request = request.header(reqwest::header::USER_AGENT, self.user_agent);
+        }
         if !self.accept_language.is_empty() {
             request = request.header(reqwest::header::ACCEPT_LANGUAGE, self.accept_language);
         }
