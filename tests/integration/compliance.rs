@@ -160,7 +160,7 @@ async fn the_report_renders_as_text_markdown_and_json() {
         .member_links(true)
         .unlink_route(true)
         .build();
-    assert_eq!(report.items().len(), 17);
+    assert_eq!(report.items().len(), 19);
 
     let text = report.render(ReportFormat::Text);
     assert_eq!(text, report.to_string());
@@ -191,13 +191,13 @@ async fn the_report_renders_as_text_markdown_and_json() {
     let json: serde_json::Value = serde_json::from_str(&report.render(ReportFormat::Json)).unwrap();
     assert_eq!(json["channel_id"], "1234567890");
     let items = json["items"].as_array().unwrap();
-    assert_eq!(items.len(), 17);
+    assert_eq!(items.len(), 19);
     let summary = &json["summary"];
     let total = ["ok", "warning", "action_needed"]
         .iter()
         .map(|k| summary[k].as_u64().unwrap())
         .sum::<u64>();
-    assert_eq!(total, 17);
+    assert_eq!(total, 19);
     for (value, item) in items.iter().zip(report.items()) {
         assert_eq!(value["id"], item.id);
         assert_eq!(value["status"], item.status.key());
