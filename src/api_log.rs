@@ -546,6 +546,37 @@ fn sqlite_time(at: OffsetDateTime) -> String {
     )
 }
 
+/// Runs `$sql`, bound to `$limit`, on whichever database `$db` is, and builds each row with
+/// `$build` from the row and its `at` column (text on SQLite, a timestamp on PostgreSQL).
+macro_rules! fetch_recent {
+    ($db:expr, $sql:expr, $limit:expr, |$row:ident, $at:ident| $build:expr) => {{
+        use sqlx::Row as _;
+        match $db {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => {
+                let rows = sqlx::query($sql).bind($limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|$row| {
+                        let text: String = $row.try_get("at")?;
+                        let $at = parse_sqlite_time(&text)?;
+                        $build
+                    })
+                    .collect()
+            }
+            #[cfg(feature = "postgres")]
+            Db::Postgres(pool) => {
+                let rows = sqlx::query($sql).bind($limit).fetch_all(pool).await?;
+                rows.iter()
+                    .map(|$row| {
+                        let $at: OffsetDateTime = $row.try_get("at")?;
+                        $build
+                    })
+                    .collect()
+            }
+        }
+    }};
+}
+
 #[cfg(feature = "sqlite")]
 fn parse_sqlite_time(text: &str) -> Result<OffsetDateTime, ApiLogError> {
     let bytes = text.as_bytes();
@@ -690,133 +721,45 @@ impl Db {
         &self,
         limit: i64,
     ) -> Result<Vec<StoredAuthorization>, ApiLogError> {
-        use sqlx::Row as _;
-        macro_rules! stored {
-            ($row:expr, $at:expr) => {
-                Ok(StoredAuthorization {
-                    at: $at,
-                    url: $row.try_get("url")?,
-                    state_hash: $row.try_get("state_hash")?,
-                    purpose: $row.try_get("purpose")?,
-                    raw_url: $row.try_get("raw_url")?,
-                })
-            };
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => {
-                let rows = sqlx::query(RECENT_AUTHORIZE)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: String = row.try_get("at")?;
-                        stored!(row, parse_sqlite_time(&at)?)
-                    })
-                    .collect()
-            }
-            #[cfg(feature = "postgres")]
-            Db::Postgres(pool) => {
-                let rows = sqlx::query(RECENT_AUTHORIZE)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: OffsetDateTime = row.try_get("at")?;
-                        stored!(row, at)
-                    })
-                    .collect()
-            }
-        }
+        fetch_recent!(self, RECENT_AUTHORIZE, limit, |row, at| {
+            Ok(StoredAuthorization {
+                at,
+                url: row.try_get("url")?,
+                state_hash: row.try_get("state_hash")?,
+                purpose: row.try_get("purpose")?,
+                raw_url: row.try_get("raw_url")?,
+            })
+        })
     }
 
     async fn recent_callbacks(&self, limit: i64) -> Result<Vec<StoredCallback>, ApiLogError> {
-        use sqlx::Row as _;
-        macro_rules! stored {
-            ($row:expr, $at:expr) => {
-                Ok(StoredCallback {
-                    at: $at,
-                    method: $row.try_get("method")?,
-                    parameters: $row.try_get("parameters")?,
-                    state_hash: $row.try_get("state_hash")?,
-                    code_hash: $row.try_get("code_hash")?,
-                    error: $row.try_get("error")?,
-                    raw_query: $row.try_get("raw_query")?,
-                })
-            };
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => {
-                let rows = sqlx::query(RECENT_CALLBACK)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: String = row.try_get("at")?;
-                        stored!(row, parse_sqlite_time(&at)?)
-                    })
-                    .collect()
-            }
-            #[cfg(feature = "postgres")]
-            Db::Postgres(pool) => {
-                let rows = sqlx::query(RECENT_CALLBACK)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: OffsetDateTime = row.try_get("at")?;
-                        stored!(row, at)
-                    })
-                    .collect()
-            }
-        }
+        fetch_recent!(self, RECENT_CALLBACK, limit, |row, at| {
+            Ok(StoredCallback {
+                at,
+                method: row.try_get("method")?,
+                parameters: row.try_get("parameters")?,
+                state_hash: row.try_get("state_hash")?,
+                code_hash: row.try_get("code_hash")?,
+                error: row.try_get("error")?,
+                raw_query: row.try_get("raw_query")?,
+            })
+        })
     }
 
     async fn recent(&self, limit: i64) -> Result<Vec<StoredApiCall>, ApiLogError> {
-        use sqlx::Row as _;
-        /// The columns after `at`, read the same way on both backends.
-        macro_rules! stored_call {
-            ($row:expr, $at:expr) => {{
-                let status: Option<i32> = $row.try_get("status")?;
-                let latency: i64 = $row.try_get("latency_ms")?;
-                Ok(StoredApiCall {
-                    at: $at,
-                    endpoint: $row.try_get("endpoint")?,
-                    method: $row.try_get("method")?,
-                    status: status.and_then(|s| u16::try_from(s).ok()),
-                    request_id: $row.try_get("request_id")?,
-                    latency_ms: u64::try_from(latency).unwrap_or(0),
-                    outcome: $row.try_get("outcome")?,
-                })
-            }};
-        }
-        match self {
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => {
-                let rows = sqlx::query(RECENT).bind(limit).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: String = row.try_get("at")?;
-                        stored_call!(row, parse_sqlite_time(&at)?)
-                    })
-                    .collect()
-            }
-            #[cfg(feature = "postgres")]
-            Db::Postgres(pool) => {
-                let rows = sqlx::query(RECENT).bind(limit).fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| {
-                        let at: OffsetDateTime = row.try_get("at")?;
-                        stored_call!(row, at)
-                    })
-                    .collect()
-            }
-        }
+        fetch_recent!(self, RECENT, limit, |row, at| {
+            let status: Option<i32> = row.try_get("status")?;
+            let latency: i64 = row.try_get("latency_ms")?;
+            Ok(StoredApiCall {
+                at,
+                endpoint: row.try_get("endpoint")?,
+                method: row.try_get("method")?,
+                status: status.and_then(|s| u16::try_from(s).ok()),
+                request_id: row.try_get("request_id")?,
+                latency_ms: u64::try_from(latency).unwrap_or(0),
+                outcome: row.try_get("outcome")?,
+            })
+        })
     }
 }
 
