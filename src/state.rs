@@ -44,6 +44,13 @@ pub enum StateError {
 /// assert_eq!(verify_state(&saved, ""), Err(StateError::Missing));
 /// assert_eq!(verify_state(&saved, &"a".repeat(257)), Err(StateError::TooLong));
 /// ```
+///
+/// A nonce (or any other secret type) is not a state, so mixing them up does not compile:
+///
+/// ```compile_fail
+/// use line_login::{Nonce, verify_state};
+/// let _ = verify_state(&Nonce::new("n-1"), "n-1");
+/// ```
 pub fn verify_state(expected: &State, received: &str) -> Result<(), StateError> {
     let expected = expected.expose_secret();
     if expected.is_empty() || received.is_empty() {
