@@ -13,6 +13,8 @@ use crate::token_crypto::{TokenKey, TokenKeyError, TokenKeyRing, TokenProtection
 
 /// LINE's authorization server (the authorize endpoint and the ID-token issuer).
 pub const DEFAULT_ACCESS_BASE: &str = "https://access.line.me";
+/// Most callback URLs one LINE Login channel can register.
+pub const REDIRECT_URIS_MAX: usize = 400;
 /// LINE's API server (token, verify, revoke, profile, friendship, deauthorize).
 pub const DEFAULT_API_BASE: &str = "https://api.line.me";
 /// The `iss` of every ID token LINE issues.
@@ -295,7 +297,9 @@ impl AuthorizeOptions {
 pub struct Config {
     channel_id: ChannelId,
     channel_secret: ChannelSecret,
+    /// The default callback URL, also first in `redirect_uris`.
     redirect_uri: Url,
+    redirect_uris: Vec<Url>,
     scopes: Scopes,
     authorize: AuthorizeOptions,
     access_base: Url,
@@ -319,6 +323,7 @@ impl Config {
             channel_id: channel_id.into(),
             channel_secret: ChannelSecret::new(channel_secret),
             redirect_uri: redirect_uri.into(),
+            redirect_uris: Vec::new(),
             scopes: None,
             email: false,
             authorize: AuthorizeOptions::default(),
@@ -339,7 +344,7 @@ impl Config {
     /// |---|---|---|
     /// | `LINE_LOGIN_CHANNEL_ID` | channel ID | required |
     /// | `LINE_LOGIN_CHANNEL_SECRET` | channel secret | required |
-    /// | `LINE_LOGIN_REDIRECT_URI` | callback URL registered for the channel | required |
+    /// | `LINE_LOGIN_REDIRECT_URI` | callback URL registered for the channel; several (one per host of the site) comma-separated, the first being the default, see [`ConfigBuilder::redirect_uris`] | required |
     /// | `LINE_LOGIN_SCOPES` | requested scopes | `profile openid` |
     /// | `LINE_LOGIN_BOT_PROMPT` | `normal` or `aggressive` | unset |
     /// | `LINE_LOGIN_ACCESS_BASE` | authorization server | `https://access.line.me` |
@@ -361,11 +366,18 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or(ConfigError::MissingVariable(name))
         };
+        let redirect_list = required(REDIRECT_URI_VAR)?;
+        let redirects = split_list(&redirect_list)
+            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
+        let (first, more) = redirects
+            .split_first()
+            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
         let mut builder = Config::builder(
             required("LINE_LOGIN_CHANNEL_ID")?,
             required("LINE_LOGIN_CHANNEL_SECRET")?,
-            required("LINE_LOGIN_REDIRECT_URI")?,
-        );
+            *first,
+        )
+        .redirect_uris(more.iter().copied());
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(scopes) = optional("LINE_LOGIN_SCOPES") {
             builder = builder.scopes(scopes);
@@ -436,9 +448,30 @@ impl Config {
     pub fn channel_secret(&self) -> &ChannelSecret {
         &self.channel_secret
     }
-    /// The callback URL, sent identically in the authorize and the token request.
+    /// The default callback URL (the first registered one), sent identically in the authorize
+    /// and the token request when the request's host matches no other registered one.
     pub fn redirect_uri(&self) -> &Url {
         &self.redirect_uri
+    }
+
+    /// Every registered callback URL of the channel, the default first.
+    pub fn redirect_uris(&self) -> &[Url] {
+        &self.redirect_uris
+    }
+
+    /// The registered callback URL for a request whose `Host` header is `host`: the one whose
+    /// host and port equal it (compared as URL hosts, so case and default ports do not matter),
+    /// else the default ([`Config::redirect_uri`]). The header is only ever compared with the
+    /// registered list, never used to build a URL, so a forged `Host` picks at most another
+    /// registered callback of this channel. An unknown host gets the default: a single-URL
+    /// deployment behind a proxy that rewrites `Host` keeps working as before.
+    pub fn redirect_uri_for_host(&self, host: Option<&str>) -> &Url {
+        host.and_then(|host| {
+            self.redirect_uris
+                .iter()
+                .find(|registered| host_matches(registered, host))
+        })
+        .unwrap_or_else(|| self.redirect_uri())
     }
     /// Requested scopes.
     pub fn scopes(&self) -> &Scopes {
@@ -505,7 +538,7 @@ impl Config {
 
     /// Whether the redirect URI is https, so cookies must be `Secure`.
     pub fn is_https(&self) -> bool {
-        self.redirect_uri.scheme() == "https"
+        self.redirect_uri().scheme() == "https"
     }
 }
 
@@ -515,9 +548,32 @@ pub const TOKEN_KEY_VAR: &str = "LINE_LOGIN_TOKEN_KEY";
 /// rotation.
 pub const TOKEN_OLD_KEYS_VAR: &str = "LINE_LOGIN_TOKEN_OLD_KEYS";
 
-/// The ring of `current` (base64) and the comma-separated `old` keys.
 /// The environment variable of [`ConfigBuilder::token_audiences`]: comma-separated channel IDs.
 pub const TOKEN_AUDIENCES_VAR: &str = "LINE_LOGIN_TOKEN_AUDIENCES";
+/// The environment variable of the channel's callback URLs: one, or several comma-separated
+/// (the first being the default, see [`ConfigBuilder::redirect_uris`]).
+pub const REDIRECT_URI_VAR: &str = "LINE_LOGIN_REDIRECT_URI";
+
+/// The trimmed items of a comma-separated list, or `None` when one is empty (`a,,b`, `a,`).
+fn split_list(raw: &str) -> Option<Vec<&str>> {
+    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+    (!items.iter().any(|item| item.is_empty())).then_some(items)
+}
+
+/// Whether the `Host` header value `host` names `registered`'s host and port. Anything that is
+/// not a plain `host[:port]` (user info, a path, a query) matches nothing.
+fn host_matches(registered: &Url, host: &str) -> bool {
+    if host.is_empty() || host.len() > 255 || host.contains(['/', '@', '?', '#', '\\']) {
+        return false;
+    }
+    let Ok(seen) = Url::parse(&format!("{}://{host}/", registered.scheme())) else {
+        return false;
+    };
+    seen.host() == registered.host()
+        && seen.port_or_known_default() == registered.port_or_known_default()
+}
+
+/// The ring of `current` (base64) and the comma-separated `old` keys.
 
 fn token_key_ring(current: &str, old: Option<&str>) -> Result<TokenKeyRing, ConfigError> {
     let invalid = |variable: &'static str| {
@@ -553,6 +609,7 @@ pub struct ConfigBuilder {
     // A secret newtype, so the builder's derived `Debug` prints no key.
     channel_secret: ChannelSecret,
     redirect_uri: String,
+    redirect_uris: Vec<String>,
     scopes: Option<String>,
     email: bool,
     authorize: AuthorizeOptions,
@@ -567,6 +624,21 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
+    /// Further callback URLs registered for the channel, beside the default one given to
+    /// [`Config::builder`]: one per host of the site (`https://www.example.com/...`,
+    /// `https://example.com/...`; LINE takes up to 400). A login started on one of these hosts
+    /// is sent back to that host's URL ([`Config::redirect_uri_for_host`]), and the token
+    /// request repeats it byte for byte. Each follows the rules of the default URL; two URLs on
+    /// one host are [`ConfigError::RedirectUriDuplicateHost`].
+    pub fn redirect_uris<I, S>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Requested scopes, e.g. `"profile openid email"` (default `profile openid`).
     pub fn scopes(mut self, scopes: impl Into<String>) -> Self {
         self.scopes = Some(scopes.into());
@@ -706,6 +778,20 @@ impl ConfigBuilder {
         if self.channel_secret.expose_secret().trim().is_empty() {
             return Err(ConfigError::ChannelSecretEmpty);
         }
+        let mut redirect_uris: Vec<Url> = Vec::with_capacity(1 + self.redirect_uris.len());
+        for raw in std::iter::once(&self.redirect_uri).chain(&self.redirect_uris) {
+            let url = validate_redirect_uri(raw)?;
+            if redirect_uris.iter().any(|seen| {
+                seen.host() == url.host()
+                    && seen.port_or_known_default() == url.port_or_known_default()
+            }) {
+                return Err(ConfigError::RedirectUriDuplicateHost(raw.clone()));
+            }
+            redirect_uris.push(url);
+        }
+        if redirect_uris.len() > REDIRECT_URIS_MAX {
+            return Err(ConfigError::TooManyRedirectUris(redirect_uris.len()));
+        }
         let redirect_uri = validate_redirect_uri(&self.redirect_uri)?;
         let mut scopes = match &self.scopes {
             Some(s) => Scopes::parse(s)?,
@@ -735,6 +821,7 @@ impl ConfigBuilder {
             channel_id,
             channel_secret: self.channel_secret,
             redirect_uri,
+            redirect_uris,
             scopes,
             authorize,
             access_base: validate_base("access base URL", &self.access_base)?,
@@ -822,6 +909,20 @@ pub enum ConfigError {
     /// The redirect URI has a `#fragment`, which LINE drops.
     #[error("the redirect URI {0:?} has a fragment (#...): LINE drops it, remove it")]
     RedirectUriHasFragment(String),
+    /// `LINE_LOGIN_REDIRECT_URI` holds an empty item (`a,,b`, a trailing comma).
+    #[error(
+        "LINE_LOGIN_REDIRECT_URI {0:?} is not a list of URLs: give one callback URL, or several separated by single commas"
+    )]
+    InvalidRedirectUriList(String),
+    /// Two callback URLs of one channel are on the same host and port: the login could not tell
+    /// which one a request on that host should use.
+    #[error(
+        "the redirect URI {0:?} is on the same host as another one of the channel: register one callback URL per host"
+    )]
+    RedirectUriDuplicateHost(String),
+    /// More callback URLs than a LINE channel can register.
+    #[error("{0} redirect URIs: a LINE channel registers at most 400")]
+    TooManyRedirectUris(usize),
     /// The redirect URI is plain http on a host that is not loopback.
     #[error("the redirect URI {0:?} uses plain http outside loopback: use https")]
     RedirectUriInsecure(String),
@@ -962,6 +1063,109 @@ mod tests {
                 .build(),
             Err(ConfigError::InvalidTokenAudiences(_))
         ));
+    }
+
+    /// Issue 17 item 2 and 5: several callback URLs of one channel, from the builder and from a
+    /// comma-separated `LINE_LOGIN_REDIRECT_URI`; a malformed list gets its own error.
+    #[test]
+    fn redirect_uri_list_comes_from_the_environment_with_clear_errors() {
+        let config = with(&[(
+            "LINE_LOGIN_REDIRECT_URI",
+            "http://127.0.0.1:3000/auth/line/callback, http://localhost:3000/auth/line/callback",
+        )])
+        .unwrap();
+        let uris: Vec<&str> = config.redirect_uris().iter().map(Url::as_str).collect();
+        assert_eq!(
+            uris,
+            [
+                "http://127.0.0.1:3000/auth/line/callback",
+                "http://localhost:3000/auth/line/callback"
+            ]
+        );
+        assert_eq!(
+            config.redirect_uri().as_str(),
+            "http://127.0.0.1:3000/auth/line/callback"
+        );
+        for bad in [
+            "https://a.example/cb,,https://b.example/cb",
+            "https://a.example/cb,",
+            ",",
+        ] {
+            assert_eq!(
+                with(&[("LINE_LOGIN_REDIRECT_URI", bad)]).unwrap_err(),
+                ConfigError::InvalidRedirectUriList(bad.to_owned()),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            with(&[(
+                "LINE_LOGIN_REDIRECT_URI",
+                "https://a.example/cb, http://b.example/cb"
+            )]),
+            Err(ConfigError::RedirectUriInsecure(_))
+        ));
+        assert!(matches!(
+            with(&[(
+                "LINE_LOGIN_REDIRECT_URI",
+                "https://a.example/cb, https://A.example:443/other"
+            )]),
+            Err(ConfigError::RedirectUriDuplicateHost(_))
+        ));
+        let many: Vec<String> = (0..REDIRECT_URIS_MAX)
+            .map(|i| format!("https://h{i}.example/cb"))
+            .collect();
+        assert_eq!(
+            Config::builder("1", "s", "https://example.com/cb")
+                .redirect_uris(many)
+                .build()
+                .unwrap_err(),
+            ConfigError::TooManyRedirectUris(REDIRECT_URIS_MAX + 1)
+        );
+    }
+
+    /// Issue 17 item 2: the login picks the registered callback whose host and port are the
+    /// request's `Host`; a host outside the list gets the default, never a URL built from it.
+    #[test]
+    fn redirect_uri_for_host_is_chosen_from_the_registered_list_only() {
+        let config = Config::builder("1", "s", "https://www.example.com/auth/line/callback")
+            .redirect_uris([
+                "https://example.com/auth/line/callback",
+                "http://localhost:3000/auth/line/callback",
+            ])
+            .build()
+            .unwrap();
+        let pick = |host: Option<&str>| config.redirect_uri_for_host(host).as_str().to_owned();
+        assert_eq!(
+            pick(Some("example.com")),
+            "https://example.com/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("EXAMPLE.com:443")),
+            "https://example.com/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("localhost:3000")),
+            "http://localhost:3000/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("www.example.com")),
+            "https://www.example.com/auth/line/callback"
+        );
+        for unknown in [
+            None,
+            Some("evil.example"),
+            Some("localhost:3001"),
+            Some("localhost"),
+            Some("evil.example@example.com"),
+            Some("example.com/x"),
+            Some(""),
+        ] {
+            assert_eq!(
+                pick(unknown),
+                "https://www.example.com/auth/line/callback",
+                "{unknown:?}"
+            );
+        }
     }
 
     #[test]

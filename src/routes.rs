@@ -66,6 +66,11 @@ pub(crate) async fn start_attempt(
     let config = &ctx.shared.config;
     let now = (ctx.shared.clock)();
     let mut attempt = LoginAttempt::new(config, return_to, purpose, now);
+    // The registered callback on the host this login started on, so the attempt cookie set
+    // here comes back with LINE's redirect; the token request repeats it byte for byte.
+    attempt.redirect_uri = config
+        .redirect_uri_for_host(request_host(ctx.parts))
+        .clone();
     attempt.session_bound = ctx.session.id().is_some();
     let visitor = ctx.shared.messages.language_for(ctx.parts);
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
@@ -76,7 +81,7 @@ pub(crate) async fn start_attempt(
     tracing::info!(
         endpoint = %config.authorize_endpoint(),
         client_id = %config.channel_id(),
-        redirect_uri = %config.redirect_uri(),
+        redirect_uri = %attempt.redirect_uri,
         scope = %config.scopes(),
         disable_auto_login,
         "LINE login started"
@@ -84,6 +89,16 @@ pub(crate) async fn start_attempt(
     let mut response = see_other(url.as_str());
     set_attempt_cookie(ctx, &mut response, &browser);
     Ok(response)
+}
+
+/// The request's `Host` header (HTTP/1.1) or `:authority` (HTTP/2, in the URI), to be matched
+/// against the registered callback URLs only.
+pub(crate) fn request_host(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
 }
 
 /// Sets the attempt cookie: `SameSite=Lax` (it must come back on LINE's cross-site redirect),

@@ -13,6 +13,7 @@ mod api;
 mod api_log;
 mod browser;
 mod channel_token;
+mod channels;
 mod compliance;
 mod friendship;
 mod i18n;
