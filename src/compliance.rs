@@ -687,10 +687,30 @@ impl ComplianceReportBuilder {
 
     /// The report.
     pub fn build(self) -> ComplianceReport {
+        // One view of the configuration per web-login channel: every item is assessed for
+        // each channel, and a channel that differs is named in the detail.
+        let views: Vec<(String, Config)> = self
+            .config
+            .channels()
+            .iter()
+            .filter_map(|c| Some((c.label().to_owned(), self.config.for_channel(c.id())?)))
+            .collect();
+        let channels: Vec<ReportChannel> = self
+            .config
+            .channels()
+            .iter()
+            .map(|c| ReportChannel {
+                id: c.id().to_string(),
+                label: c.label().to_owned(),
+                provider: c.provider().map(str::to_owned),
+                redirect_uris: c.redirect_uris().iter().map(|u| u.to_string()).collect(),
+            })
+            .collect();
         let items = ITEMS
             .iter()
             .map(|spec| {
-                let (status, detail) = assess(spec.id, &self.config, &self.deployment);
+                let (status, detail) =
+                    assess_channels(spec.id, &self.config, &views, &self.deployment);
                 ComplianceItem {
                     id: spec.id,
                     title: spec.title,
@@ -702,9 +722,25 @@ impl ComplianceReportBuilder {
                 }
             })
             .collect();
+        let several = channels.len() > 1;
         ComplianceReport {
-            channel_id: self.config.channel_id().as_str().to_owned(),
-            redirect_uri: self.config.redirect_uri().to_string(),
+            channel_id: channels
+                .iter()
+                .map(|c| {
+                    if several {
+                        format!("{} ({})", c.id, c.label)
+                    } else {
+                        c.id.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            redirect_uri: channels
+                .iter()
+                .flat_map(|c| c.redirect_uris.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            channels,
             items,
         }
     }
@@ -714,9 +750,53 @@ impl ComplianceReportBuilder {
 /// LINE's development guidelines.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComplianceReport {
+    /// Every channel's ID (with its label when there are several).
     channel_id: String,
+    /// Every registered callback URL of every channel.
     redirect_uri: String,
+    channels: Vec<ReportChannel>,
     items: Vec<ComplianceItem>,
+}
+
+/// One web-login channel as the report names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ReportChannel {
+    id: String,
+    label: String,
+    provider: Option<String>,
+    redirect_uris: Vec<String>,
+}
+
+/// An item assessed for every channel: one channel's (or all channels' identical) answer as
+/// is; otherwise the worst status, and each channel's detail under its label.
+fn assess_channels(
+    id: &str,
+    config: &Config,
+    views: &[(String, Config)],
+    deployment: &Deployment,
+) -> (Status, String) {
+    if views.len() <= 1 {
+        return assess(id, config, deployment);
+    }
+    let answers: Vec<(&str, (Status, String))> = views
+        .iter()
+        .map(|(label, view)| (label.as_str(), assess(id, view, deployment)))
+        .collect();
+    let first = &answers[0].1;
+    if answers.iter().all(|(_, answer)| answer == first) {
+        return first.clone();
+    }
+    let worst = answers
+        .iter()
+        .map(|(_, (status, _))| *status)
+        .max()
+        .unwrap_or(Status::Ok);
+    let detail = answers
+        .iter()
+        .map(|(label, (status, detail))| format!("channel {label}: {status}: {detail}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (worst, detail)
 }
 
 /// The report for `config` alone: no persistent API log sink, no member links. Use
@@ -924,6 +1004,12 @@ impl ComplianceReport {
             "version": env!("CARGO_PKG_VERSION"),
             "channel_id": self.channel_id,
             "redirect_uri": self.redirect_uri,
+            "channels": self.channels.iter().map(|c| json!({
+                "channel_id": c.id,
+                "label": c.label,
+                "provider": c.provider,
+                "redirect_uris": c.redirect_uris,
+            })).collect::<Vec<_>>(),
             "summary": {
                 "ok": self.count(Status::Ok),
                 "warning": self.count(Status::Warning),
@@ -1213,7 +1299,11 @@ fn assess_tls(config: &Config) -> (Status, String) {
     if config.api_base().scheme() == "http" {
         plain.push("the API server");
     }
-    if config.redirect_uri().scheme() == "http" {
+    if config
+        .redirect_uris()
+        .iter()
+        .any(|uri| uri.scheme() == "http")
+    {
         plain.push("the redirect URI");
     }
     if plain.is_empty() {

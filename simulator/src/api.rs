@@ -162,10 +162,13 @@ fn code_grant(
     if entry.expires_at <= now {
         return invalid_grant("authorization code expired");
     }
-    if client_id != sim.channel_id {
+    if client_id != entry.channel_id {
         return invalid_grant("client_id does not match");
     }
-    if !get("client_secret").is_some_and(|s| secrets_equal(s, &sim.channel_secret)) {
+    let Some(channel) = sim.web_channel(client_id) else {
+        return invalid_grant("client_id does not match");
+    };
+    if !get("client_secret").is_some_and(|s| secrets_equal(s, &channel.secret)) {
         return invalid_grant("invalid client_secret");
     }
     if redirect_uri != entry.redirect_uri {
@@ -178,7 +181,9 @@ fn code_grant(
         (None, Some(_)) => return invalid_grant("code_verifier was sent but no code_challenge"),
     }
 
-    let access_token = sim.issue_access_token(&entry.user_id, entry.scopes, now);
+    let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
+    let access_token =
+        sim.issue_access_token_for(&entry.user_id, &entry.channel_id, entry.scopes, expires_at);
     let refresh_token = random_alphanumeric(32);
     sim.lock().refresh.insert(
         refresh_token.clone(),
@@ -220,9 +225,17 @@ fn web_id_token(
 ) -> Option<String> {
     let user = sim.user(&entry.user_id);
     let profile = entry.scopes.profile;
+    // The code's channel signs; with the `other_channel` fault, another web channel of the
+    // simulator signs and is the `aud` (a token of the wrong, yet configured, channel).
+    let own = sim.web_channel(&entry.channel_id)?;
+    let channel = if faults.contains(&Fault::OtherChannel) {
+        sim.web_channels.iter().find(|c| c.id != own.id)?
+    } else {
+        own
+    };
     let mut claims = id_token_claims(&IdTokenInput {
         issuer: &sim.issuer,
-        channel_id: &sim.channel_id,
+        channel_id: &channel.id,
         user_id: &entry.user_id,
         now,
         nonce: entry.nonce.as_deref(),
@@ -236,9 +249,9 @@ fn web_id_token(
     });
     let bad_signature = apply_claim_faults(&mut claims, faults, now);
     let key = if bad_signature {
-        format!("{}-not-the-channel-secret", sim.channel_secret)
+        format!("{}-not-the-channel-secret", channel.secret)
     } else {
-        sim.channel_secret.clone()
+        channel.secret.clone()
     };
     sign_hs256(&claims, key.as_bytes()).ok()
 }
@@ -263,10 +276,10 @@ fn refresh_grant(sim: &SimState, form: &std::collections::HashMap<String, String
     let (Some(refresh_token), Some(client_id)) = (get("refresh_token"), get("client_id")) else {
         return bad_request("some parameters missed or invalid");
     };
-    if client_id != sim.channel_id {
+    let Some(channel) = sim.web_channel(client_id) else {
         return invalid_grant("client_id does not match");
-    }
-    if get("client_secret").is_some_and(|s| !secrets_equal(s, &sim.channel_secret)) {
+    };
+    if get("client_secret").is_some_and(|s| !secrets_equal(s, &channel.secret)) {
         return invalid_grant("invalid client_secret");
     }
     let now = sim.now_secs();
@@ -395,9 +408,10 @@ pub(crate) async fn revoke(
     let (Some(token), Some(client_id)) = (get("access_token"), get("client_id")) else {
         return bad_request("some parameters missed or invalid");
     };
-    if client_id != sim.channel_id
-        || get("client_secret").is_some_and(|s| !secrets_equal(s, &sim.channel_secret))
-    {
+    let channel = sim.web_channel(client_id);
+    if channel.is_none_or(|channel| {
+        get("client_secret").is_some_and(|s| !secrets_equal(s, &channel.secret))
+    }) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",

@@ -262,6 +262,8 @@ pub struct AppOptions<S = AnySessionStore> {
     /// Further hosts of the site (e.g. `localhost`), each with its own registered callback URL
     /// on the app's port, after the default `127.0.0.1` one.
     pub extra_hosts: Vec<&'static str>,
+    /// Like `config`, also given the app's port (to register callbacks on it).
+    pub config_with_port: Option<Box<dyn FnOnce(ConfigBuilder, u16) -> ConfigBuilder + Send>>,
 }
 
 impl Default for AppOptions<AnySessionStore> {
@@ -276,6 +278,7 @@ impl Default for AppOptions<AnySessionStore> {
             layer: None,
             links: None,
             extra_hosts: Vec::new(),
+            config_with_port: None,
         }
     }
 }
@@ -292,6 +295,7 @@ impl<S> AppOptions<S> {
             layer: self.layer,
             links: self.links,
             extra_hosts: self.extra_hosts,
+            config_with_port: self.config_with_port,
         }
     }
     pub fn config(
@@ -370,6 +374,9 @@ where
     }
     if let Some(f) = options.config {
         builder = f(builder);
+    }
+    if let Some(f) = options.config_with_port {
+        builder = f(builder, port);
     }
     let config = builder.build().expect("valid test configuration");
     let mut layer = LineLoginLayer::new(config.clone()).expect("layer builds");
