@@ -1418,6 +1418,96 @@ mod tests {
         }
     }
 
+    fn two_channels() -> ConfigBuilder {
+        Config::builder("1111111111", "jp", "https://jp.example.com/cb")
+            .provider("acme")
+            .channel(
+                Channel::builder("2222222222", "th-secret-value", "https://th.example.com/cb")
+                    .redirect_uris(["https://www.th.example.com/cb"])
+                    .label("th")
+                    .provider("acme")
+                    .bot_prompt(BotPrompt::Aggressive),
+            )
+    }
+
+    /// Issue 17 item 1: a set of channels; the default one is a set of one, `for_channel`
+    /// serves another channel with its own ID, secret, callbacks and options, and the host rule
+    /// only maps hosts registered for a channel.
+    #[test]
+    fn several_channels_each_keep_their_own_settings() {
+        let single = Config::builder("1111111111", "s", "https://e.com/cb")
+            .build()
+            .unwrap();
+        assert_eq!(single.channels().len(), 1);
+        assert_eq!(single.channel().label(), "1111111111");
+        let config = two_channels().build().unwrap();
+        assert_eq!(config.channel_id().as_str(), "1111111111");
+        let th = config
+            .for_channel(&ChannelId::parse("2222222222").unwrap())
+            .unwrap();
+        assert_eq!(th.channel_secret().expose_secret(), "th-secret-value");
+        assert_eq!(th.redirect_uris().len(), 2);
+        assert_eq!(
+            th.authorize_options().bot_prompt,
+            Some(BotPrompt::Aggressive)
+        );
+        assert_eq!(config.authorize_options().bot_prompt, None);
+        assert!(
+            config
+                .for_channel(&ChannelId::parse("3333333333").unwrap())
+                .is_none()
+        );
+        let label = |host| config.channel_for_host(Some(host)).label().to_owned();
+        assert_eq!(label("www.th.example.com"), "th");
+        assert_eq!(label("th.example.com"), "th");
+        assert_eq!(label("jp.example.com"), "1111111111");
+        assert_eq!(label("evil.example"), "1111111111");
+        assert!(
+            !format!("{config:?}").contains("th-secret-value"),
+            "no secret in Debug"
+        );
+    }
+
+    /// Issue 17 items 1, 4 and 5: duplicate channels, a channel without a provider among
+    /// several, and a mistake inside an added channel each give their own error.
+    #[test]
+    fn channel_set_mistakes_give_their_own_errors() {
+        assert_eq!(
+            Config::builder("1111111111", "jp", "https://jp.example.com/cb")
+                .channel(Channel::builder(
+                    "2222222222",
+                    "th",
+                    "https://th.example.com/cb"
+                ))
+                .build()
+                .unwrap_err(),
+            ConfigError::ProviderMissing("1111111111".into())
+        );
+        assert_eq!(
+            two_channels()
+                .channel(
+                    Channel::builder("2222222222", "x", "https://x.example.com/cb").provider("a")
+                )
+                .build()
+                .unwrap_err(),
+            ConfigError::DuplicateChannel("2222222222".into())
+        );
+        assert_eq!(
+            two_channels()
+                .channel(
+                    Channel::builder("3333333333", "x", "http://x.example.com/cb").provider("a")
+                )
+                .build()
+                .unwrap_err(),
+            ConfigError::InChannel(
+                "3333333333".into(),
+                Box::new(ConfigError::RedirectUriInsecure(
+                    "http://x.example.com/cb".into()
+                ))
+            )
+        );
+    }
+
     #[test]
     fn defaults_point_at_line() {
         let config = with(&[]).unwrap();
