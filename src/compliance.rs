@@ -255,6 +255,10 @@ const REDIRECT_URI: ItemSpec = ItemSpec {
             simulator,
             the_token_request_needs_the_exact_authorize_redirect_uri
         ),
+        it!(
+            channels,
+            two_hosts_of_one_site_each_return_to_their_own_callback
+        ),
     ],
 };
 
@@ -290,7 +294,9 @@ const ID_TOKENS: ItemSpec = ItemSpec {
     title: "ID tokens verified",
     guideline: "Verify ID tokens on the server (signature, issuer, audience, expiry, nonce) and \
                 never trust a user ID or profile sent by a client.",
-    how: "Web login accepts only HS256 signed with the channel secret, LIFF and native token \
+    how: "Web login accepts only HS256 signed with the secret of the channel the attempt was \
+          started on, with that channel as aud (a token of another configured channel is \
+          refused), LIFF and native token \
           login only ES256 with LINE's JWKS; iss, aud, exp, iat (with clock skew), nonce and \
           auth_time against max_age are checked, and only verification can build a \
           VerifiedIdToken.",
@@ -301,6 +307,10 @@ const ID_TOKENS: ItemSpec = ItemSpec {
         it!(layer, expired_id_token_fails_the_login),
         it!(id_token, each_refusal_has_its_own_error),
         it!(token_login, token_from_another_channel_is_refused),
+        it!(
+            channels,
+            a_callback_whose_token_comes_from_the_other_channel_is_refused
+        ),
         it!(token_doors, a_user_id_sent_by_the_client_is_never_used),
     ],
 };
@@ -416,6 +426,7 @@ const ID_LINKING: ItemSpec = ItemSpec {
             line_user_linked_to_another_member_is_a_conflict_and_changes_nothing
         ),
         it!(link_sql, sqlite_concurrent_links_have_exactly_one_winner),
+        it!(channels, linking_refuses_a_channel_of_another_provider),
     ],
 };
 

@@ -41,7 +41,7 @@ pub use config::{
 pub use error::{LoginError, TokenRefusal};
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
-pub use layer::{FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
+pub use layer::{ChannelSelector, FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
 pub use messages::{Language, Messages};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, Nonce, PkceVerifier,

@@ -61,7 +61,6 @@ use url::Url;
 use line_login::{Config, ConfigBuilder};
 
 pub use faults::{Endpoint, Fault};
-
 pub use liff::{DEFAULT_LIFF_CHANNEL_ID, LIFF_ACCESS_TOKEN_TTL_SECS, LiffLogin, LiffTokens};
 
 use keys::{EsKey, IdTokenInput, id_token_claims};
@@ -489,6 +488,14 @@ impl Simulator {
             .iter()
             .map(|c| c.id.clone())
             .collect()
+    }
+
+    /// The secret of the web channel `channel_id` (the HS256 key of its ID tokens), if the
+    /// simulator serves it.
+    pub fn web_channel_secret(&self, channel_id: &str) -> Option<&str> {
+        self.state()
+            .web_channel(channel_id)
+            .map(|c| c.secret.as_str())
     }
 
     /// A [`ChannelBuilder`](line_login::ChannelBuilder) for the simulator's web channel
