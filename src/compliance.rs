@@ -793,8 +793,9 @@ fn assess_channels(
         .iter()
         .map(|(label, view)| (label.as_str(), assess(id, view, deployment)))
         .collect();
-    let first = &answers[0].1;
-    if answers.iter().all(|(_, answer)| answer == first) {
+    if let Some((_, first)) = answers.first()
+        && answers.iter().all(|(_, answer)| answer == first)
+    {
         return first.clone();
     }
     let worst = answers
