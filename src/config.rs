@@ -788,7 +788,6 @@ fn host_matches(registered: &Url, host: &str) -> bool {
 }
 
 /// The ring of `current` (base64) and the comma-separated `old` keys.
-
 fn token_key_ring(current: &str, old: Option<&str>) -> Result<TokenKeyRing, ConfigError> {
     let invalid = |variable: &'static str| {
         move |reason: TokenKeyError| ConfigError::InvalidTokenKey { variable, reason }
