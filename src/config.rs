@@ -1,6 +1,8 @@
-//! The channel's configuration: identity, redirect URI, scopes, authorize options and endpoints.
-//! Built with [`Config::builder`] or [`Config::from_env`] and validated once, at start-up, so a
-//! mistake is reported as one clear [`ConfigError`] instead of a failed login later.
+//! The configuration: the web-login channels (identity, callback URLs, scopes, authorize
+//! options, label, provider; one by default, more with [`ConfigBuilder::channel`]), the extra
+//! token audiences and the endpoints. Built with [`Config::builder`] or [`Config::from_env`] and
+//! validated once, at start-up, so a mistake is reported as one clear [`ConfigError`] instead of
+//! a failed login later.
 
 use std::fmt;
 use std::str::FromStr;
@@ -1011,11 +1013,12 @@ impl ConfigBuilder {
         self
     }
 
-    /// Extra channels whose tokens the token doors and the bearer guard accept, beside this
-    /// channel: the LIFF apps' and LINE MINI Apps' own channels (a MINI App's tokens carry its
-    /// channel's `aud`). Channels of one provider share user IDs; list only channels of this
-    /// channel's provider. The web login still takes this channel's tokens only. Each ID must be
-    /// digits ([`ConfigError::InvalidTokenAudiences`] otherwise).
+    /// Extra channels whose tokens the token doors and the bearer guard accept, beside the
+    /// default channel: the LIFF apps' and LINE MINI Apps' own channels (a MINI App's tokens
+    /// carry its channel's `aud`). Further web-login channels ([`Self::channel`]) are not added
+    /// by themselves. Channels of one provider share user IDs; list only channels of the default
+    /// channel's provider. The web login never takes these. Each ID must be digits
+    /// ([`ConfigError::InvalidTokenAudiences`] otherwise).
     pub fn token_audiences<I, S>(mut self, channel_ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
