@@ -217,11 +217,8 @@ impl LineLoginLayer {
         L: crate::link::MemberLinks,
         M: crate::link::SignedInMember,
     {
-        let access: Arc<dyn crate::link::MemberAccess> = Arc::new(crate::link::LinkAccess::new(
-            links,
-            signed_in_member,
-            self.shared.api.clone(),
-        ));
+        let access: Arc<dyn crate::link::MemberAccess> =
+            Arc::new(crate::link::LinkAccess::new(links, signed_in_member));
         self.update(|s| s.members = Some(access))
     }
 

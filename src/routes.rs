@@ -268,7 +268,9 @@ async fn finish_login(
         if current.as_deref() != Some(member_id.as_str()) {
             return Err(LoginError::NoMember);
         }
-        members.link(member_id, &user.user_id, &stored).await?;
+        members
+            .link(member_id, &user.user_id, &stored, &channel.api)
+            .await?;
         user.member_id = Some(member_id.clone());
     } else if let Some(members) = &shared.members
         && require_links_provider(shared, channel).is_ok()
@@ -575,7 +577,13 @@ pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
     let user = session::user(ctx.session).await?;
     let line_user = user.as_ref().map(|u| u.user_id.as_str());
     let unlinked = members
-        .unlink(&member_id, line_user, tokens.as_ref())
+        .unlink(
+            &member_id,
+            line_user,
+            tokens.as_ref(),
+            ctx.shared
+                .api_for(user.as_ref().and_then(|u| u.channel_id.as_deref())),
+        )
         .await?;
     // The unlinked LINE user's authorization has ended: their LINE login here ends with it. The
     // app's own member sign-in is left alone.

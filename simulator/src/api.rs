@@ -188,6 +188,7 @@ fn code_grant(
     sim.lock().refresh.insert(
         refresh_token.clone(),
         RefreshEntry {
+            channel_id: entry.channel_id.clone(),
             user_id: entry.user_id.clone(),
             scopes: entry.scopes,
             expires_at: now.saturating_add(REFRESH_TOKEN_TTL_SECS),
@@ -287,7 +288,13 @@ fn refresh_grant(sim: &SimState, form: &std::collections::HashMap<String, String
     let Some(entry) = entry.filter(|e| !e.revoked && e.expires_at > now) else {
         return invalid_grant("invalid refresh token");
     };
-    let access_token = sim.issue_access_token(&entry.user_id, entry.scopes, now);
+    // A refresh token is bound to the channel it was issued to.
+    if entry.channel_id != channel.id {
+        return invalid_grant("invalid refresh token");
+    }
+    let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
+    let access_token =
+        sim.issue_access_token_for(&entry.user_id, &entry.channel_id, entry.scopes, expires_at);
     json_ok(json!({
         "token_type": "Bearer",
         "scope": entry.scopes.response_string(),
@@ -580,15 +587,16 @@ pub(crate) async fn channel_token(
             "client_assertion is not supported by the simulator; send client_id and client_secret.",
         );
     }
-    let credentials_ok = get("client_id") == Some(sim.channel_id.as_str())
-        && get("client_secret").is_some_and(|s| secrets_equal(s, &sim.channel_secret));
-    if !credentials_ok {
+    let channel = get("client_id")
+        .and_then(|id| sim.web_channel(id))
+        .filter(|c| get("client_secret").is_some_and(|s| secrets_equal(s, &c.secret)));
+    let Some(channel) = channel else {
         return bad_request("Invalid 'client_credentials'.");
-    }
+    };
     let now = sim.now_secs();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(sim.issuer));
-    claims.insert("sub".into(), json!(sim.channel_id));
+    claims.insert("sub".into(), json!(channel.id));
     claims.insert("iat".into(), json!(now));
     claims.insert(
         "exp".into(),
@@ -609,10 +617,10 @@ pub(crate) async fn channel_token(
     }))
 }
 
-/// Whether `token` is a live stateless channel token of this channel.
-fn channel_token_valid(sim: &SimState, token: &str) -> bool {
+/// The web channel of a live stateless channel token.
+fn channel_token_channel(sim: &SimState, token: &str) -> Option<String> {
     if token.len() > ID_TOKEN_MAX_BYTES {
-        return false;
+        return None;
     }
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
@@ -623,14 +631,15 @@ fn channel_token_valid(sim: &SimState, token: &str) -> bool {
         &DecodingKey::from_secret(&sim.channel_token_key),
         &validation,
     ) else {
-        return false;
+        return None;
     };
     let claims = data.claims;
-    claims.get("sub").and_then(Value::as_str) == Some(sim.channel_id.as_str())
-        && claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .is_some_and(|exp| exp > sim.now_secs())
+    let sub = claims.get("sub").and_then(Value::as_str)?;
+    let live = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .is_some_and(|exp| exp > sim.now_secs());
+    (live && sim.web_channel(sub).is_some()).then(|| sub.to_owned())
 }
 
 /// `POST /user/v1/deauthorize`: Bearer channel token, JSON `{"userAccessToken": ...}`; 204, or
@@ -643,12 +652,12 @@ pub(crate) async fn deauthorize(
     let Some(channel_token) = bearer(&headers) else {
         return message_error(StatusCode::UNAUTHORIZED, MISSING_BEARER_TEXT);
     };
-    if !channel_token_valid(&sim, channel_token) {
+    let Some(token_channel) = channel_token_channel(&sim, channel_token) else {
         return message_error(
             StatusCode::UNAUTHORIZED,
             "Authentication failed. Confirm that the access token in the authorization header is valid.",
         );
-    }
+    };
     if !has_content_type(&headers, "application/json") {
         return message_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -675,6 +684,11 @@ pub(crate) async fn deauthorize(
         Ok(entry) => entry,
         Err(_) => return message_error(StatusCode::BAD_REQUEST, "invalid token"),
     };
+    // A web-login user's authorization is ended by that channel's own channel token (inferred,
+    // spec "could not confirm" 12); LIFF / MINI App tokens keep the login channel's.
+    if sim.web_channel(&entry.client_id).is_some() && entry.client_id != token_channel {
+        return message_error(StatusCode::BAD_REQUEST, "invalid token");
+    }
     sim.revoke_user(&entry.user_id);
     let record = DeauthorizeRecord {
         user_id: entry.user_id,

@@ -120,6 +120,8 @@ pub(crate) struct AccessEntry {
 /// A refresh token.
 #[derive(Clone, Debug)]
 pub(crate) struct RefreshEntry {
+    /// The web-login channel the refresh token was issued to: only it may refresh.
+    pub channel_id: String,
     pub user_id: String,
     pub scopes: ScopeSet,
     pub expires_at: u64,
@@ -391,12 +393,6 @@ impl SimState {
                 entry.revoked = true;
             }
         }
-    }
-
-    /// Issues an access token (and stores it).
-    pub fn issue_access_token(&self, user_id: &str, scopes: ScopeSet, now: u64) -> String {
-        let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
-        self.issue_access_token_for(user_id, &self.channel_id, scopes, expires_at)
     }
 
     /// Issues an access token of `client_id`'s channel expiring at `expires_at` (and stores it).

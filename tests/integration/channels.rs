@@ -336,3 +336,41 @@ fn the_compliance_report_covers_every_channel() {
         )
     );
 }
+
+/// Items 1 and 4: a member linked through the second channel (same provider) is unlinked with
+/// that channel's credentials: LINE's deauthorize takes the user's token with the channel
+/// token of the channel that issued it (the simulator refuses another channel's, and a refresh
+/// token refreshes at its own channel only).
+#[tokio::test]
+async fn unlinking_ends_the_authorization_through_the_users_own_channel() {
+    let links = MemoryLinks::<String>::default();
+    let app = two_channel_app("acme", |layer| layer, Some(links.clone())).await;
+    let user = app.first_user();
+    let browser = Browser::new();
+    let signed_in = browser
+        .post(&app.url_on("localhost", "/member/signin?member=m1"))
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    let answer = browser
+        .post(&app.url_on("localhost", "/auth/line/link"))
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let authorize = answer.location().unwrap();
+    assert_eq!(
+        query_param(&authorize, "client_id").as_deref(),
+        Some(SECOND)
+    );
+    let callback = app.consent(&authorize, ConsentChoice::allow(&user)).await;
+    let linked = browser.get_cross_site(&callback).await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+    assert_eq!(links.len(), 1);
+
+    let unlinked = browser
+        .post(&app.url_on("localhost", "/auth/line/unlink"))
+        .await;
+    assert_eq!(unlinked.status, StatusCode::SEE_OTHER, "{}", unlinked.body);
+    assert_eq!(links.len(), 0);
+    let records = app.sim.deauthorizations();
+    assert_eq!(records.len(), 1, "deauthorized through the second channel");
+    assert_eq!(records[0].user_id, user);
+}
