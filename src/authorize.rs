@@ -37,6 +37,10 @@ pub struct LoginAttempt {
     pub(crate) pkce_verifier: PkceVerifier,
     /// The exact redirect_uri of the authorize request; the token request repeats it.
     pub(crate) redirect_uri: Url,
+    /// The web-login channel the attempt was started on; the callback exchanges and verifies
+    /// with it only. Attempts stored before channels existed have none: the default channel.
+    #[serde(default)]
+    pub(crate) channel: Option<crate::config::ChannelId>,
     pub(crate) return_to: String,
     #[serde(with = "time::serde::timestamp")]
     pub(crate) created_at: OffsetDateTime,
@@ -60,6 +64,7 @@ impl LoginAttempt {
             nonce: Nonce::random(),
             pkce_verifier: PkceVerifier::random(),
             redirect_uri: config.redirect_uri().clone(),
+            channel: Some(config.channel_id().clone()),
             return_to,
             created_at: now,
             purpose,

@@ -255,6 +255,10 @@ const REDIRECT_URI: ItemSpec = ItemSpec {
             simulator,
             the_token_request_needs_the_exact_authorize_redirect_uri
         ),
+        it!(
+            channels,
+            two_hosts_of_one_site_each_return_to_their_own_callback
+        ),
     ],
 };
 
@@ -290,7 +294,9 @@ const ID_TOKENS: ItemSpec = ItemSpec {
     title: "ID tokens verified",
     guideline: "Verify ID tokens on the server (signature, issuer, audience, expiry, nonce) and \
                 never trust a user ID or profile sent by a client.",
-    how: "Web login accepts only HS256 signed with the channel secret, LIFF and native token \
+    how: "Web login accepts only HS256 signed with the secret of the channel the attempt was \
+          started on, with that channel as aud (a token of another configured channel is \
+          refused), LIFF and native token \
           login only ES256 with LINE's JWKS; iss, aud, exp, iat (with clock skew), nonce and \
           auth_time against max_age are checked, and only verification can build a \
           VerifiedIdToken.",
@@ -301,6 +307,10 @@ const ID_TOKENS: ItemSpec = ItemSpec {
         it!(layer, expired_id_token_fails_the_login),
         it!(id_token, each_refusal_has_its_own_error),
         it!(token_login, token_from_another_channel_is_refused),
+        it!(
+            channels,
+            a_callback_whose_token_comes_from_the_other_channel_is_refused
+        ),
         it!(token_doors, a_user_id_sent_by_the_client_is_never_used),
     ],
 };
@@ -419,6 +429,7 @@ const ID_LINKING: ItemSpec = ItemSpec {
             line_user_linked_to_another_member_is_a_conflict_and_changes_nothing
         ),
         it!(link_sql, sqlite_concurrent_links_have_exactly_one_winner),
+        it!(channels, linking_refuses_a_channel_of_another_provider),
     ],
 };
 
@@ -755,10 +766,30 @@ impl ComplianceReportBuilder {
 
     /// The report.
     pub fn build(self) -> ComplianceReport {
+        // One view of the configuration per web-login channel: every item is assessed for
+        // each channel, and a channel that differs is named in the detail.
+        let views: Vec<(String, Config)> = self
+            .config
+            .channels()
+            .iter()
+            .filter_map(|c| Some((c.label().to_owned(), self.config.for_channel(c.id())?)))
+            .collect();
+        let channels: Vec<ReportChannel> = self
+            .config
+            .channels()
+            .iter()
+            .map(|c| ReportChannel {
+                id: c.id().to_string(),
+                label: c.label().to_owned(),
+                provider: c.provider().map(str::to_owned),
+                redirect_uris: c.redirect_uris().iter().map(|u| u.to_string()).collect(),
+            })
+            .collect();
         let items = ITEMS
             .iter()
             .map(|spec| {
-                let (status, detail) = assess(spec.id, &self.config, &self.deployment);
+                let (status, detail) =
+                    assess_channels(spec.id, &self.config, &views, &self.deployment);
                 ComplianceItem {
                     id: spec.id,
                     title: spec.title,
@@ -770,9 +801,25 @@ impl ComplianceReportBuilder {
                 }
             })
             .collect();
+        let several = channels.len() > 1;
         ComplianceReport {
-            channel_id: self.config.channel_id().as_str().to_owned(),
-            redirect_uri: self.config.redirect_uri().to_string(),
+            channel_id: channels
+                .iter()
+                .map(|c| {
+                    if several {
+                        format!("{} ({})", c.id, c.label)
+                    } else {
+                        c.id.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            redirect_uri: channels
+                .iter()
+                .flat_map(|c| c.redirect_uris.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            channels,
             items,
         }
     }
@@ -782,9 +829,54 @@ impl ComplianceReportBuilder {
 /// LINE's development guidelines.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComplianceReport {
+    /// Every channel's ID (with its label when there are several).
     channel_id: String,
+    /// Every registered callback URL of every channel.
     redirect_uri: String,
+    channels: Vec<ReportChannel>,
     items: Vec<ComplianceItem>,
+}
+
+/// One web-login channel as the report names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ReportChannel {
+    id: String,
+    label: String,
+    provider: Option<String>,
+    redirect_uris: Vec<String>,
+}
+
+/// An item assessed for every channel: one channel's (or all channels' identical) answer as
+/// is; otherwise the worst status, and each channel's detail under its label.
+fn assess_channels(
+    id: &str,
+    config: &Config,
+    views: &[(String, Config)],
+    deployment: &Deployment,
+) -> (Status, String) {
+    if views.len() <= 1 {
+        return assess(id, config, deployment);
+    }
+    let answers: Vec<(&str, (Status, String))> = views
+        .iter()
+        .map(|(label, view)| (label.as_str(), assess(id, view, deployment)))
+        .collect();
+    if let Some((_, first)) = answers.first()
+        && answers.iter().all(|(_, answer)| answer == first)
+    {
+        return first.clone();
+    }
+    let worst = answers
+        .iter()
+        .map(|(_, (status, _))| *status)
+        .max()
+        .unwrap_or(Status::Ok);
+    let detail = answers
+        .iter()
+        .map(|(label, (status, detail))| format!("channel {label}: {status}: {detail}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (worst, detail)
 }
 
 /// The report for `config` alone: no persistent API log sink, no member links. Use
@@ -992,6 +1084,12 @@ impl ComplianceReport {
             "version": env!("CARGO_PKG_VERSION"),
             "channel_id": self.channel_id,
             "redirect_uri": self.redirect_uri,
+            "channels": self.channels.iter().map(|c| json!({
+                "channel_id": c.id,
+                "label": c.label,
+                "provider": c.provider,
+                "redirect_uris": c.redirect_uris,
+            })).collect::<Vec<_>>(),
             "summary": {
                 "ok": self.count(Status::Ok),
                 "warning": self.count(Status::Warning),
@@ -1315,7 +1413,11 @@ fn assess_tls(config: &Config) -> (Status, String) {
     if config.api_base().scheme() == "http" {
         plain.push("the API server");
     }
-    if config.redirect_uri().scheme() == "http" {
+    if config
+        .redirect_uris()
+        .iter()
+        .any(|uri| uri.scheme() == "http")
+    {
         plain.push("the redirect URI");
     }
     if plain.is_empty() {

@@ -1,6 +1,8 @@
-//! The channel's configuration: identity, redirect URI, scopes, authorize options and endpoints.
-//! Built with [`Config::builder`] or [`Config::from_env`] and validated once, at start-up, so a
-//! mistake is reported as one clear [`ConfigError`] instead of a failed login later.
+//! The configuration: the web-login channels (identity, callback URLs, scopes, authorize
+//! options, label, provider; one by default, more with [`ConfigBuilder::channel`]), the extra
+//! token audiences and the endpoints. Built with [`Config::builder`] or [`Config::from_env`] and
+//! validated once, at start-up, so a mistake is reported as one clear [`ConfigError`] instead of
+//! a failed login later.
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,6 +15,8 @@ use crate::token_crypto::{TokenKey, TokenKeyError, TokenKeyRing, TokenProtection
 
 /// LINE's authorization server (the authorize endpoint and the ID-token issuer).
 pub const DEFAULT_ACCESS_BASE: &str = "https://access.line.me";
+/// Most callback URLs one LINE Login channel can register.
+pub const REDIRECT_URIS_MAX: usize = 400;
 /// LINE's API server (token, verify, revoke, profile, friendship, deauthorize).
 pub const DEFAULT_API_BASE: &str = "https://api.line.me";
 /// The `iss` of every ID token LINE issues.
@@ -364,6 +368,202 @@ impl AuthorizeOptions {
     }
 }
 
+/// One LINE Login channel of the web login: its ID and secret (the HS256 key of its ID tokens),
+/// its registered callback URLs, scopes, authorize options and add-friend setting, a label and
+/// its provider. Built with [`Channel::builder`] and added with [`ConfigBuilder::channel`]; the
+/// default channel is the one [`Config::builder`] starts with.
+#[derive(Clone, Debug)]
+pub struct Channel {
+    id: ChannelId,
+    secret: ChannelSecret,
+    /// The default callback URL, also first in `redirect_uris`.
+    redirect_uri: Url,
+    redirect_uris: Vec<Url>,
+    scopes: Scopes,
+    authorize: AuthorizeOptions,
+    label: String,
+    provider: Option<String>,
+}
+
+impl Channel {
+    /// Starts a channel from the three values every channel needs.
+    pub fn builder(
+        channel_id: impl Into<String>,
+        channel_secret: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> ChannelBuilder {
+        ChannelBuilder {
+            channel_id: channel_id.into(),
+            channel_secret: ChannelSecret::new(channel_secret),
+            redirect_uri: redirect_uri.into(),
+            redirect_uris: Vec::new(),
+            scopes: None,
+            email: false,
+            authorize: AuthorizeOptions::default(),
+            label: None,
+            provider: None,
+        }
+    }
+
+    /// The channel ID (`client_id`, and the `aud` of its ID tokens).
+    pub fn id(&self) -> &ChannelId {
+        &self.id
+    }
+    /// The channel's label (its ID unless [`ChannelBuilder::label`] set one).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The channel's provider, if named ([`ChannelBuilder::provider`]).
+    pub fn provider(&self) -> Option<&str> {
+        self.provider.as_deref()
+    }
+    /// The channel's registered callback URLs, the default first.
+    pub fn redirect_uris(&self) -> &[Url] {
+        &self.redirect_uris
+    }
+    /// The scopes this channel requests.
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+    /// This channel's authorize options (add-friend option included).
+    pub fn authorize_options(&self) -> &AuthorizeOptions {
+        &self.authorize
+    }
+    /// The registered callback URL on the request host `host`, else the default one (see
+    /// [`Config::redirect_uri_for_host`]).
+    pub fn redirect_uri_for_host(&self, host: Option<&str>) -> &Url {
+        host.and_then(|host| {
+            self.redirect_uris
+                .iter()
+                .find(|registered| host_matches(registered, host))
+        })
+        .unwrap_or(&self.redirect_uri)
+    }
+}
+
+/// Builds a [`Channel`]; the setters mirror [`ConfigBuilder`]'s for the default channel.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ChannelBuilder {
+    channel_id: String,
+    // A secret newtype, so the builder's derived `Debug` prints no key.
+    channel_secret: ChannelSecret,
+    redirect_uri: String,
+    redirect_uris: Vec<String>,
+    scopes: Option<String>,
+    email: bool,
+    authorize: AuthorizeOptions,
+    label: Option<String>,
+    provider: Option<String>,
+}
+
+impl ChannelBuilder {
+    /// Further callback URLs of this channel, one per host (see
+    /// [`ConfigBuilder::redirect_uris`]).
+    pub fn redirect_uris<I, S>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Requested scopes, e.g. `"profile openid email"` (default `profile openid`).
+    pub fn scopes(mut self, scopes: impl Into<String>) -> Self {
+        self.scopes = Some(scopes.into());
+        self
+    }
+    /// Also request `email`.
+    pub fn email(mut self, email: bool) -> Self {
+        self.email = email;
+        self
+    }
+    /// Every optional authorize parameter at once (`prompt`, `max_age`, `bot_prompt`, ...).
+    pub fn authorize_options(mut self, options: AuthorizeOptions) -> Self {
+        self.authorize = options;
+        self
+    }
+    /// The add-friend option of this channel's linked LINE Official Account.
+    pub fn bot_prompt(mut self, bot_prompt: BotPrompt) -> Self {
+        self.authorize.bot_prompt = Some(bot_prompt);
+        self
+    }
+    /// A label for logs and the compliance report (default: the channel ID). Labels must differ.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+    /// The LINE provider the channel belongs to. LINE gives one person the same user ID in
+    /// every channel of one provider and different IDs under different providers, so member
+    /// links (keyed by LINE user ID) are made through the default channel's provider only: a
+    /// link through a channel of another provider is refused
+    /// ([`crate::error::LinkConflict::OtherProvider`]).
+    pub fn provider(mut self, provider: impl Into<String>) -> Self {
+        self.provider = Some(provider.into());
+        self
+    }
+
+    /// Validates the channel, or returns the first mistake found.
+    fn build(self) -> Result<Channel, ConfigError> {
+        let id = ChannelId::parse(&self.channel_id)?;
+        if self.channel_secret.expose_secret().trim().is_empty() {
+            return Err(ConfigError::ChannelSecretEmpty);
+        }
+        let mut redirect_uris: Vec<Url> = Vec::with_capacity(1 + self.redirect_uris.len());
+        for raw in std::iter::once(&self.redirect_uri).chain(&self.redirect_uris) {
+            let url = validate_redirect_uri(raw)?;
+            if redirect_uris.iter().any(|seen| {
+                seen.host() == url.host()
+                    && seen.port_or_known_default() == url.port_or_known_default()
+            }) {
+                return Err(ConfigError::RedirectUriDuplicateHost(raw.clone()));
+            }
+            redirect_uris.push(url);
+        }
+        if redirect_uris.len() > REDIRECT_URIS_MAX {
+            return Err(ConfigError::TooManyRedirectUris(redirect_uris.len()));
+        }
+        let redirect_uri = validate_redirect_uri(&self.redirect_uri)?;
+        let mut scopes = match &self.scopes {
+            Some(s) => Scopes::parse(s)?,
+            None => Scopes::default(),
+        };
+        if self.email {
+            scopes = scopes.with_email();
+        }
+        for word in scopes.unknown() {
+            tracing::warn!(
+                scope = %word,
+                "scope unknown to line-login requested: it is sent to LINE as written, and its \
+                 claims, if any, are kept as extra claims of the ID token"
+            );
+        }
+        if let Some(locales) = &self.authorize.ui_locales
+            && (locales.len() > 256 || locales.chars().any(|c| c.is_control()))
+        {
+            return Err(ConfigError::InvalidUiLocales(locales.clone()));
+        }
+        let label = match self.label.map(|l| l.trim().to_owned()) {
+            Some(label) if !label.is_empty() => label,
+            _ => id.to_string(),
+        };
+        let provider = self
+            .provider
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
+        Ok(Channel {
+            id,
+            secret: self.channel_secret,
+            redirect_uri,
+            redirect_uris,
+            scopes,
+            authorize: self.authorize,
+            label,
+            provider,
+        })
+    }
+}
+
 /// A validated LINE Login configuration. Cheap to clone.
 ///
 /// ```
@@ -377,11 +577,11 @@ impl AuthorizeOptions {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
-    channel_id: ChannelId,
-    channel_secret: ChannelSecret,
-    redirect_uri: Url,
-    scopes: Scopes,
-    authorize: AuthorizeOptions,
+    /// The channel this view of the configuration serves: the default one, or the one chosen
+    /// with [`Config::for_channel`].
+    channel: Channel,
+    /// Every web-login channel, the default first.
+    channels: std::sync::Arc<[Channel]>,
     access_base: Url,
     api_base: Url,
     issuer: String,
@@ -400,12 +600,8 @@ impl Config {
         redirect_uri: impl Into<String>,
     ) -> ConfigBuilder {
         ConfigBuilder {
-            channel_id: channel_id.into(),
-            channel_secret: ChannelSecret::new(channel_secret),
-            redirect_uri: redirect_uri.into(),
-            scopes: None,
-            email: false,
-            authorize: AuthorizeOptions::default(),
+            primary: Channel::builder(channel_id, channel_secret, redirect_uri),
+            channels: Vec::new(),
             access_base: DEFAULT_ACCESS_BASE.to_owned(),
             api_base: DEFAULT_API_BASE.to_owned(),
             issuer: DEFAULT_ISSUER.to_owned(),
@@ -423,7 +619,7 @@ impl Config {
     /// |---|---|---|
     /// | `LINE_LOGIN_CHANNEL_ID` | channel ID | required |
     /// | `LINE_LOGIN_CHANNEL_SECRET` | channel secret | required |
-    /// | `LINE_LOGIN_REDIRECT_URI` | callback URL registered for the channel | required |
+    /// | `LINE_LOGIN_REDIRECT_URI` | callback URL registered for the channel; several (one per host of the site) comma-separated, the first being the default, see [`ConfigBuilder::redirect_uris`] | required |
     /// | `LINE_LOGIN_SCOPES` | requested scopes | `profile openid` |
     /// | `LINE_LOGIN_BOT_PROMPT` | `normal` or `aggressive` | unset |
     /// | `LINE_LOGIN_ACCESS_BASE` | authorization server | `https://access.line.me` |
@@ -445,11 +641,18 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or(ConfigError::MissingVariable(name))
         };
+        let redirect_list = required(REDIRECT_URI_VAR)?;
+        let redirects = split_list(&redirect_list)
+            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
+        let (first, more) = redirects
+            .split_first()
+            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
         let mut builder = Config::builder(
             required("LINE_LOGIN_CHANNEL_ID")?,
             required("LINE_LOGIN_CHANNEL_SECRET")?,
-            required("LINE_LOGIN_REDIRECT_URI")?,
-        );
+            *first,
+        )
+        .redirect_uris(more.iter().copied());
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(scopes) = optional("LINE_LOGIN_SCOPES") {
             builder = builder.scopes(scopes);
@@ -501,13 +704,50 @@ impl Config {
 
     /// The channel ID (`client_id`, and the `aud` of ID tokens).
     pub fn channel_id(&self) -> &ChannelId {
-        &self.channel_id
+        &self.channel.id
+    }
+
+    /// The channel this configuration serves: the default (first) one, or the one chosen with
+    /// [`Config::for_channel`].
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Every web-login channel of the layer, the default first (one unless
+    /// [`ConfigBuilder::channel`] added more).
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+
+    /// This configuration serving channel `id` instead (same endpoints, keys and policies):
+    /// what the layer's callback uses for a login started on that channel. `None` when `id`
+    /// is not one of [`Config::channels`].
+    pub fn for_channel(&self, id: &ChannelId) -> Option<Config> {
+        let channel = self.channels.iter().find(|c| &c.id == id)?.clone();
+        Some(Config {
+            channel,
+            ..self.clone()
+        })
+    }
+
+    /// The channel a web login on the request host `host` uses by default: the first channel
+    /// with a callback URL registered on that host and port, else the default channel. The
+    /// host is only compared with the registered lists (an allow-list), never trusted beyond.
+    pub fn channel_for_host(&self, host: Option<&str>) -> &Channel {
+        host.and_then(|host| {
+            self.channels.iter().find(|c| {
+                c.redirect_uris
+                    .iter()
+                    .any(|registered| host_matches(registered, host))
+            })
+        })
+        .unwrap_or(&self.channel)
     }
     /// The channels whose tokens the token doors (`POST {prefix}/token-login`) and the bearer
     /// guard accept: this channel first, then the extra audiences
     /// ([`ConfigBuilder::token_audiences`]). The web login accepts this channel only.
     pub fn token_audiences(&self) -> impl Iterator<Item = &ChannelId> {
-        std::iter::once(&self.channel_id).chain(self.token_audiences.iter())
+        std::iter::once(&self.channel.id).chain(self.token_audiences.iter())
     }
 
     /// Whether a token of channel `channel_id` (an ID token's `aud`, an access token's
@@ -518,19 +758,35 @@ impl Config {
 
     /// The channel secret.
     pub fn channel_secret(&self) -> &ChannelSecret {
-        &self.channel_secret
+        &self.channel.secret
     }
-    /// The callback URL, sent identically in the authorize and the token request.
+    /// The default callback URL (the first registered one), sent identically in the authorize
+    /// and the token request when the request's host matches no other registered one.
     pub fn redirect_uri(&self) -> &Url {
-        &self.redirect_uri
+        &self.channel.redirect_uri
+    }
+
+    /// Every registered callback URL of the channel, the default first.
+    pub fn redirect_uris(&self) -> &[Url] {
+        &self.channel.redirect_uris
+    }
+
+    /// The registered callback URL for a request whose `Host` header is `host`: the one whose
+    /// host and port equal it (compared as URL hosts, so case and default ports do not matter),
+    /// else the default ([`Config::redirect_uri`]). The header is only ever compared with the
+    /// registered list, never used to build a URL, so a forged `Host` picks at most another
+    /// registered callback of this channel. An unknown host gets the default: a single-URL
+    /// deployment behind a proxy that rewrites `Host` keeps working as before.
+    pub fn redirect_uri_for_host(&self, host: Option<&str>) -> &Url {
+        self.channel.redirect_uri_for_host(host)
     }
     /// Requested scopes.
     pub fn scopes(&self) -> &Scopes {
-        &self.scopes
+        &self.channel.scopes
     }
     /// Optional authorize parameters.
     pub fn authorize_options(&self) -> &AuthorizeOptions {
-        &self.authorize
+        &self.channel.authorize
     }
     /// Authorization server base URL.
     pub fn access_base(&self) -> &Url {
@@ -589,7 +845,7 @@ impl Config {
 
     /// Whether the redirect URI is https, so cookies must be `Secure`.
     pub fn is_https(&self) -> bool {
-        self.redirect_uri.scheme() == "https"
+        self.redirect_uri().scheme() == "https"
     }
 }
 
@@ -599,10 +855,32 @@ pub const TOKEN_KEY_VAR: &str = "LINE_LOGIN_TOKEN_KEY";
 /// rotation.
 pub const TOKEN_OLD_KEYS_VAR: &str = "LINE_LOGIN_TOKEN_OLD_KEYS";
 
-/// The ring of `current` (base64) and the comma-separated `old` keys.
 /// The environment variable of [`ConfigBuilder::token_audiences`]: comma-separated channel IDs.
 pub const TOKEN_AUDIENCES_VAR: &str = "LINE_LOGIN_TOKEN_AUDIENCES";
+/// The environment variable of the channel's callback URLs: one, or several comma-separated
+/// (the first being the default, see [`ConfigBuilder::redirect_uris`]).
+pub const REDIRECT_URI_VAR: &str = "LINE_LOGIN_REDIRECT_URI";
 
+/// The trimmed items of a comma-separated list, or `None` when one is empty (`a,,b`, `a,`).
+fn split_list(raw: &str) -> Option<Vec<&str>> {
+    let items: Vec<&str> = raw.split(',').map(str::trim).collect();
+    (!items.iter().any(|item| item.is_empty())).then_some(items)
+}
+
+/// Whether the `Host` header value `host` names `registered`'s host and port. Anything that is
+/// not a plain `host[:port]` (user info, a path, a query) matches nothing.
+fn host_matches(registered: &Url, host: &str) -> bool {
+    if host.is_empty() || host.len() > 255 || host.contains(['/', '@', '?', '#', '\\']) {
+        return false;
+    }
+    let Ok(seen) = Url::parse(&format!("{}://{host}/", registered.scheme())) else {
+        return false;
+    };
+    seen.host() == registered.host()
+        && seen.port_or_known_default() == registered.port_or_known_default()
+}
+
+/// The ring of `current` (base64) and the comma-separated `old` keys.
 fn token_key_ring(current: &str, old: Option<&str>) -> Result<TokenKeyRing, ConfigError> {
     let invalid = |variable: &'static str| {
         move |reason: TokenKeyError| ConfigError::InvalidTokenKey { variable, reason }
@@ -633,13 +911,10 @@ fn join(base: &Url, path: &str) -> Url {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ConfigBuilder {
-    channel_id: String,
-    // A secret newtype, so the builder's derived `Debug` prints no key.
-    channel_secret: ChannelSecret,
-    redirect_uri: String,
-    scopes: Option<String>,
-    email: bool,
-    authorize: AuthorizeOptions,
+    /// The default channel.
+    primary: ChannelBuilder,
+    /// Further web-login channels.
+    channels: Vec<ChannelBuilder>,
     access_base: String,
     api_base: String,
     issuer: String,
@@ -651,61 +926,120 @@ pub struct ConfigBuilder {
 }
 
 impl ConfigBuilder {
+    /// Further callback URLs registered for the channel, beside the default one given to
+    /// [`Config::builder`]: one per host of the site (`https://www.example.com/...`,
+    /// `https://example.com/...`; LINE takes up to 400). A login started on one of these hosts
+    /// is sent back to that host's URL ([`Config::redirect_uri_for_host`]), and the token
+    /// request repeats it byte for byte. Each follows the rules of the default URL; two URLs on
+    /// one host are [`ConfigError::RedirectUriDuplicateHost`].
+    pub fn redirect_uris<I, S>(mut self, uris: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.primary = self.primary.redirect_uris(uris);
+        self
+    }
+
+    /// A label for the default channel, shown in logs and the compliance report (default: its
+    /// channel ID).
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.primary = self.primary.label(label);
+        self
+    }
+
+    /// The LINE provider of the default channel (any name the app recognises, e.g. the
+    /// provider's name in the LINE Developers Console). Required on every channel once there
+    /// are several: see [`ChannelBuilder::provider`].
+    pub fn provider(mut self, provider: impl Into<String>) -> Self {
+        self.primary = self.primary.provider(provider);
+        self
+    }
+
+    /// Adds a web-login channel beside the default one (e.g. one per country, as LINE
+    /// recommends). Each login picks its channel ([`crate::LineLoginLayer::channel_selector`];
+    /// by default the channel with a callback URL on the request's host, else the default one),
+    /// records it in the attempt, and the callback exchanges and verifies with that channel
+    /// only. With several channels each must name its provider
+    /// ([`ConfigError::ProviderMissing`]); channel IDs must differ
+    /// ([`ConfigError::DuplicateChannel`]).
+    ///
+    /// ```
+    /// use line_login::{Channel, Config};
+    /// let config = Config::builder("1111111111", "jp-secret", "https://jp.example.com/auth/line/callback")
+    ///     .label("jp")
+    ///     .provider("example-jp")
+    ///     .channel(
+    ///         Channel::builder("2222222222", "th-secret", "https://th.example.com/auth/line/callback")
+    ///             .label("th")
+    ///             .provider("example-th")
+    ///             .email(true),
+    ///     )
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(config.channels().len(), 2);
+    /// assert_eq!(config.channel_for_host(Some("th.example.com")).label(), "th");
+    /// ```
+    pub fn channel(mut self, channel: ChannelBuilder) -> Self {
+        self.channels.push(channel);
+        self
+    }
+
     /// Requested scopes, e.g. `"profile openid email"` (default `profile openid`).
     pub fn scopes(mut self, scopes: impl Into<String>) -> Self {
-        self.scopes = Some(scopes.into());
+        self.primary.scopes = Some(scopes.into());
         self
     }
     /// Also request `email`.
     pub fn email(mut self, email: bool) -> Self {
-        self.email = email;
+        self.primary.email = email;
         self
     }
     /// The add-friend option.
     pub fn bot_prompt(mut self, bot_prompt: BotPrompt) -> Self {
-        self.authorize.bot_prompt = Some(bot_prompt);
+        self.primary.authorize.bot_prompt = Some(bot_prompt);
         self
     }
     /// `prompt`.
     pub fn prompt(mut self, prompt: Prompt) -> Self {
-        self.authorize.prompt = Some(prompt);
+        self.primary.authorize.prompt = Some(prompt);
         self
     }
     /// `max_age`.
     pub fn max_age(mut self, max_age: Duration) -> Self {
-        self.authorize.max_age = Some(max_age);
+        self.primary.authorize.max_age = Some(max_age);
         self
     }
     /// `ui_locales`.
     pub fn ui_locales(mut self, locales: impl Into<String>) -> Self {
-        self.authorize.ui_locales = Some(locales.into());
+        self.primary.authorize.ui_locales = Some(locales.into());
         self
     }
     /// Sends each visitor's language (negotiated from `Accept-Language`, or the app's choice) as
     /// `ui_locales`, so LINE's consent screen follows the visitor. A static
     /// [`Self::ui_locales`] wins when set.
     pub fn ui_locales_from_visitor(mut self, follow: bool) -> Self {
-        self.authorize.ui_locales_from_visitor = follow;
+        self.primary.authorize.ui_locales_from_visitor = follow;
         self
     }
     /// `initial_amr_display=lineqr`.
     pub fn initial_amr_display_qr(mut self, qr_first: bool) -> Self {
-        self.authorize.initial_amr_display_qr = qr_first;
+        self.primary.authorize.initial_amr_display_qr = qr_first;
         self
     }
     /// `switch_amr`.
     pub fn switch_amr(mut self, switch_amr: bool) -> Self {
-        self.authorize.switch_amr = Some(switch_amr);
+        self.primary.authorize.switch_amr = Some(switch_amr);
         self
     }
     /// `disable_auto_login`.
     pub fn disable_auto_login(mut self, disable: bool) -> Self {
-        self.authorize.disable_auto_login = disable;
+        self.primary.authorize.disable_auto_login = disable;
         self
     }
     /// `disable_ios_auto_login`.
     pub fn disable_ios_auto_login(mut self, disable: bool) -> Self {
-        self.authorize.disable_ios_auto_login = disable;
+        self.primary.authorize.disable_ios_auto_login = disable;
         self
     }
     /// Authorization server base URL (default `https://access.line.me`).
@@ -770,11 +1104,12 @@ impl ConfigBuilder {
         self
     }
 
-    /// Extra channels whose tokens the token doors and the bearer guard accept, beside this
-    /// channel: the LIFF apps' and LINE MINI Apps' own channels (a MINI App's tokens carry its
-    /// channel's `aud`). Channels of one provider share user IDs; list only channels of this
-    /// channel's provider. The web login still takes this channel's tokens only. Each ID must be
-    /// digits ([`ConfigError::InvalidTokenAudiences`] otherwise).
+    /// Extra channels whose tokens the token doors and the bearer guard accept, beside the
+    /// default channel: the LIFF apps' and LINE MINI Apps' own channels (a MINI App's tokens
+    /// carry its channel's `aud`). Further web-login channels ([`Self::channel`]) are not added
+    /// by themselves. Channels of one provider share user IDs; list only channels of the default
+    /// channel's provider. The web login never takes these. Each ID must be digits
+    /// ([`ConfigError::InvalidTokenAudiences`] otherwise).
     pub fn token_audiences<I, S>(mut self, channel_ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -786,30 +1121,26 @@ impl ConfigBuilder {
 
     /// Validates everything and returns the configuration, or the first mistake found.
     pub fn build(self) -> Result<Config, ConfigError> {
-        let channel_id = ChannelId::parse(&self.channel_id)?;
-        if self.channel_secret.expose_secret().trim().is_empty() {
-            return Err(ConfigError::ChannelSecretEmpty);
+        let primary = self.primary.build()?;
+        let channel_id = primary.id.clone();
+        let mut channels = vec![primary.clone()];
+        for builder in self.channels {
+            let raw_id = builder.channel_id.clone();
+            let channel = builder
+                .build()
+                .map_err(|source| ConfigError::InChannel(raw_id, Box::new(source)))?;
+            if channels.iter().any(|c| c.id == channel.id) {
+                return Err(ConfigError::DuplicateChannel(channel.id.to_string()));
+            }
+            if channels.iter().any(|c| c.label == channel.label) {
+                return Err(ConfigError::DuplicateChannel(channel.label.clone()));
+            }
+            channels.push(channel);
         }
-        let redirect_uri = validate_redirect_uri(&self.redirect_uri)?;
-        let mut scopes = match &self.scopes {
-            Some(s) => Scopes::parse(s)?,
-            None => Scopes::default(),
-        };
-        if self.email {
-            scopes = scopes.with_email();
-        }
-        for word in scopes.unknown() {
-            tracing::warn!(
-                scope = %word,
-                "scope unknown to line-login requested: it is sent to LINE as written, and its \
-                 claims, if any, are kept as extra claims of the ID token"
-            );
-        }
-        let authorize = self.authorize;
-        if let Some(locales) = &authorize.ui_locales
-            && (locales.len() > 256 || locales.chars().any(|c| c.is_control()))
+        if channels.len() > 1
+            && let Some(unnamed) = channels.iter().find(|c| c.provider.is_none())
         {
-            return Err(ConfigError::InvalidUiLocales(locales.clone()));
+            return Err(ConfigError::ProviderMissing(unnamed.label.clone()));
         }
         if self.http_timeout.is_zero() {
             return Err(ConfigError::InvalidTimeout("0".into()));
@@ -823,11 +1154,8 @@ impl ConfigBuilder {
             }
         }
         Ok(Config {
-            channel_id,
-            channel_secret: self.channel_secret,
-            redirect_uri,
-            scopes,
-            authorize,
+            channel: primary,
+            channels: channels.into(),
             access_base: validate_base("access base URL", &self.access_base)?,
             api_base: validate_base("API base URL", &self.api_base)?,
             issuer: self.issuer,
@@ -913,6 +1241,31 @@ pub enum ConfigError {
     /// The redirect URI has a `#fragment`, which LINE drops.
     #[error("the redirect URI {0:?} has a fragment (#...): LINE drops it, remove it")]
     RedirectUriHasFragment(String),
+    /// `LINE_LOGIN_REDIRECT_URI` holds an empty item (`a,,b`, a trailing comma).
+    #[error(
+        "LINE_LOGIN_REDIRECT_URI {0:?} is not a list of URLs: give one callback URL, or several separated by single commas"
+    )]
+    InvalidRedirectUriList(String),
+    /// Two callback URLs of one channel are on the same host and port: the login could not tell
+    /// which one a request on that host should use.
+    #[error(
+        "the redirect URI {0:?} is on the same host as another one of the channel: register one callback URL per host"
+    )]
+    RedirectUriDuplicateHost(String),
+    /// More callback URLs than a LINE channel can register.
+    #[error("{0} redirect URIs: a LINE channel registers at most 400")]
+    TooManyRedirectUris(usize),
+    /// A mistake in the channel with this ID, added with [`ConfigBuilder::channel`].
+    #[error("channel {0}: {1}")]
+    InChannel(String, Box<ConfigError>),
+    /// Two channels have the same channel ID or label.
+    #[error("the channel {0:?} is configured twice: give each channel its own ID and label")]
+    DuplicateChannel(String),
+    /// Several channels are configured and this one names no provider.
+    #[error(
+        "the channel {0:?} names no provider: with several channels, name each channel's LINE provider (user IDs differ between providers)"
+    )]
+    ProviderMissing(String),
     /// The redirect URI is plain http on a host that is not loopback.
     #[error("the redirect URI {0:?} uses plain http outside loopback: use https")]
     RedirectUriInsecure(String),
@@ -1054,6 +1407,199 @@ mod tests {
                 .build(),
             Err(ConfigError::InvalidTokenAudiences(_))
         ));
+    }
+
+    /// Issue 17 item 2 and 5: several callback URLs of one channel, from the builder and from a
+    /// comma-separated `LINE_LOGIN_REDIRECT_URI`; a malformed list gets its own error.
+    #[test]
+    fn redirect_uri_list_comes_from_the_environment_with_clear_errors() {
+        let config = with(&[(
+            "LINE_LOGIN_REDIRECT_URI",
+            "http://127.0.0.1:3000/auth/line/callback, http://localhost:3000/auth/line/callback",
+        )])
+        .unwrap();
+        let uris: Vec<&str> = config.redirect_uris().iter().map(Url::as_str).collect();
+        assert_eq!(
+            uris,
+            [
+                "http://127.0.0.1:3000/auth/line/callback",
+                "http://localhost:3000/auth/line/callback"
+            ]
+        );
+        assert_eq!(
+            config.redirect_uri().as_str(),
+            "http://127.0.0.1:3000/auth/line/callback"
+        );
+        for bad in [
+            "https://a.example/cb,,https://b.example/cb",
+            "https://a.example/cb,",
+            ",",
+        ] {
+            assert_eq!(
+                with(&[("LINE_LOGIN_REDIRECT_URI", bad)]).unwrap_err(),
+                ConfigError::InvalidRedirectUriList(bad.to_owned()),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            with(&[(
+                "LINE_LOGIN_REDIRECT_URI",
+                "https://a.example/cb, http://b.example/cb"
+            )]),
+            Err(ConfigError::RedirectUriInsecure(_))
+        ));
+        assert!(matches!(
+            with(&[(
+                "LINE_LOGIN_REDIRECT_URI",
+                "https://a.example/cb, https://A.example:443/other"
+            )]),
+            Err(ConfigError::RedirectUriDuplicateHost(_))
+        ));
+        let many: Vec<String> = (0..REDIRECT_URIS_MAX)
+            .map(|i| format!("https://h{i}.example/cb"))
+            .collect();
+        assert_eq!(
+            Config::builder("1", "s", "https://example.com/cb")
+                .redirect_uris(many)
+                .build()
+                .unwrap_err(),
+            ConfigError::TooManyRedirectUris(REDIRECT_URIS_MAX + 1)
+        );
+    }
+
+    /// Issue 17 item 2: the login picks the registered callback whose host and port are the
+    /// request's `Host`; a host outside the list gets the default, never a URL built from it.
+    #[test]
+    fn redirect_uri_for_host_is_chosen_from_the_registered_list_only() {
+        let config = Config::builder("1", "s", "https://www.example.com/auth/line/callback")
+            .redirect_uris([
+                "https://example.com/auth/line/callback",
+                "http://localhost:3000/auth/line/callback",
+            ])
+            .build()
+            .unwrap();
+        let pick = |host: Option<&str>| config.redirect_uri_for_host(host).as_str().to_owned();
+        assert_eq!(
+            pick(Some("example.com")),
+            "https://example.com/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("EXAMPLE.com:443")),
+            "https://example.com/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("localhost:3000")),
+            "http://localhost:3000/auth/line/callback"
+        );
+        assert_eq!(
+            pick(Some("www.example.com")),
+            "https://www.example.com/auth/line/callback"
+        );
+        for unknown in [
+            None,
+            Some("evil.example"),
+            Some("localhost:3001"),
+            Some("localhost"),
+            Some("evil.example@example.com"),
+            Some("example.com/x"),
+            Some(""),
+        ] {
+            assert_eq!(
+                pick(unknown),
+                "https://www.example.com/auth/line/callback",
+                "{unknown:?}"
+            );
+        }
+    }
+
+    fn two_channels() -> ConfigBuilder {
+        Config::builder("1111111111", "jp", "https://jp.example.com/cb")
+            .provider("acme")
+            .channel(
+                Channel::builder("2222222222", "th-secret-value", "https://th.example.com/cb")
+                    .redirect_uris(["https://www.th.example.com/cb"])
+                    .label("th")
+                    .provider("acme")
+                    .bot_prompt(BotPrompt::Aggressive),
+            )
+    }
+
+    /// Issue 17 item 1: a set of channels; the default one is a set of one, `for_channel`
+    /// serves another channel with its own ID, secret, callbacks and options, and the host rule
+    /// only maps hosts registered for a channel.
+    #[test]
+    fn several_channels_each_keep_their_own_settings() {
+        let single = Config::builder("1111111111", "s", "https://e.com/cb")
+            .build()
+            .unwrap();
+        assert_eq!(single.channels().len(), 1);
+        assert_eq!(single.channel().label(), "1111111111");
+        let config = two_channels().build().unwrap();
+        assert_eq!(config.channel_id().as_str(), "1111111111");
+        let th = config
+            .for_channel(&ChannelId::parse("2222222222").unwrap())
+            .unwrap();
+        assert_eq!(th.channel_secret().expose_secret(), "th-secret-value");
+        assert_eq!(th.redirect_uris().len(), 2);
+        assert_eq!(
+            th.authorize_options().bot_prompt,
+            Some(BotPrompt::Aggressive)
+        );
+        assert_eq!(config.authorize_options().bot_prompt, None);
+        assert!(
+            config
+                .for_channel(&ChannelId::parse("3333333333").unwrap())
+                .is_none()
+        );
+        let label = |host| config.channel_for_host(Some(host)).label().to_owned();
+        assert_eq!(label("www.th.example.com"), "th");
+        assert_eq!(label("th.example.com"), "th");
+        assert_eq!(label("jp.example.com"), "1111111111");
+        assert_eq!(label("evil.example"), "1111111111");
+        assert!(
+            !format!("{config:?}").contains("th-secret-value"),
+            "no secret in Debug"
+        );
+    }
+
+    /// Issue 17 items 1, 4 and 5: duplicate channels, a channel without a provider among
+    /// several, and a mistake inside an added channel each give their own error.
+    #[test]
+    fn channel_set_mistakes_give_their_own_errors() {
+        assert_eq!(
+            Config::builder("1111111111", "jp", "https://jp.example.com/cb")
+                .channel(Channel::builder(
+                    "2222222222",
+                    "th",
+                    "https://th.example.com/cb"
+                ))
+                .build()
+                .unwrap_err(),
+            ConfigError::ProviderMissing("1111111111".into())
+        );
+        assert_eq!(
+            two_channels()
+                .channel(
+                    Channel::builder("2222222222", "x", "https://x.example.com/cb").provider("a")
+                )
+                .build()
+                .unwrap_err(),
+            ConfigError::DuplicateChannel("2222222222".into())
+        );
+        assert_eq!(
+            two_channels()
+                .channel(
+                    Channel::builder("3333333333", "x", "http://x.example.com/cb").provider("a")
+                )
+                .build()
+                .unwrap_err(),
+            ConfigError::InChannel(
+                "3333333333".into(),
+                Box::new(ConfigError::RedirectUriInsecure(
+                    "http://x.example.com/cb".into()
+                ))
+            )
+        );
     }
 
     #[test]

@@ -63,12 +63,31 @@ pub type ErrorHandler =
 pub type LoginHook =
     Arc<dyn Fn(&LineUser) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
+/// Chooses the web-login channel of a login from the request (see
+/// [`crate::LineLoginLayer::channel_selector`]). `None` leaves the choice to the default rule:
+/// the channel with a callback URL registered on the request's host, else the default channel.
+pub type ChannelSelector = Arc<
+    dyn Fn(&axum::http::request::Parts, &Config) -> Option<crate::config::ChannelId> + Send + Sync,
+>;
+
+/// One web-login channel as the layer runs it: its view of the configuration, its API client
+/// (its credentials) and its ID-token verifier (its secret, its `aud`).
+#[derive(Clone)]
+pub(crate) struct WebChannel {
+    pub(crate) config: Config,
+    pub(crate) api: LineApi,
+    pub(crate) verifier: IdTokenVerifier,
+}
+
 /// Everything the layer's routes and the extractors share.
 #[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) api: LineApi,
     pub(crate) verifier: IdTokenVerifier,
+    /// Every web-login channel, the default first (its `api` and `verifier` are the above).
+    pub(crate) channels: Vec<WebChannel>,
+    pub(crate) channel_selector: Option<ChannelSelector>,
     pub(crate) routes: Routes,
     pub(crate) after_logout: String,
     pub(crate) cancel_redirect: Option<String>,
@@ -91,6 +110,26 @@ pub(crate) struct Shared {
     pub(crate) email_watch: Arc<crate::email_watch::EmailWatch>,
     pub(crate) log_hasher: crate::login_log::LogHasher,
     pub(crate) raw_login_log_values: bool,
+}
+
+impl Shared {
+    /// The web-login channel with this ID.
+    pub(crate) fn web_channel(&self, id: &crate::config::ChannelId) -> Option<&WebChannel> {
+        self.channels.iter().find(|c| c.config.channel_id() == id)
+    }
+
+    /// The API client of the web-login channel `channel_id` (a [`LineUser::channel_id`]), so
+    /// refresh, revoke and verify use the credentials of the channel that issued the tokens;
+    /// the default channel's for any other (token-door channels, older sessions).
+    pub(crate) fn api_for(&self, channel_id: Option<&str>) -> &LineApi {
+        channel_id
+            .and_then(|id| {
+                self.channels
+                    .iter()
+                    .find(|c| c.config.channel_id().as_str() == id)
+            })
+            .map_or(&self.api, |c| &c.api)
+    }
 }
 
 /// The layer's source of the current time (replaceable in tests).

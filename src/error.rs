@@ -102,6 +102,10 @@ pub enum LoginError {
     /// The route is not enabled in this configuration.
     #[error("not found")]
     NotFound,
+    /// The app's channel selector named a channel the layer does not have, or a login came
+    /// back for a channel no longer configured: a deployment mistake, answered 500.
+    #[error("the login's channel is not one of the configured channels")]
+    UnknownChannel,
 }
 
 /// Why token login refused a valid ID token.
@@ -150,6 +154,11 @@ pub enum LinkConflict {
     /// The conflicting link changed while this one was being made; try again.
     #[error("the link changed at the same time; try again")]
     Concurrent,
+    /// The login came through a channel of another LINE provider than the member links'
+    /// (the default channel's): LINE gives one person different user IDs under different
+    /// providers, so its user ID cannot be linked with the others.
+    #[error("this LINE login came through a channel of another provider and cannot be linked")]
+    OtherProvider,
 }
 
 impl LoginError {
@@ -200,7 +209,7 @@ impl LoginError {
         use LoginError::*;
         match self {
             Callback(_) | BadRequest(_) | SessionCookieMisconfigured => StatusCode::BAD_REQUEST,
-            NoSessionLayer => StatusCode::INTERNAL_SERVER_ERROR,
+            NoSessionLayer | UnknownChannel => StatusCode::INTERNAL_SERVER_ERROR,
             Denied { .. } | CrossSite | NoMember | InsufficientScope(_) => StatusCode::FORBIDDEN,
             TokenExchange(err) => match err.status() {
                 Some(429) => StatusCode::SERVICE_UNAVAILABLE,
@@ -257,6 +266,7 @@ impl LoginError {
             LinkConflict(_) => "link_conflict",
             LinkStore(_) => "link_store_unavailable",
             NotFound => "not_found",
+            UnknownChannel => "unknown_channel",
         }
     }
 
@@ -302,7 +312,7 @@ impl LoginError {
             TokenNotAccepted(_) | InvalidToken => "error-token-not-accepted",
             InsufficientScope(_) => "error-insufficient-scope",
             SessionStore(_) | AttemptStore(_) | LinkStore(_) => "error-unavailable",
-            NoSessionLayer => "error-misconfigured",
+            NoSessionLayer | UnknownChannel => "error-misconfigured",
             MethodNotAllowed => "error-method-not-allowed",
             NotLoggedIn => "error-not-logged-in",
             CrossSite => "error-cross-site",
@@ -323,6 +333,7 @@ impl LoginError {
                 "error-link-conflict-member"
             }
             LoginError::LinkConflict(LinkConflict::Concurrent) => "error-link-conflict-concurrent",
+            LoginError::LinkConflict(LinkConflict::OtherProvider) => "error-link-conflict-provider",
             other => other.message_id(),
         }
     }

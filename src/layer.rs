@@ -60,8 +60,10 @@ use tower_sessions::Session;
 
 use crate::api::{ApiError, LineApi};
 use crate::config::Config;
-pub use crate::context::{ErrorHandler, FriendshipFetch, TokenNonce, Unauthenticated};
-use crate::context::{LoginContext, LoginHook, Route, Routes, Shared};
+pub use crate::context::{
+    ChannelSelector, ErrorHandler, FriendshipFetch, TokenNonce, Unauthenticated,
+};
+use crate::context::{LoginContext, LoginHook, Route, Routes, Shared, WebChannel};
 use crate::error::LoginError;
 use crate::id_token::IdTokenVerifier;
 use crate::respond::{no_referrer_no_store, render_error};
@@ -99,12 +101,15 @@ impl LineLoginLayer {
     pub fn with_api(api: LineApi) -> Self {
         let config = api.config().clone();
         let verifier = IdTokenVerifier::new(api.clone());
+        let channels = web_channels(&api, &verifier, None);
         let layer = Self {
             shared: Arc::new(Shared {
                 log_hasher: crate::login_log::LogHasher::new(&config),
                 config,
                 api,
                 verifier,
+                channels,
+                channel_selector: None,
                 routes: Routes::new("/auth/line"),
                 after_logout: "/".to_owned(),
                 cancel_redirect: None,
@@ -216,11 +221,8 @@ impl LineLoginLayer {
         L: crate::link::MemberLinks,
         M: crate::link::SignedInMember,
     {
-        let access: Arc<dyn crate::link::MemberAccess> = Arc::new(crate::link::LinkAccess::new(
-            links,
-            signed_in_member,
-            self.shared.api.clone(),
-        ));
+        let access: Arc<dyn crate::link::MemberAccess> =
+            Arc::new(crate::link::LinkAccess::new(links, signed_in_member));
         self.update(|s| s.members = Some(access))
     }
 
@@ -300,16 +302,54 @@ impl LineLoginLayer {
             .api
             .clone()
             .with_channel_token_clock(move || for_api());
+        let for_channels = now.clone();
         let verifier = IdTokenVerifier::builder(api.config(), api.clone())
             .remote_api(api.clone())
             .clock(move || for_verifier())
             .build();
+        let channels = web_channels(&api, &verifier, Some(Arc::new(move || for_channels())));
         let clock: crate::context::Clock = Arc::new(move || time::OffsetDateTime::from(now()));
         self.update(|s| {
             s.clock = clock;
             s.verifier = verifier;
             s.api = api;
+            s.channels = channels;
         })
+    }
+
+    /// Chooses each web login's channel ([`ConfigBuilder::channel`](crate::ConfigBuilder::channel))
+    /// from the request, e.g. by a path, a cookie or the app's own country setting. Returning
+    /// `None` keeps the default rule: the channel with a callback URL registered on the
+    /// request's host (an allow-list: the `Host` header is only compared with it), else the
+    /// default channel. A channel ID that is not configured is answered 500
+    /// ([`LoginError::UnknownChannel`]). The attempt records the channel; the callback
+    /// exchanges and verifies with that channel only.
+    ///
+    /// ```
+    /// use line_login::{Channel, ChannelId, Config, LineLoginLayer};
+    /// let config = Config::builder("1111111111", "jp-secret", "https://example.com/auth/line/callback")
+    ///     .provider("example")
+    ///     .channel(
+    ///         Channel::builder("2222222222", "th-secret", "https://example.com/auth/line/callback")
+    ///             .provider("example"),
+    ///     )
+    ///     .build()
+    ///     .unwrap();
+    /// let layer = LineLoginLayer::new(config).unwrap().channel_selector(|parts, _config| {
+    ///     let thai = parts.uri.query().is_some_and(|q| q.contains("country=th"));
+    ///     thai.then(|| ChannelId::parse("2222222222").unwrap())
+    /// });
+    /// # let _ = layer;
+    /// ```
+    #[must_use]
+    pub fn channel_selector(
+        self,
+        select: impl Fn(&axum::http::request::Parts, &Config) -> Option<crate::ChannelId>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.update(|s| s.channel_selector = Some(Arc::new(select)))
     }
 
     /// The API client the layer uses.
@@ -350,6 +390,39 @@ impl LineLoginLayer {
     pub fn require_compliance(self) -> Self {
         self.update(|s| s.require_compliance = true)
     }
+}
+
+/// The layer's web-login channels, the default first with the layer's own client and verifier;
+/// the others with clients sharing `api`'s pool and log sink, and verifiers on `clock`.
+fn web_channels(
+    api: &LineApi,
+    verifier: &IdTokenVerifier,
+    clock: Option<Arc<dyn Fn() -> SystemTime + Send + Sync>>,
+) -> Vec<WebChannel> {
+    let config = api.config();
+    let mut channels = vec![WebChannel {
+        config: config.clone(),
+        api: api.clone(),
+        verifier: verifier.clone(),
+    }];
+    for other in config.channels().iter().skip(1) {
+        let Some(channel_config) = config.for_channel(other.id()) else {
+            continue;
+        };
+        let channel_api = api.for_channel(channel_config);
+        let mut builder = IdTokenVerifier::builder(channel_api.config(), channel_api.clone())
+            .remote_api(channel_api.clone());
+        if let Some(now) = &clock {
+            let now = now.clone();
+            builder = builder.clock(move || now());
+        }
+        channels.push(WebChannel {
+            config: channel_api.config().clone(),
+            verifier: builder.build(),
+            api: channel_api,
+        });
+    }
+    channels
 }
 
 impl<S> Layer<S> for LineLoginLayer {

@@ -40,12 +40,15 @@ mod token_proof;
 pub mod user;
 
 pub use api::{ApiError, LineApi};
-pub use config::{BotPrompt, ChannelId, Config, ConfigBuilder, ConfigError, Prompt, Scope};
+pub use config::{
+    BotPrompt, Channel, ChannelBuilder, ChannelId, Config, ConfigBuilder, ConfigError, Prompt,
+    Scope,
+};
 pub use error::{LoginError, TokenRefusal};
 pub use extract::{LineSession, RequireLogin};
 pub use id_token::{IdTokenError, IdTokenExpectations, VerifiedIdToken, verify_id_token};
 pub use in_app_browser::InAppBrowserPolicy;
-pub use layer::{FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
+pub use layer::{ChannelSelector, FriendshipFetch, LineLoginLayer, TokenNonce, Unauthenticated};
 pub use messages::{Language, Messages};
 pub use secret::{
     AccessToken, AuthorizationCode, ChannelAccessToken, ChannelSecret, Nonce, PkceVerifier,

@@ -11,7 +11,7 @@ use tower_sessions::Session;
 
 use crate::authorize::{ATTEMPT_TTL, AttemptPurpose, LoginAttempt};
 use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_callback};
-use crate::context::{FriendshipFetch, Shared, TokenNonce};
+use crate::context::{FriendshipFetch, Shared, TokenNonce, WebChannel};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
 use crate::in_app_browser;
@@ -113,9 +113,18 @@ pub(crate) async fn start_attempt(
     purpose: AttemptPurpose,
     disable_auto_login: bool,
 ) -> Result<Response, LoginError> {
-    let config = &ctx.shared.config;
+    let channel = select_channel(ctx)?;
+    let config = &channel.config;
+    if matches!(purpose, AttemptPurpose::Link { .. }) {
+        require_links_provider(ctx.shared, channel)?;
+    }
     let now = (ctx.shared.clock)();
     let mut attempt = LoginAttempt::new(config, return_to, purpose, now);
+    // The registered callback on the host this login started on, so the attempt cookie set
+    // here comes back with LINE's redirect; the token request repeats it byte for byte.
+    attempt.redirect_uri = config
+        .redirect_uri_for_host(request_host(ctx.parts))
+        .clone();
     attempt.session_bound = ctx.session.id().is_some();
     let visitor = ctx.shared.messages.language_for(ctx.parts);
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
@@ -138,7 +147,8 @@ pub(crate) async fn start_attempt(
     tracing::info!(
         endpoint = %config.authorize_endpoint(),
         client_id = %config.channel_id(),
-        redirect_uri = %config.redirect_uri(),
+        channel = %crate::log_safe::Escaped(config.channel().label()),
+        redirect_uri = %attempt.redirect_uri,
         scope = %config.scopes(),
         disable_auto_login,
         "LINE login started"
@@ -146,6 +156,51 @@ pub(crate) async fn start_attempt(
     let mut response = see_other(url.as_str());
     set_attempt_cookie(ctx, &mut response, &browser);
     Ok(response)
+}
+
+/// The web-login channel of a login started by this request: the app's selector's choice, else
+/// the channel with a callback URL on the request's host, else the default channel.
+fn select_channel<'a>(ctx: &RouteContext<'a>) -> Result<&'a WebChannel, LoginError> {
+    let shared = ctx.shared;
+    let chosen = shared
+        .channel_selector
+        .as_ref()
+        .and_then(|select| select(ctx.parts, &shared.config));
+    let id = match chosen {
+        Some(id) => id,
+        None => shared
+            .config
+            .channel_for_host(request_host(ctx.parts))
+            .id()
+            .clone(),
+    };
+    shared.web_channel(&id).ok_or_else(|| {
+        tracing::error!(channel_id = %id, "the channel selector chose a channel that is not configured");
+        LoginError::UnknownChannel
+    })
+}
+
+/// Member links are keyed by LINE user IDs of the default channel's provider: a link through a
+/// channel of another provider would mix user IDs LINE issued under different providers (one
+/// person has a different ID under each), so it is refused.
+fn require_links_provider(shared: &Shared, channel: &WebChannel) -> Result<(), LoginError> {
+    if channel.config.channel().provider() == shared.config.channel().provider() {
+        Ok(())
+    } else {
+        Err(LoginError::LinkConflict(
+            crate::error::LinkConflict::OtherProvider,
+        ))
+    }
+}
+
+/// The request's `Host` header (HTTP/1.1) or `:authority` (HTTP/2, in the URI), to be matched
+/// against the registered callback URLs only.
+pub(crate) fn request_host(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
 }
 
 /// Sets the attempt cookie: `SameSite=Lax` (it must come back on LINE's cross-site redirect),
@@ -250,16 +305,22 @@ async fn finish_login(
     friendship_status_changed: Option<bool>,
 ) -> Result<Response, LoginError> {
     let shared = ctx.shared;
-    let tokens = shared
+    // The attempt's channel only: its credentials for the code, its secret and `aud` for the
+    // ID token. A token of any other channel, configured or not, is refused.
+    let channel = match &attempt.channel {
+        Some(id) => shared.web_channel(id).ok_or(LoginError::UnknownChannel)?,
+        None => shared.channels.first().ok_or(LoginError::UnknownChannel)?,
+    };
+    let tokens = channel
         .api
         .exchange_code(&code, &attempt.redirect_uri, Some(&attempt.pkce_verifier))
         .await
         .map_err(LoginError::TokenExchange)?;
     let id_token = tokens.id_token.clone().ok_or(LoginError::MissingIdToken)?;
-    let verified = shared.verifier.verify_web_login(
+    let verified = channel.verifier.verify_web_login(
         &id_token,
         &attempt.nonce,
-        shared.config.authorize_options().max_age,
+        channel.config.authorize_options().max_age,
     )?;
     let mut user = LineUser::from_id_token(&verified, friendship_status_changed);
     user.door = LoginDoor::Web;
@@ -283,19 +344,26 @@ async fn finish_login(
 
     if let AttemptPurpose::Link { member_id } = &attempt.purpose {
         let members = shared.members.as_ref().ok_or(LoginError::NotFound)?;
+        require_links_provider(shared, channel)?;
         // Link only if the member who started the attempt is still the one signed in.
         let current = members.signed_in_member(ctx.parts, ctx.session).await?;
         if current.as_deref() != Some(member_id.as_str()) {
             return Err(LoginError::NoMember);
         }
-        members.link(member_id, &user.user_id, &stored).await?;
+        members
+            .link(member_id, &user.user_id, &stored, &channel.api)
+            .await?;
         user.member_id = Some(member_id.clone());
-    } else if let Some(members) = &shared.members {
+    } else if let Some(members) = &shared.members
+        && require_links_provider(shared, channel).is_ok()
+    {
+        // A login through a channel of another provider is not looked up: its user ID is not
+        // the one the links hold for that person.
         user.member_id = members.logged_in(&user.user_id, &stored).await?;
     }
 
     if shared.friendship_fetch == FriendshipFetch::AtLogin
-        && shared.config.scopes().contains(crate::Scope::Profile)
+        && channel.config.scopes().contains(crate::Scope::Profile)
     {
         fetch_friendship(shared, &stored.access_token, &mut user).await;
     }
@@ -337,8 +405,12 @@ pub(crate) fn require_same_origin(ctx: &RouteContext<'_>) -> Result<(), LoginErr
 pub(crate) async fn logout(ctx: &RouteContext<'_>) -> Result<Response, LoginError> {
     method_is(ctx.parts, &Method::POST)?;
     require_same_origin(ctx)?;
+    let user = session::user(ctx.session).await?;
+    let api = ctx
+        .shared
+        .api_for(user.as_ref().and_then(|u| u.channel_id.as_deref()));
     if let Some(tokens) = session::tokens(ctx.session, ctx.shared.config.token_keys()).await?
-        && let Err(error) = ctx.shared.api.revoke(&tokens.access_token).await
+        && let Err(error) = api.revoke(&tokens.access_token).await
     {
         tracing::warn!(error = %crate::log_safe::Escaped(&error), "revoking the access token failed; logging out locally anyway");
     }
@@ -592,7 +664,13 @@ pub(crate) async fn unlink(ctx: &RouteContext<'_>) -> Result<Response, LoginErro
     let user = session::user(ctx.session).await?;
     let line_user = user.as_ref().map(|u| u.user_id.as_str());
     let unlinked = members
-        .unlink(&member_id, line_user, tokens.as_ref())
+        .unlink(
+            &member_id,
+            line_user,
+            tokens.as_ref(),
+            ctx.shared
+                .api_for(user.as_ref().and_then(|u| u.channel_id.as_deref())),
+        )
         .await?;
     // The unlinked LINE user's authorization has ended: their LINE login here ends with it. The
     // app's own member sign-in is left alone.

@@ -132,7 +132,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (config, simulator) = if offline {
         let redirect_uri = format!("{url}/auth/line/callback");
         let sim = Simulator::start_with(SimulatorOptions {
-            redirect_uris: vec![redirect_uri.clone()],
+            redirect_uris: std::iter::once(redirect_uri.clone())
+                .chain(site::localhost_twin(&redirect_uri))
+                .collect(),
             ..SimulatorOptions::default()
         })
         .await?;
@@ -164,6 +166,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     println!();
     println!("  Example login site: {url}/");
+    if let Some(twin) = site::localhost_twin(&format!("{url}/")) {
+        println!("  also on {twin} (the same channel, its own callback URL)");
+    }
     match &simulator {
         Some(sim) => {
             println!("  Offline mode: no LINE credentials in the environment, so logins go to");

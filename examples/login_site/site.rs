@@ -99,6 +99,9 @@ pub fn simulator_config_with_keys(
     keys: TokenKeyRing,
 ) -> Result<Config, ConfigError> {
     sim.config_builder(redirect_uri)
+        // One channel, two hosts: the site answers on 127.0.0.1 and on localhost, each login
+        // returning to the callback registered on its own host.
+        .redirect_uris(localhost_twin(redirect_uri))
         // The simulator's LIFF / MINI App channel: its tokens log in at /auth/line/token-login
         // and pass the bearer guard of /api/me (LINE_LOGIN_TOKEN_AUDIENCES with real LINE).
         .token_audiences([sim.liff_channel_id()])
@@ -107,6 +110,17 @@ pub fn simulator_config_with_keys(
         .token_keys(keys)
         .ui_locales_from_visitor(true)
         .build()
+}
+
+/// The same callback URL on `localhost` when `redirect_uri` is on `127.0.0.1` (the site's
+/// default address), so the site serves both hosts with one channel; nothing otherwise.
+pub fn localhost_twin(redirect_uri: &str) -> Option<String> {
+    let mut url = url::Url::parse(redirect_uri).ok()?;
+    if url.host_str() != Some("127.0.0.1") {
+        return None;
+    }
+    url.set_host(Some("localhost")).ok()?;
+    Some(url.to_string())
 }
 
 /// The site's templates, embedded in the binary.

@@ -49,6 +49,8 @@ error-link-conflict-member = This member is already linked to another LINE accou
     .title = Already linked
 error-link-conflict-concurrent = The link changed at the same time; try again. Nothing was changed.
     .title = Already linked
+error-link-conflict-provider = This LINE login came through a service of another LINE provider and cannot be linked to your membership here. Nothing was changed.
+    .title = Cannot link
 error-not-found = Not found.
     .title = Not found
 

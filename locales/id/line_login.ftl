@@ -49,6 +49,8 @@ error-link-conflict-member = Anggota ini sudah ditautkan ke akun LINE lain. Tida
     .title = Sudah ditautkan
 error-link-conflict-concurrent = Tautan berubah pada saat yang sama; silakan coba lagi. Tidak ada yang diubah.
     .title = Sudah ditautkan
+error-link-conflict-provider = Login LINE ini berasal dari layanan penyedia LINE lain dan tidak dapat ditautkan ke keanggotaan Anda di sini. Tidak ada yang diubah.
+    .title = Tidak dapat ditautkan
 error-not-found = Tidak ditemukan.
     .title = Tidak ditemukan
 

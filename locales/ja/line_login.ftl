@@ -49,6 +49,8 @@ error-link-conflict-member = この会員は、すでに別のLINEアカウン�
     .title = 連携済みです
 error-link-conflict-concurrent = 連携が同時に変更されました。もう一度お試しください。変更は行われていません。
     .title = 連携済みです
+error-link-conflict-provider = このLINEログインは別のプロバイダーのサービスを経由しているため、ここで会員と連携できません。変更は行われていません。
+    .title = 連携できません
 error-not-found = ページが見つかりません。
     .title = 見つかりません
 

@@ -49,6 +49,8 @@ error-link-conflict-member = 此會員已與其他 LINE 帳號連結。沒有做
     .title = 已經連結
 error-link-conflict-concurrent = 連結同時被變更了;請再試一次。沒有做任何變更。
     .title = 已經連結
+error-link-conflict-provider = 這次 LINE 登入來自其他提供者的服務,無法在此與您的會員連結。沒有做任何變更。
+    .title = 無法連結
 error-not-found = 找不到頁面。
     .title = 找不到
 

@@ -162,10 +162,13 @@ fn code_grant(
     if entry.expires_at <= now {
         return invalid_grant("authorization code expired");
     }
-    if client_id != sim.channel_id {
+    if client_id != entry.channel_id {
         return invalid_grant("client_id does not match");
     }
-    if !get("client_secret").is_some_and(|s| secrets_equal(s, &sim.channel_secret)) {
+    let Some(channel) = sim.web_channel(client_id) else {
+        return invalid_grant("client_id does not match");
+    };
+    if !get("client_secret").is_some_and(|s| secrets_equal(s, &channel.secret)) {
         return invalid_grant("invalid client_secret");
     }
     if redirect_uri != entry.redirect_uri {
@@ -178,11 +181,14 @@ fn code_grant(
         (None, Some(_)) => return invalid_grant("code_verifier was sent but no code_challenge"),
     }
 
-    let access_token = sim.issue_access_token(&entry.user_id, entry.scopes, now);
+    let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
+    let access_token =
+        sim.issue_access_token_for(&entry.user_id, &entry.channel_id, entry.scopes, expires_at);
     let refresh_token = random_alphanumeric(32);
     sim.lock().refresh.insert(
         refresh_token.clone(),
         RefreshEntry {
+            channel_id: entry.channel_id.clone(),
             user_id: entry.user_id.clone(),
             scopes: entry.scopes,
             expires_at: now.saturating_add(REFRESH_TOKEN_TTL_SECS),
@@ -220,9 +226,17 @@ fn web_id_token(
 ) -> Option<String> {
     let user = sim.user(&entry.user_id);
     let profile = entry.scopes.profile;
+    // The code's channel signs; with the `other_channel` fault, another web channel of the
+    // simulator signs and is the `aud` (a token of the wrong, yet configured, channel).
+    let own = sim.web_channel(&entry.channel_id)?;
+    let channel = if faults.contains(&Fault::OtherChannel) {
+        sim.web_channels.iter().find(|c| c.id != own.id)?
+    } else {
+        own
+    };
     let mut claims = id_token_claims(&IdTokenInput {
         issuer: &sim.issuer,
-        channel_id: &sim.channel_id,
+        channel_id: &channel.id,
         user_id: &entry.user_id,
         now,
         nonce: entry.nonce.as_deref(),
@@ -239,9 +253,9 @@ fn web_id_token(
     }
     let bad_signature = apply_claim_faults(&mut claims, faults, now);
     let key = if bad_signature {
-        format!("{}-not-the-channel-secret", sim.channel_secret)
+        format!("{}-not-the-channel-secret", channel.secret)
     } else {
-        sim.channel_secret.clone()
+        channel.secret.clone()
     };
     sign_hs256(&claims, key.as_bytes()).ok()
 }
@@ -266,10 +280,10 @@ fn refresh_grant(sim: &SimState, form: &std::collections::HashMap<String, String
     let (Some(refresh_token), Some(client_id)) = (get("refresh_token"), get("client_id")) else {
         return bad_request("some parameters missed or invalid");
     };
-    if client_id != sim.channel_id {
+    let Some(channel) = sim.web_channel(client_id) else {
         return invalid_grant("client_id does not match");
-    }
-    if get("client_secret").is_some_and(|s| !secrets_equal(s, &sim.channel_secret)) {
+    };
+    if get("client_secret").is_some_and(|s| !secrets_equal(s, &channel.secret)) {
         return invalid_grant("invalid client_secret");
     }
     let now = sim.now_secs();
@@ -277,7 +291,13 @@ fn refresh_grant(sim: &SimState, form: &std::collections::HashMap<String, String
     let Some(entry) = entry.filter(|e| !e.revoked && e.expires_at > now) else {
         return invalid_grant("invalid refresh token");
     };
-    let access_token = sim.issue_access_token(&entry.user_id, entry.scopes, now);
+    // A refresh token is bound to the channel it was issued to.
+    if entry.channel_id != channel.id {
+        return invalid_grant("invalid refresh token");
+    }
+    let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
+    let access_token =
+        sim.issue_access_token_for(&entry.user_id, &entry.channel_id, entry.scopes, expires_at);
     json_ok(json!({
         "token_type": "Bearer",
         "scope": entry.scopes.response_string(),
@@ -398,9 +418,10 @@ pub(crate) async fn revoke(
     let (Some(token), Some(client_id)) = (get("access_token"), get("client_id")) else {
         return bad_request("some parameters missed or invalid");
     };
-    if client_id != sim.channel_id
-        || get("client_secret").is_some_and(|s| !secrets_equal(s, &sim.channel_secret))
-    {
+    let channel = sim.web_channel(client_id);
+    if channel.is_none_or(|channel| {
+        get("client_secret").is_some_and(|s| !secrets_equal(s, &channel.secret))
+    }) {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",
@@ -569,15 +590,16 @@ pub(crate) async fn channel_token(
             "client_assertion is not supported by the simulator; send client_id and client_secret.",
         );
     }
-    let credentials_ok = get("client_id") == Some(sim.channel_id.as_str())
-        && get("client_secret").is_some_and(|s| secrets_equal(s, &sim.channel_secret));
-    if !credentials_ok {
+    let channel = get("client_id")
+        .and_then(|id| sim.web_channel(id))
+        .filter(|c| get("client_secret").is_some_and(|s| secrets_equal(s, &c.secret)));
+    let Some(channel) = channel else {
         return bad_request("Invalid 'client_credentials'.");
-    }
+    };
     let now = sim.now_secs();
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(sim.issuer));
-    claims.insert("sub".into(), json!(sim.channel_id));
+    claims.insert("sub".into(), json!(channel.id));
     claims.insert("iat".into(), json!(now));
     claims.insert(
         "exp".into(),
@@ -598,10 +620,10 @@ pub(crate) async fn channel_token(
     }))
 }
 
-/// Whether `token` is a live stateless channel token of this channel.
-fn channel_token_valid(sim: &SimState, token: &str) -> bool {
+/// The web channel of a live stateless channel token.
+fn channel_token_channel(sim: &SimState, token: &str) -> Option<String> {
     if token.len() > ID_TOKEN_MAX_BYTES {
-        return false;
+        return None;
     }
     let mut validation = Validation::new(Algorithm::HS256);
     validation.required_spec_claims.clear();
@@ -612,14 +634,15 @@ fn channel_token_valid(sim: &SimState, token: &str) -> bool {
         &DecodingKey::from_secret(&sim.channel_token_key),
         &validation,
     ) else {
-        return false;
+        return None;
     };
     let claims = data.claims;
-    claims.get("sub").and_then(Value::as_str) == Some(sim.channel_id.as_str())
-        && claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .is_some_and(|exp| exp > sim.now_secs())
+    let sub = claims.get("sub").and_then(Value::as_str)?;
+    let live = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .is_some_and(|exp| exp > sim.now_secs());
+    (live && sim.web_channel(sub).is_some()).then(|| sub.to_owned())
 }
 
 /// `POST /user/v1/deauthorize`: Bearer channel token, JSON `{"userAccessToken": ...}`; 204, or
@@ -632,12 +655,12 @@ pub(crate) async fn deauthorize(
     let Some(channel_token) = bearer(&headers) else {
         return message_error(StatusCode::UNAUTHORIZED, MISSING_BEARER_TEXT);
     };
-    if !channel_token_valid(&sim, channel_token) {
+    let Some(token_channel) = channel_token_channel(&sim, channel_token) else {
         return message_error(
             StatusCode::UNAUTHORIZED,
             "Authentication failed. Confirm that the access token in the authorization header is valid.",
         );
-    }
+    };
     if !has_content_type(&headers, "application/json") {
         return message_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -664,6 +687,11 @@ pub(crate) async fn deauthorize(
         Ok(entry) => entry,
         Err(_) => return message_error(StatusCode::BAD_REQUEST, "invalid token"),
     };
+    // A web-login user's authorization is ended by that channel's own channel token (inferred,
+    // spec "could not confirm" 12); LIFF / MINI App tokens keep the login channel's.
+    if sim.web_channel(&entry.client_id).is_some() && entry.client_id != token_channel {
+        return message_error(StatusCode::BAD_REQUEST, "invalid token");
+    }
     sim.revoke_user(&entry.user_id);
     let record = DeauthorizeRecord {
         user_id: entry.user_id,

@@ -163,6 +163,7 @@ fn allow(
     let code = random_alphanumeric(20);
     let email_permission = sim.lock().email_permission;
     let entry = CodeEntry {
+        channel_id: pending.channel_id.clone(),
         user_id,
         redirect_uri: pending.redirect_uri.clone(),
         scopes: pending.scopes,
@@ -202,11 +203,11 @@ fn check_request(
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     };
-    if get("client_id") != Some(sim.channel_id.as_str()) {
+    let Some(channel) = get("client_id").and_then(|id| sim.web_channel(id)) else {
         return Err(Refusal::Page(BAD_CLIENT_ID_TEXT));
-    }
+    };
     let Some(redirect_uri) =
-        get("redirect_uri").filter(|r| redirect_uri_allowed(&sim.redirect_uris, r))
+        get("redirect_uri").filter(|r| redirect_uri_allowed(&channel.redirect_uris, r))
     else {
         return Err(Refusal::Page(BAD_REDIRECT_URI_TEXT));
     };
@@ -288,6 +289,7 @@ fn check_request(
         ));
     }
     Ok(PendingAuthorize {
+        channel_id: channel.id.clone(),
         redirect_uri: redirect_uri.to_owned(),
         state: state.to_owned(),
         scopes,

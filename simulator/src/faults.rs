@@ -63,7 +63,7 @@ fn uses_message_errors(endpoint: Endpoint) -> bool {
 /// `{"kind":"rate_limited","retry_after_secs":30}`, `{"kind":"malformed_json"}`, `{"kind":"html"}`,
 /// `{"kind":"truncated_json"}`, `{"kind":"missing_id_token"}`, `{"kind":"bad_signature"}`,
 /// `{"kind":"wrong_nonce"}`, `{"kind":"wrong_audience"}`, `{"kind":"wrong_issuer"}`,
-/// `{"kind":"expired"}`, `{"kind":"issued_in_future"}`.
+/// `{"kind":"expired"}`, `{"kind":"issued_in_future"}`, `{"kind":"other_channel"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Fault {
     /// Answer only after this delay (at most two minutes).
@@ -95,6 +95,9 @@ pub enum Fault {
     Expired,
     /// Token endpoint: an ID token issued two hours in the future.
     IssuedInFuture,
+    /// Token endpoint: a valid ID token of another web-login channel of the simulator (its
+    /// `aud`, signed with its secret), as a mixed-up or malicious token endpoint would answer.
+    OtherChannel,
 }
 
 impl Fault {
@@ -109,6 +112,7 @@ impl Fault {
                 | Fault::WrongIssuer
                 | Fault::Expired
                 | Fault::IssuedInFuture
+                | Fault::OtherChannel
         )
     }
 }
@@ -129,6 +133,7 @@ enum FaultWire {
     WrongIssuer,
     Expired,
     IssuedInFuture,
+    OtherChannel,
 }
 
 impl Serialize for Fault {
@@ -151,6 +156,7 @@ impl Serialize for Fault {
             Fault::WrongIssuer => FaultWire::WrongIssuer,
             Fault::Expired => FaultWire::Expired,
             Fault::IssuedInFuture => FaultWire::IssuedInFuture,
+            Fault::OtherChannel => FaultWire::OtherChannel,
         };
         wire.serialize(serializer)
     }
@@ -172,6 +178,7 @@ impl<'de> Deserialize<'de> for Fault {
             FaultWire::WrongIssuer => Fault::WrongIssuer,
             FaultWire::Expired => Fault::Expired,
             FaultWire::IssuedInFuture => Fault::IssuedInFuture,
+            FaultWire::OtherChannel => Fault::OtherChannel,
         })
     }
 }

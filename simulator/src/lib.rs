@@ -88,6 +88,10 @@ pub struct SimulatorOptions {
     pub liff_channel_id: String,
     /// Registered callback URLs. Empty (the default) accepts any loopback http(s) URL.
     pub redirect_uris: Vec<String>,
+    /// Further web-login channels served at once (e.g. one per country), each with its own
+    /// secret, callback URLs and codes: a code is exchanged, and its ID token signed, by its
+    /// own channel only. Empty by default.
+    pub web_channels: Vec<WebChannelOptions>,
     /// Where to listen (default `127.0.0.1:0`, a free port). Must be a loopback address.
     pub bind: SocketAddr,
 }
@@ -99,9 +103,62 @@ impl Default for SimulatorOptions {
             channel_secret: state::random_hex(16),
             liff_channel_id: DEFAULT_LIFF_CHANNEL_ID.to_owned(),
             redirect_uris: Vec::new(),
+            web_channels: Vec::new(),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
+}
+
+/// Another web-login channel of the simulator (see [`SimulatorOptions::web_channels`]).
+#[derive(Clone)]
+pub struct WebChannelOptions {
+    /// The channel ID (digits; unlike every other channel's).
+    pub channel_id: String,
+    /// The channel secret (the HS256 key of its ID tokens).
+    pub channel_secret: String,
+    /// Registered callback URLs. Empty accepts any loopback http(s) URL.
+    pub redirect_uris: Vec<String>,
+}
+
+impl WebChannelOptions {
+    /// A channel with this ID, a random secret and any loopback callback URL.
+    pub fn new(channel_id: impl Into<String>) -> Self {
+        Self {
+            channel_id: channel_id.into(),
+            channel_secret: state::random_hex(16),
+            redirect_uris: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for WebChannelOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebChannelOptions")
+            .field("channel_id", &self.channel_id)
+            .field("channel_secret", &"[redacted]")
+            .field("redirect_uris", &self.redirect_uris)
+            .finish()
+    }
+}
+
+/// Parses registered callback URLs (at most [`REDIRECT_URIS_MAX`], absolute http(s), no
+/// fragment).
+fn parse_redirect_uris(raw_list: &[String]) -> io::Result<Vec<Url>> {
+    if raw_list.len() > REDIRECT_URIS_MAX {
+        return Err(invalid_input(format!(
+            "LINE accepts at most {REDIRECT_URIS_MAX} callback URLs"
+        )));
+    }
+    let mut redirect_uris = Vec::with_capacity(raw_list.len());
+    for raw in raw_list {
+        let url = Url::parse(raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .filter(|_| !raw.contains('#'))
+            .ok_or_else(|| invalid_input(format!("invalid callback URL {raw:?}")))?;
+        redirect_uris.push(url);
+    }
+    Ok(redirect_uris)
 }
 
 impl fmt::Debug for SimulatorOptions {
@@ -111,6 +168,7 @@ impl fmt::Debug for SimulatorOptions {
             .field("channel_secret", &"[redacted]")
             .field("liff_channel_id", &self.liff_channel_id)
             .field("redirect_uris", &self.redirect_uris)
+            .field("web_channels", &self.web_channels)
             .field("bind", &self.bind)
             .finish()
     }
@@ -305,19 +363,26 @@ impl Simulator {
         if options.channel_secret.is_empty() {
             return Err(invalid_input("the channel secret is empty".to_owned()));
         }
-        if options.redirect_uris.len() > REDIRECT_URIS_MAX {
-            return Err(invalid_input(format!(
-                "LINE accepts at most {REDIRECT_URIS_MAX} callback URLs"
-            )));
-        }
-        let mut redirect_uris = Vec::with_capacity(options.redirect_uris.len());
-        for raw in &options.redirect_uris {
-            let url = Url::parse(raw)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                .filter(|_| !raw.contains('#'))
-                .ok_or_else(|| invalid_input(format!("invalid callback URL {raw:?}")))?;
-            redirect_uris.push(url);
+        let redirect_uris = parse_redirect_uris(&options.redirect_uris)?;
+        let mut more_channels: Vec<state::WebChannel> = Vec::new();
+        for extra in &options.web_channels {
+            let id = extra.channel_id.trim().to_owned();
+            let taken = id == channel_id
+                || id == liff_channel_id
+                || more_channels.iter().any(|c| c.id == id);
+            if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) || taken {
+                return Err(invalid_input(
+                    "each web channel needs an ID of its own, in ASCII digits".to_owned(),
+                ));
+            }
+            if extra.channel_secret.is_empty() {
+                return Err(invalid_input("a web channel's secret is empty".to_owned()));
+            }
+            more_channels.push(state::WebChannel {
+                id,
+                secret: extra.channel_secret.clone(),
+                redirect_uris: parse_redirect_uris(&extra.redirect_uris)?,
+            });
         }
         let es_key = EsKey::generate().map_err(io::Error::other)?;
 
@@ -330,6 +395,7 @@ impl Simulator {
             options.channel_secret,
             liff_channel_id,
             redirect_uris,
+            more_channels,
             base_url,
             es_key,
         ));
@@ -414,6 +480,39 @@ impl Simulator {
             .access_base(self.base_url().as_str())
             .api_base(self.base_url().as_str())
             .issuer(self.issuer())
+    }
+
+    /// The IDs of every web-login channel, the first being [`Simulator::channel_id`].
+    pub fn web_channel_ids(&self) -> Vec<String> {
+        self.state()
+            .web_channels
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// The secret of the web channel `channel_id` (the HS256 key of its ID tokens), if the
+    /// simulator serves it.
+    pub fn web_channel_secret(&self, channel_id: &str) -> Option<&str> {
+        self.state()
+            .web_channel(channel_id)
+            .map(|c| c.secret.as_str())
+    }
+
+    /// A [`ChannelBuilder`](line_login::ChannelBuilder) for the simulator's web channel
+    /// `channel_id` (its ID and secret) with `redirect_uri`, to add with
+    /// [`ConfigBuilder::channel`]; `None` for an unknown channel.
+    pub fn channel_builder(
+        &self,
+        channel_id: &str,
+        redirect_uri: &str,
+    ) -> Option<line_login::ChannelBuilder> {
+        let channel = self.state().web_channel(channel_id)?;
+        Some(line_login::Channel::builder(
+            channel.id.clone(),
+            channel.secret.clone(),
+            redirect_uri,
+        ))
     }
 
     /// The test users (Brown, Cony, Sally).

@@ -82,6 +82,8 @@ pub(crate) enum ResponseMode {
 /// An authorize request waiting on its consent page.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingAuthorize {
+    /// The web-login channel of the request (`client_id`).
+    pub channel_id: String,
     pub redirect_uri: String,
     pub state: String,
     pub scopes: ScopeSet,
@@ -98,6 +100,8 @@ pub(crate) struct PendingAuthorize {
 /// An authorization code not yet exchanged.
 #[derive(Clone, Debug)]
 pub(crate) struct CodeEntry {
+    /// The web-login channel the code was issued to.
+    pub channel_id: String,
     pub user_id: String,
     pub redirect_uri: String,
     pub scopes: ScopeSet,
@@ -123,6 +127,8 @@ pub(crate) struct AccessEntry {
 /// A refresh token.
 #[derive(Clone, Debug)]
 pub(crate) struct RefreshEntry {
+    /// The web-login channel the refresh token was issued to: only it may refresh.
+    pub channel_id: String,
     pub user_id: String,
     pub scopes: ScopeSet,
     pub expires_at: u64,
@@ -226,13 +232,23 @@ pub(crate) struct Inner {
     pub profile_plus: bool,
 }
 
+/// One web-login channel the simulator serves.
+#[derive(Clone, Debug)]
+pub(crate) struct WebChannel {
+    pub id: String,
+    pub secret: String,
+    pub redirect_uris: Vec<Url>,
+}
+
 /// State shared by the handlers and the [`Simulator`](super::Simulator) handle.
 pub(crate) struct SimState {
     pub channel_id: String,
     pub channel_secret: String,
     /// The second channel: a LIFF / LINE MINI App channel of the same provider.
     pub liff_channel_id: String,
-    pub redirect_uris: Vec<Url>,
+    /// Every web-login channel, the first being `channel_id`'s (with the registered callback
+    /// URLs of [`SimulatorOptions::redirect_uris`](crate::SimulatorOptions::redirect_uris)).
+    pub web_channels: Vec<WebChannel>,
     pub base_url: Url,
     pub issuer: String,
     pub users: Vec<TestUser>,
@@ -247,16 +263,23 @@ impl SimState {
         channel_secret: String,
         liff_channel_id: String,
         redirect_uris: Vec<Url>,
+        more_channels: Vec<WebChannel>,
         base_url: Url,
         es_key: EsKey,
     ) -> Self {
+        let mut web_channels = vec![WebChannel {
+            id: channel_id.clone(),
+            secret: channel_secret.clone(),
+            redirect_uris,
+        }];
+        web_channels.extend(more_channels);
         let issuer = base_url.as_str().trim_end_matches('/').to_owned();
         let users = super::test_users(&base_url);
         Self {
             channel_id,
             channel_secret,
             liff_channel_id,
-            redirect_uris,
+            web_channels,
             base_url,
             issuer,
             users,
@@ -306,6 +329,11 @@ impl SimState {
             .clock_offset
             .saturating_add(by)
             .min(Duration::from_secs(CLOCK_OFFSET_MAX_SECS));
+    }
+
+    /// The web-login channel with this ID (`client_id`).
+    pub fn web_channel(&self, id: &str) -> Option<&WebChannel> {
+        self.web_channels.iter().find(|c| c.id == id)
     }
 
     /// The test user with this ID.
@@ -380,12 +408,6 @@ impl SimState {
                 entry.revoked = true;
             }
         }
-    }
-
-    /// Issues an access token (and stores it).
-    pub fn issue_access_token(&self, user_id: &str, scopes: ScopeSet, now: u64) -> String {
-        let expires_at = now.saturating_add(ACCESS_TOKEN_TTL_SECS);
-        self.issue_access_token_for(user_id, &self.channel_id, scopes, expires_at)
     }
 
     /// Issues an access token of `client_id`'s channel expiring at `expires_at` (and stores it).

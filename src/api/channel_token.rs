@@ -42,6 +42,11 @@ impl ChannelTokenCache {
         }
     }
 
+    /// An empty cache on the same clock (for another channel's client).
+    pub(crate) fn fresh(&self) -> Self {
+        Self::new(self.clock.clone())
+    }
+
     /// The cached token if it is still fresh, else one from `issue` (kept when its life allows).
     pub(crate) async fn get<F, Fut, E>(&self, issue: F) -> Result<ChannelAccessToken, E>
     where

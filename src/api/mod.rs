@@ -165,6 +165,19 @@ impl LineApi {
         self.inner.sink.as_ref()
     }
 
+    /// A client for another channel of the same configuration (`config` is usually
+    /// [`Config::for_channel`]): the same connection pool and log sink, its own channel
+    /// credentials and its own channel-access-token cache (on this client's clock).
+    #[must_use]
+    pub fn for_channel(&self, config: Config) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.channel_tokens = Arc::new(self.inner.channel_tokens.fresh());
+        inner.config = config;
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// Whether the log sink keeps records beyond `tracing` (see [`ApiLogSink::is_persistent`]).
     pub fn log_sink_is_persistent(&self) -> bool {
         self.inner.sink.is_persistent()

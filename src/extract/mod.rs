@@ -282,7 +282,13 @@ impl LineSession {
             .refresh_token
             .clone()
             .ok_or(LineSessionError::NoAccessToken)?;
-        let fresh = match self.ctx.0.api.refresh(&refresh).await {
+        let fresh = match self
+            .ctx
+            .0
+            .api_for(self.user.channel_id.as_deref())
+            .refresh(&refresh)
+            .await
+        {
             Ok(fresh) => fresh,
             Err(error) => return Err(self.on_api_error(error).await),
         };
@@ -315,7 +321,13 @@ impl LineSession {
     /// Fetches `friendFlag` from LINE now and stores it in the session.
     pub async fn refresh_friendship(&self) -> Result<Friendship, LineSessionError> {
         let token = self.access_token().await?;
-        let friend = match self.ctx.0.api.friendship_status(&token).await {
+        let friend = match self
+            .ctx
+            .0
+            .api_for(self.user.channel_id.as_deref())
+            .friendship_status(&token)
+            .await
+        {
             Ok(friend) => friend,
             Err(error) => return Err(self.on_api_error(error).await),
         };
@@ -335,7 +347,13 @@ impl LineSession {
             return Err(LineSessionError::NoProfileScope);
         }
         let token = self.access_token().await?;
-        match self.ctx.0.api.profile(&token).await {
+        match self
+            .ctx
+            .0
+            .api_for(self.user.channel_id.as_deref())
+            .profile(&token)
+            .await
+        {
             Ok(profile) => Ok(profile),
             Err(error) => Err(self.on_api_error(error).await),
         }
@@ -346,7 +364,13 @@ impl LineSession {
     pub async fn check_consent(&self) -> Result<(), LineSessionError> {
         let token = self.access_token().await?;
         // A token-door session may hold a LIFF / MINI App channel's token: any accepted channel.
-        match self.ctx.0.api.verify_access_token_accepted(&token).await {
+        match self
+            .ctx
+            .0
+            .api_for(self.user.channel_id.as_deref())
+            .verify_access_token_accepted(&token)
+            .await
+        {
             Ok(_) => Ok(()),
             Err(crate::api::AccessTokenError::Api(error)) => Err(self.on_api_error(error).await),
             Err(_) => {

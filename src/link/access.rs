@@ -41,22 +41,25 @@ pub(crate) trait MemberAccess: Send + Sync {
     ) -> Result<Option<String>, LoginError>;
 
     /// Links the member and the LINE user (with the user's fresh tokens). On a conflict the
-    /// fresh access token is revoked, since nothing keeps it.
+    /// fresh access token is revoked through `api`, the client of the channel that issued it.
     async fn link(
         &self,
         member_id: &str,
         line_user_id: &str,
         tokens: &UserTokens,
+        api: &LineApi,
     ) -> Result<(), LoginError>;
 
     /// Removes the member's link, then ends the LINE user's authorization (deauthorize, or at
     /// least revoke). `session_tokens` are used when the link kept none and they belong to the
-    /// unlinked LINE user (`session_line_user`). Returns the unlinked LINE user.
+    /// unlinked LINE user (`session_line_user`). LINE is called through `api`, the client of
+    /// the session user's channel. Returns the unlinked LINE user.
     async fn unlink(
         &self,
         member_id: &str,
         session_line_user: Option<&str>,
         session_tokens: Option<&UserTokens>,
+        api: &LineApi,
     ) -> Result<Option<String>, LoginError>;
 }
 
@@ -64,16 +67,11 @@ pub(crate) trait MemberAccess: Send + Sync {
 pub(crate) struct LinkAccess<L, M> {
     links: L,
     signed_in: M,
-    api: LineApi,
 }
 
 impl<L, M> LinkAccess<L, M> {
-    pub(crate) fn new(links: L, signed_in: M, api: LineApi) -> Self {
-        Self {
-            links,
-            signed_in,
-            api,
-        }
+    pub(crate) fn new(links: L, signed_in: M) -> Self {
+        Self { links, signed_in }
     }
 }
 
@@ -150,6 +148,7 @@ where
         member_id: &str,
         line_user_id: &str,
         tokens: &UserTokens,
+        api: &LineApi,
     ) -> Result<(), LoginError> {
         let member = parse_member::<L>(member_id)?;
         let fresh = link_tokens(tokens, OffsetDateTime::now_utc());
@@ -164,7 +163,7 @@ where
             }
             Err(LinkError::Conflict(conflict)) => {
                 tracing::info!(conflict = %crate::log_safe::Escaped(&conflict), "link refused");
-                if let Err(error) = self.api.revoke(&tokens.access_token).await {
+                if let Err(error) = api.revoke(&tokens.access_token).await {
                     tracing::warn!(error = %crate::log_safe::Escaped(&error), "could not revoke the unused access token");
                 }
                 Err(LoginError::LinkConflict(conflict))
@@ -178,6 +177,7 @@ where
         member_id: &str,
         session_line_user: Option<&str>,
         session_tokens: Option<&UserTokens>,
+        api: &LineApi,
     ) -> Result<Option<String>, LoginError> {
         let member = parse_member::<L>(member_id)?;
         let removed = self
@@ -193,7 +193,7 @@ where
                 .filter(|_| session_line_user == Some(link.line_user_id.as_str()))
                 .map(|t| link_tokens(t, OffsetDateTime::now_utc()))
         });
-        let outcome = end_authorization(&self.api, tokens.as_ref()).await;
+        let outcome = end_authorization(api, tokens.as_ref()).await;
         tracing::info!(deauthorization = outcome.as_str(), "member unlinked");
         Ok(Some(link.line_user_id))
     }

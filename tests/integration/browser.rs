@@ -336,6 +336,7 @@ async fn a_browser_logs_in_links_and_logs_out_on_the_example_site() {
     };
     let outcome = std::panic::AssertUnwindSafe(async {
         walk_the_site(&mut walk).await;
+        walk_the_second_host(&mut walk).await;
         walk_in_japanese(&mut walk).await;
         walk_the_liff_page(&mut walk).await;
     })
@@ -346,6 +347,48 @@ async fn a_browser_logs_in_links_and_logs_out_on_the_example_site() {
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
+}
+
+/// Issue 17: the site also answers on `localhost` with the same channel and a second registered
+/// callback. A login started there goes to LINE with the `localhost` callback, comes back to
+/// it (the attempt cookie is `localhost`'s), and the session is `localhost`'s own.
+async fn walk_the_second_host(walk: &mut Walk) {
+    let cony = walk.sim.user("Cony").unwrap();
+    let other = walk.base.replace("127.0.0.1", "localhost");
+    assert_ne!(other, walk.base);
+    walk.client.goto(&format!("{other}/")).await.unwrap();
+    walk.click("line-login").await;
+    walk.wait_for_page("/oauth2/v2.1/authorize", "consent-form")
+        .await;
+    let authorize = walk.client.current_url().await.unwrap();
+    let redirect_uri = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        redirect_uri,
+        Some(format!("{other}/auth/line/callback")),
+        "the login on localhost names localhost's callback"
+    );
+    walk.consent_as("Cony", false, false, "consent-on-localhost")
+        .await;
+    walk.wait_for_page(&format!("{other}/profile"), "profile")
+        .await;
+    assert_eq!(walk.text("profile-name").await, "Cony");
+    assert_eq!(walk.text("profile-user-id").await, cony.user_id);
+    walk.step("profile-on-localhost", &[]).await;
+    walk.client.goto(&format!("{other}/me")).await.unwrap();
+    let body = walk
+        .client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let me: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(me["user_id"], cony.user_id.as_str());
+    walk.client.goto(&walk.url("/")).await.unwrap();
 }
 
 async fn walk_the_site(walk: &mut Walk) {

@@ -14,6 +14,7 @@ mod api_log;
 mod axum_login;
 mod browser;
 mod channel_token;
+mod channels;
 mod compliance;
 mod email;
 mod friendship;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use line_login_simulator::{
     ConsentChoice, Endpoint, Fault, Simulator, SimulatorOptions, SimulatorRefusal,
+    WebChannelOptions,
 };
 use serde_json::{Map, Value};
 use url::Url;
@@ -1301,4 +1302,89 @@ async fn consent_can_run_on_spawned_tasks() {
             "{callback}"
         );
     }
+}
+
+/// Issue 17 item 7: the simulator serves several web channels at once, each with its own
+/// secret (the HS256 key of its ID tokens) and registered callbacks; a code is exchanged by the
+/// channel it was issued to only.
+#[tokio::test]
+async fn the_simulator_serves_several_web_channels_at_once() {
+    const SECOND: &str = "2000000002";
+    const SECOND_REDIRECT: &str = "http://localhost:4000/auth/line/callback";
+    let sim = Simulator::start_with(SimulatorOptions {
+        web_channels: vec![WebChannelOptions {
+            channel_id: SECOND.into(),
+            channel_secret: "second-channel-secret".into(),
+            redirect_uris: vec![SECOND_REDIRECT.into()],
+        }],
+        ..SimulatorOptions::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(sim.web_channel_ids(), [sim.channel_id(), SECOND]);
+    assert_eq!(
+        sim.web_channel_secret(SECOND),
+        Some("second-channel-secret")
+    );
+    let second = [("client_id", SECOND), ("redirect_uri", SECOND_REDIRECT)];
+
+    // The second channel's own callbacks only; an unknown channel gets the 400 page.
+    for (client_id, redirect) in [(SECOND, REDIRECT), ("3000000003", SECOND_REDIRECT)] {
+        let response = client()
+            .get(authorize_url(
+                &sim,
+                &[("client_id", client_id), ("redirect_uri", redirect)],
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{client_id} {redirect}");
+    }
+
+    // A code of the second channel is refused with the first channel's credentials (and spent).
+    let code = code_for(&sim, &second).await;
+    let (status, body) =
+        exchange(&sim, &[("code", &code), ("redirect_uri", SECOND_REDIRECT)]).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error_description"], "client_id does not match");
+    // With the second channel's ID and the first channel's secret.
+    let code = code_for(&sim, &second).await;
+    let (status, body) = exchange(&sim, &[("code", &code), second[0], second[1]]).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error_description"], "invalid client_secret");
+    // With its own credentials: its ID token, signed with its secret, for its `aud`.
+    let code = code_for(&sim, &second).await;
+    let (status, body) = exchange(
+        &sim,
+        &[
+            ("code", &code),
+            second[0],
+            second[1],
+            ("client_secret", "second-channel-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[SECOND]);
+    validation.set_issuer(&[sim.issuer()]);
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(
+        body["id_token"].as_str().unwrap(),
+        &DecodingKey::from_secret(b"second-channel-secret"),
+        &validation,
+    )
+    .expect("the second channel's ID token verifies with its own secret")
+    .claims;
+    assert_eq!(claims["sub"], brown(&sim).as_str());
+    // Its access token verifies as the second channel's.
+    let info = client()
+        .get(sim.base_url().join("oauth2/v2.1/verify").unwrap())
+        .query(&[("access_token", body["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(info["client_id"], SECOND);
 }

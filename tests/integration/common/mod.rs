@@ -273,6 +273,11 @@ pub struct AppOptions<S = AnySessionStore> {
     pub config: Option<ConfigHook>,
     pub layer: Option<LayerHook>,
     pub links: Option<MemoryLinks<String>>,
+    /// Further hosts of the site (e.g. `localhost`), each with its own registered callback URL
+    /// on the app's port, after the default `127.0.0.1` one.
+    pub extra_hosts: Vec<&'static str>,
+    /// Like `config`, also given the app's port (to register callbacks on it).
+    pub config_with_port: Option<Box<dyn FnOnce(ConfigBuilder, u16) -> ConfigBuilder + Send>>,
 }
 
 impl Default for AppOptions<AnySessionStore> {
@@ -286,6 +291,8 @@ impl Default for AppOptions<AnySessionStore> {
             config: None,
             layer: None,
             links: None,
+            extra_hosts: Vec::new(),
+            config_with_port: None,
         }
     }
 }
@@ -301,6 +308,8 @@ impl<S> AppOptions<S> {
             config: self.config,
             layer: self.layer,
             links: self.links,
+            extra_hosts: self.extra_hosts,
+            config_with_port: self.config_with_port,
         }
     }
     pub fn config(
@@ -369,8 +378,19 @@ where
         options.redirect_suffix
     );
     let mut builder = sim.config_builder(&redirect_uri);
+    if !options.extra_hosts.is_empty() {
+        builder = builder.redirect_uris(options.extra_hosts.iter().map(|host| {
+            format!(
+                "{scheme}://{host}:{port}/auth/line/callback{}",
+                options.redirect_suffix
+            )
+        }));
+    }
     if let Some(f) = options.config {
         builder = f(builder);
+    }
+    if let Some(f) = options.config_with_port {
+        builder = f(builder, port);
     }
     let config = builder.build().expect("valid test configuration");
     let mut layer = LineLoginLayer::new(config.clone()).expect("layer builds");
@@ -505,6 +525,13 @@ where
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `path` on another host name of the app (same port), e.g. `localhost`.
+    pub fn url_on(&self, host: &str, path: &str) -> String {
+        let mut url = Url::parse(&self.base).unwrap();
+        url.set_host(Some(host)).unwrap();
+        format!("{}{path}", url.as_str().trim_end_matches('/'))
     }
 
     pub fn first_user(&self) -> String {
