@@ -7,29 +7,33 @@
 #   scripts/mutants.sh                      # every file below
 #   scripts/mutants.sh src/state.rs ...     # only these files
 #
-# Mutants are applied in place (`--in-place`, one job), so the worktree's `target/` is reused and
+# Mutants are applied in place (`--in-place`, which is one job: cargo-mutants refuses `--jobs`
+# with it), so the worktree's `target/` is reused and
 # nothing is copied; do not edit the tree while it runs. Results go to target/mutants/<file>/
 # (caught.txt, missed.txt, timeout.txt, unviable.txt); the last lines print the score per file:
 # caught / (caught + missed + timeout), unviable mutants (that do not build) left out.
 #
 # Environment: MUTANTS_TIMEOUT (seconds per mutant's test run, default 120),
-# MUTANTS_BUILD_TIMEOUT (seconds per build, default 900).
+# MUTANTS_BUILD_TIMEOUT (seconds per build, default 900), MUTANTS_BASELINE=skip to skip the
+# unmutated run that checks the tests pass first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# file | cargo test arguments. Every lib test is in a `tests` module, so the libtest filter
-# `tests::` keeps them all while a second filter picks the integration slice.
+# file | cargo test targets | libtest filters. The targets go to every cargo invocation
+# (`--cargo-arg`), so a mutant's build compiles only them, not every example and test binary.
+# Every lib test is in a `tests` module, so the filter `tests::` keeps them all while a second
+# filter picks the integration slice.
 TARGETS=(
-  "src/state.rs|--lib"
-  "src/return_to.rs|--lib"
-  "src/callback.rs|--lib"
-  "src/same_origin.rs|--lib --test integration -- tests:: same_origin"
-  "src/pending.rs|--lib"
-  "src/store/attempts.rs|--lib"
-  "src/id_token/b64.rs|--lib"
-  "src/id_token/fast_json.rs|--lib"
-  "src/token_door.rs|--lib --test integration -- tests:: token_doors::"
-  "src/link/access.rs|--lib --test integration -- tests:: link::"
+  "src/state.rs|--lib|"
+  "src/return_to.rs|--lib|"
+  "src/callback.rs|--lib|"
+  "src/same_origin.rs|--lib --test=integration|tests:: layer::"
+  "src/pending.rs|--lib|"
+  "src/store/attempts.rs|--lib|"
+  "src/id_token/b64.rs|--lib|"
+  "src/id_token/fast_json.rs|--lib|"
+  "src/token_door.rs|--lib --test=integration|tests:: token_doors::"
+  "src/link/access.rs|--lib --test=integration|tests:: link::"
 )
 
 timeout="${MUTANTS_TIMEOUT:-120}"
@@ -37,21 +41,28 @@ build_timeout="${MUTANTS_BUILD_TIMEOUT:-900}"
 selected=("$@")
 summary=()
 
-count() { [ -f "$1" ] && grep -c . "$1" || echo 0; }
+count() { if [ -f "$1" ]; then grep -c . "$1"; else echo 0; fi; }
 
 for entry in "${TARGETS[@]}"; do
-  file="${entry%%|*}"
-  args="${entry#*|}"
+  IFS='|' read -r file targets filters <<<"$entry"
   if [ "${#selected[@]}" -gt 0 ] && [[ ! " ${selected[*]} " == *" $file "* ]]; then
     continue
   fi
   out="target/mutants/$(echo "$file" | tr '/.' '__')"
+  rm -rf "$out/mutants.out"
   mkdir -p "$out"
-  echo "== $file: cargo test $args"
-  # shellcheck disable=SC2086 # the test arguments are meant to be split
-  cargo mutants --in-place --jobs 1 --package line-login --file "$file" \
+  cargo_args=()
+  for target in $targets; do cargo_args+=("--cargo-arg=$target"); done
+  filter_args=()
+  if [ -n "$filters" ]; then
+    # shellcheck disable=SC2206 # the filters are meant to be split
+    filter_args=(-- $filters)
+  fi
+  echo "== $file: cargo test $targets ${filter_args[*]:-}"
+  cargo mutants --in-place --package line-login --file "$file" \
+    --baseline "${MUTANTS_BASELINE:-run}" \
     --timeout "$timeout" --build-timeout "$build_timeout" --output "$out" \
-    -- $args
+    "${cargo_args[@]}" -- "${filter_args[@]}"
   dir="$out/mutants.out"
   caught=$(count "$dir/caught.txt")
   missed=$(count "$dir/missed.txt")
