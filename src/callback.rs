@@ -311,6 +311,164 @@ mod tests {
         }
     }
 
+    fn code_of(query: &str) -> Result<(String, String), CallbackError> {
+        match parse_callback(Some(query))? {
+            Callback::Code { code, state, .. } => Ok((code.expose_secret().to_owned(), state)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_query_limit_is_exactly_callback_query_max_bytes() {
+        let head = "code=a&state=b&pad=";
+        let longest = format!(
+            "{head}{}",
+            "x".repeat(CALLBACK_QUERY_MAX_BYTES - head.len())
+        );
+        assert_eq!(longest.len(), 8192);
+        assert!(code_of(&longest).is_ok());
+        let one_more = format!("{longest}x");
+        assert_eq!(
+            parse_callback(Some(&one_more)).unwrap_err(),
+            CallbackError::QueryTooLong
+        );
+    }
+
+    #[test]
+    fn the_state_limit_is_exactly_state_max_bytes() {
+        let longest = "s".repeat(STATE_MAX_BYTES);
+        assert_eq!(
+            code_of(&format!("code=a&state={longest}")).unwrap().1,
+            longest
+        );
+        assert_eq!(
+            code_of(&format!("code=a&state={longest}s")).unwrap_err(),
+            CallbackError::StateTooLong
+        );
+    }
+
+    #[test]
+    fn the_code_limit_is_exactly_code_max_bytes() {
+        let longest = "c".repeat(CODE_MAX_BYTES);
+        assert_eq!(
+            code_of(&format!("code={longest}&state=s")).unwrap().0,
+            longest
+        );
+        assert_eq!(
+            code_of(&format!("code={longest}c&state=s")).unwrap_err(),
+            CallbackError::CodeTooLong
+        );
+    }
+
+    #[test]
+    fn an_empty_state_or_code_is_missing() {
+        assert_eq!(
+            code_of("code=a&state=").unwrap_err(),
+            CallbackError::MissingState
+        );
+        assert_eq!(
+            code_of("code=&state=s").unwrap_err(),
+            CallbackError::MissingCode
+        );
+    }
+
+    #[test]
+    fn each_error_code_is_parsed_and_spelled_as_line_documents_it() {
+        for (raw, expected) in [
+            ("access_denied", AuthorizationErrorCode::AccessDenied),
+            ("invalid_request", AuthorizationErrorCode::InvalidRequest),
+            (
+                "unsupported_response_type",
+                AuthorizationErrorCode::UnsupportedResponseType,
+            ),
+            ("invalid_scope", AuthorizationErrorCode::InvalidScope),
+            ("server_error", AuthorizationErrorCode::ServerError),
+            ("login_required", AuthorizationErrorCode::LoginRequired),
+            (
+                "interaction_required",
+                AuthorizationErrorCode::InteractionRequired,
+            ),
+        ] {
+            let Callback::Error { code, .. } =
+                parse_callback(Some(&format!("error={raw}&state=s"))).unwrap()
+            else {
+                panic!("{raw}");
+            };
+            assert_eq!(code, expected);
+            assert_eq!(code.as_str(), raw.to_ascii_uppercase());
+        }
+    }
+
+    #[test]
+    fn an_unknown_error_code_is_kept_as_sent_and_bounded() {
+        let Callback::Error { code, .. } =
+            parse_callback(Some("error=temporarily_unavailable")).unwrap()
+        else {
+            panic!("not an error");
+        };
+        assert_eq!(code.as_str(), "temporarily_unavailable");
+        let long = "e".repeat(100);
+        let Callback::Error { code, .. } = parse_callback(Some(&format!("error={long}"))).unwrap()
+        else {
+            panic!("not an error");
+        };
+        assert_eq!(code.as_str(), "e".repeat(64));
+    }
+
+    #[test]
+    fn an_error_keeps_its_description_bounded_and_its_state() {
+        let Callback::Error {
+            description, state, ..
+        } = parse_callback(Some(
+            "error=access_denied&error_description=user+cancelled&state=s",
+        ))
+        .unwrap()
+        else {
+            panic!("not an error");
+        };
+        assert_eq!(description.as_deref(), Some("user cancelled"));
+        assert_eq!(state.as_deref(), Some("s"));
+        let long = "d".repeat(DESCRIPTION_MAX_CHARS + 10);
+        let Callback::Error { description, .. } =
+            parse_callback(Some(&format!("error=x&error_description={long}"))).unwrap()
+        else {
+            panic!("not an error");
+        };
+        assert_eq!(description.unwrap().chars().count(), DESCRIPTION_MAX_CHARS);
+    }
+
+    #[test]
+    fn friendship_status_changed_is_case_insensitive_and_anything_else_is_unknown() {
+        let get = |value: &str| match parse_callback(Some(&format!(
+            "code=a&state=b&friendship_status_changed={value}"
+        )))
+        .unwrap()
+        {
+            Callback::Code {
+                friendship_status_changed,
+                ..
+            } => friendship_status_changed,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(get("TRUE"), Some(true));
+        assert_eq!(get("False"), Some(false));
+        for unknown in ["", "yes", "0", "1", "truefalse"] {
+            assert_eq!(get(unknown), None, "{unknown:?}");
+        }
+    }
+
+    #[test]
+    fn debug_of_a_callback_names_its_kind_and_its_harmless_fields() {
+        let code = parse_callback(Some("code=c&state=s&friendship_status_changed=false")).unwrap();
+        let rendered = format!("{code:?}");
+        assert!(rendered.contains("Callback::Code"), "{rendered}");
+        assert!(rendered.contains("Some(false)"), "{rendered}");
+        let error = parse_callback(Some("error=access_denied&error_description=why")).unwrap();
+        let rendered = format!("{error:?}");
+        assert!(rendered.contains("AccessDenied"), "{rendered}");
+        assert!(rendered.contains("why"), "{rendered}");
+    }
+
     proptest::proptest! {
         #[test]
         fn any_query_is_parsed_or_refused_without_panicking(query in ".{0,2000}") {

@@ -323,6 +323,105 @@ mod tests {
         assert!(!key.browser().contains(browser.expose_secret()));
     }
 
+    #[tokio::test]
+    async fn a_pending_attempt_outlives_a_sweep_within_its_ten_minutes() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        let a = attempt(now);
+        put(&store, &browser, &a, now).await.unwrap();
+        // Two minutes later another browser's put sweeps expired records.
+        let later = now + time::Duration::minutes(2);
+        put(&store, &BrowserKey::random(), &attempt(later), later)
+            .await
+            .unwrap();
+        assert!(
+            take(&store, &browser, a.state().expose_secret(), later)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_record_shorter_than_a_nonce_is_nothing_and_no_panic() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        for length in [0, 1, NONCE_LEN - 1, NONCE_LEN] {
+            let (key, _) = browser.derive("a-state").unwrap();
+            store
+                .put(&key, &vec![7; length], now + ATTEMPT_TTL, now)
+                .await
+                .unwrap();
+            assert!(
+                take_open(&store, &browser, "a-state")
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{length}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_login_nonce_is_spent_once_by_the_browser_it_was_issued_to() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        put_nonce(&store, &browser, "nonce-1", now).await.unwrap();
+        assert!(!take_nonce(&store, &browser, "nonce-2").await.unwrap());
+        assert!(
+            !take_nonce(&store, &BrowserKey::random(), "nonce-1")
+                .await
+                .unwrap()
+        );
+        assert!(take_nonce(&store, &browser, "nonce-1").await.unwrap());
+        assert!(!take_nonce(&store, &browser, "nonce-1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_token_login_nonce_outlives_a_sweep_within_its_ten_minutes() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        put_nonce(&store, &browser, "nonce-1", now).await.unwrap();
+        let later = now + time::Duration::minutes(2);
+        put_nonce(&store, &BrowserKey::random(), "nonce-2", later)
+            .await
+            .unwrap();
+        assert!(take_nonce(&store, &browser, "nonce-1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_state_cannot_open_a_token_login_nonce() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        put_nonce(&store, &browser, "n", now).await.unwrap();
+        assert!(take_open(&store, &browser, "n").await.unwrap().is_none());
+        assert!(take_nonce(&store, &browser, "n").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_token_logs_in_once_and_an_id_token_and_access_token_are_apart() {
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let until = now + time::Duration::hours(1);
+        let claim = |kind, raw| claim_token(&store, kind, raw, until, now);
+        assert!(claim(SpentToken::IdToken, "token-1").await.unwrap());
+        assert!(!claim(SpentToken::IdToken, "token-1").await.unwrap());
+        assert!(claim(SpentToken::IdToken, "token-2").await.unwrap());
+        assert!(claim(SpentToken::AccessToken, "token-1").await.unwrap());
+        assert!(!claim(SpentToken::AccessToken, "token-1").await.unwrap());
+    }
+
+    #[test]
+    fn debug_of_a_browser_key_is_redacted() {
+        let key = BrowserKey::random();
+        let rendered = format!("{key:?}");
+        assert_eq!(rendered, "BrowserKey([redacted])");
+    }
+
     #[test]
     fn a_browser_key_must_have_the_right_shape() {
         let key = BrowserKey::random();

@@ -95,6 +95,57 @@ mod tests {
         assert_eq!(sanitize_return_to(Some(&long)), "/");
     }
 
+    #[test]
+    fn the_length_limit_is_exactly_return_to_max_bytes() {
+        let longest = format!("/{}", "a".repeat(RETURN_TO_MAX_BYTES - 1));
+        assert_eq!(sanitize_return_to(Some(&longest)), longest);
+        let one_more = format!("/{}", "a".repeat(RETURN_TO_MAX_BYTES));
+        assert_eq!(sanitize_return_to(Some(&one_more)), "/");
+    }
+
+    // Each guard alone: these paths would stay on the site once a browser or a proxy is done
+    // with them only if that one guard is there, so the later checks cannot hide a removed one.
+    #[test]
+    fn a_backslash_anywhere_falls_back_to_root() {
+        assert_eq!(sanitize_return_to(Some("/orders\\2")), "/");
+    }
+
+    #[test]
+    fn a_control_character_that_is_not_whitespace_falls_back_to_root() {
+        assert_eq!(sanitize_return_to(Some("/orders\u{1}2")), "/");
+        assert_eq!(sanitize_return_to(Some("/orders\u{7f}")), "/");
+    }
+
+    #[test]
+    fn whitespace_that_is_not_a_control_character_falls_back_to_root() {
+        assert_eq!(sanitize_return_to(Some("/orders 2")), "/");
+        assert_eq!(sanitize_return_to(Some("/orders\u{3000}2")), "/");
+    }
+
+    #[test]
+    fn each_encoded_slash_backslash_or_percent_falls_back_to_root() {
+        for bad in ["/%2fevil.example", "/%5Cevil.example", "/%25evil.example"] {
+            assert_eq!(sanitize_return_to(Some(bad)), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_encoded_nul_tab_or_newline_falls_back_to_root() {
+        for bad in [
+            "/%00/evil.example",
+            "/%09/evil.example",
+            "/%0A/evil.example",
+        ] {
+            assert_eq!(sanitize_return_to(Some(bad)), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn encoded_characters_in_the_query_are_kept() {
+        let kept = "/search?q=%2F%00%09";
+        assert_eq!(sanitize_return_to(Some(kept)), kept);
+    }
+
     proptest::proptest! {
         #[test]
         fn whatever_comes_in_the_result_stays_on_this_site(raw in ".{0,200}") {

@@ -217,4 +217,45 @@ mod tests {
             assert_eq!(token_kind(garbage), TokenKind::Garbage, "{garbage:?}");
         }
     }
+
+    fn es256_token(total: usize) -> String {
+        let head = format!(
+            "{}.e30.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","kid":"k"}"#)
+        );
+        format!("{head}{}", "s".repeat(total - head.len()))
+    }
+
+    #[test]
+    fn an_id_token_may_be_exactly_id_token_max_bytes_long() {
+        let max = crate::id_token::ID_TOKEN_MAX_BYTES;
+        assert_eq!(token_kind(&es256_token(max)), TokenKind::IdToken);
+        assert_eq!(token_kind(&es256_token(max + 1)), TokenKind::Garbage);
+    }
+
+    #[test]
+    fn an_access_token_may_be_exactly_access_token_max_bytes_long() {
+        let max = ACCESS_TOKEN_MAX_BYTES;
+        assert_eq!(token_kind(&"a".repeat(max)), TokenKind::AccessToken);
+        assert_eq!(token_kind(&"a".repeat(max + 1)), TokenKind::Garbage);
+    }
+
+    #[test]
+    fn every_token68_character_is_allowed_and_nothing_else() {
+        assert_eq!(token_kind("aZ09-._~+/="), TokenKind::AccessToken);
+        for bad in ["a\"b", "a,b", "a%b", "é"] {
+            assert_eq!(token_kind(bad), TokenKind::Garbage, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_es256_header_longer_than_1024_bytes_is_not_an_id_token() {
+        let padding = "p".repeat(1024);
+        let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"ES256","x":"{padding}"}}"#));
+        assert!(header.len() > 1024);
+        assert_eq!(
+            token_kind(&format!("{header}.e30.sig")),
+            TokenKind::AccessToken
+        );
+    }
 }

@@ -366,4 +366,227 @@ mod tests {
         assert_eq!(store.take(&key("b", "0")).await.unwrap(), None);
         assert!(store.take(&key("b", "1")).await.unwrap().is_some());
     }
+
+    fn seconds(s: i64) -> OffsetDateTime {
+        at(0) + time::Duration::seconds(s)
+    }
+
+    #[test]
+    fn debug_of_an_attempt_key_shows_only_a_prefix_of_the_digest() {
+        assert_eq!(
+            format!("{:?}", key("browser", "0123456789abcdef")),
+            "AttemptKey(01234567…)"
+        );
+        assert_eq!(format!("{:?}", key("browser", "abc")), "AttemptKey(abc…)");
+    }
+
+    #[test]
+    fn an_attempt_key_gives_back_its_digests() {
+        let key = key("the-browser", "the-attempt");
+        assert_eq!(key.browser(), "the-browser");
+        assert_eq!(key.attempt(), "the-attempt");
+    }
+
+    #[tokio::test]
+    async fn debug_and_len_of_the_memory_store_count_pending_attempts() {
+        let store = MemoryAttempts::default();
+        assert!(store.is_empty());
+        store
+            .put(&key("b", "a"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        assert!(!store.is_empty());
+        assert_eq!(store.len(), 1);
+        assert_eq!(format!("{store:?}"), "MemoryAttempts { pending: 1 }");
+    }
+
+    #[tokio::test]
+    async fn a_shared_store_behind_an_arc_is_the_same_store() {
+        let store = Arc::new(MemoryAttempts::default());
+        let shared: Arc<dyn AttemptStore> = store.clone();
+        let shared = Arc::new(shared);
+        shared
+            .put(&key("b", "a"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 1);
+        assert_eq!(
+            shared.take(&key("b", "a")).await.unwrap(),
+            Some(b"x".to_vec())
+        );
+        assert!(shared.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
+        assert!(!shared.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn putting_an_attempt_again_replaces_it() {
+        let store = MemoryAttempts::default();
+        store
+            .put(&key("b", "a"), b"old", at(10), at(0))
+            .await
+            .unwrap();
+        store
+            .put(&key("b", "a"), b"new", at(10), at(0))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.take(&key("b", "a")).await.unwrap(),
+            Some(b"new".to_vec())
+        );
+        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn live_attempts_of_every_browser_survive_a_sweep() {
+        let store = MemoryAttempts::default();
+        store
+            .put(&key("b", "a"), b"x", at(10), at(0))
+            .await
+            .unwrap();
+        store
+            .put(&key("c", "a"), b"y", at(12), at(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.take(&key("b", "a")).await.unwrap(),
+            Some(b"x".to_vec())
+        );
+        assert_eq!(
+            store.take(&key("c", "a")).await.unwrap(),
+            Some(b"y".to_vec())
+        );
+    }
+
+    #[tokio::test]
+    async fn the_memory_store_sweeps_exactly_once_a_minute() {
+        let store = MemoryAttempts::default();
+        // The first put sweeps (at 0 s); its attempt expires at 30 s.
+        store
+            .put(&key("b", "a"), b"x", seconds(30), seconds(0))
+            .await
+            .unwrap();
+        // At 59 s no sweep is due: the expired attempt of another browser stays.
+        store
+            .put(&key("c", "a"), b"x", at(10), seconds(59))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 2);
+        // At 60 s one is: it goes.
+        store
+            .put(&key("d", "a"), b"x", at(10), seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 2);
+        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_expiring_at_the_sweep_is_swept() {
+        let store = MemoryAttempts::default();
+        store
+            .put(&key("b", "a"), b"x", seconds(60), seconds(0))
+            .await
+            .unwrap();
+        store
+            .put(&key("c", "a"), b"x", at(10), seconds(60))
+            .await
+            .unwrap();
+        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_browser_s_expired_attempts_go_when_it_starts_another() {
+        let store = MemoryAttempts::default();
+        store
+            .put(&key("b", "a1"), b"x", seconds(30), seconds(1))
+            .await
+            .unwrap();
+        // 30 s: no sweep due, but this browser's attempt expiring now is dropped.
+        store
+            .put(&key("b", "a2"), b"x", at(10), seconds(30))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 1);
+        assert_eq!(store.take(&key("b", "a1")).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_full_memory_store_evicts_the_browser_whose_newest_attempt_is_oldest() {
+        let store = MemoryAttempts::default();
+        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
+            let expires = at(10) + time::Duration::seconds(i as i64);
+            store
+                .put(&key(&format!("b{i}"), "a"), b"x", expires, at(0))
+                .await
+                .unwrap();
+        }
+        store
+            .put(&key("new", "a"), b"x", at(20), at(0))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), MEMORY_ATTEMPT_BROWSERS_MAX);
+        assert_eq!(store.take(&key("b0", "a")).await.unwrap(), None);
+        assert!(store.take(&key("b1", "a")).await.unwrap().is_some());
+        assert!(store.take(&key("new", "a")).await.unwrap().is_some());
+        // A browser already tracked adds an attempt without evicting anyone.
+        store
+            .put(&key("b2", "second"), b"x", at(20), at(0))
+            .await
+            .unwrap();
+        assert!(store.take(&key("b3", "a")).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_mark_past_its_expiry_no_longer_counts_before_any_sweep() {
+        let store = MemoryAttempts::default();
+        assert!(
+            store
+                .claim(&key("t", "a"), seconds(10), seconds(0))
+                .await
+                .unwrap()
+        );
+        // 20 s: no sweep due, the mark (until 10 s) has expired.
+        assert!(
+            store
+                .claim(&key("t", "a"), seconds(90), seconds(20))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim(&key("t", "a"), seconds(90), seconds(21))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_claim_memory_sweeps_expired_marks_at_once() {
+        let store = MemoryAttempts::default();
+        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
+            store
+                .claim(&key("t", &i.to_string()), seconds(10), seconds(0))
+                .await
+                .unwrap();
+        }
+        // 30 s: no sweep due by the clock, but the map is full of expired marks.
+        assert!(
+            store
+                .claim(&key("t", "new"), seconds(90), seconds(30))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_claim_memory_full_of_live_marks_refuses_rather_than_forgets() {
+        let store = MemoryAttempts::default();
+        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
+            store
+                .claim(&key("t", &i.to_string()), at(60), at(0))
+                .await
+                .unwrap();
+        }
+        assert!(store.claim(&key("t", "new"), at(60), at(0)).await.is_err());
+    }
 }

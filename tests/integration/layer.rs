@@ -1353,3 +1353,55 @@ async fn api_and_liff_requests_get_json_not_a_redirect() {
         .unwrap();
     assert_eq!(bearer_get.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Issue 23: behind a proxy the `Host` a request carries is the proxy's upstream name, not the
+/// site's; the same-origin check then trusts the origin of the configured redirect URI, for the
+/// `SameOrigin` extractor and the `RequireSameOrigin` layer alike (and still refuses others).
+#[tokio::test]
+async fn same_origin_check_trusts_the_redirect_uri_origin_behind_a_proxy() {
+    use axum::Router;
+    use axum::routing::post;
+    use line_login::same_origin::{RequireSameOrigin, SameOrigin};
+
+    let sim = line_login_simulator::Simulator::start().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = sim
+        .config_builder(&format!("{base}/auth/line/callback"))
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/signin", post(|_: SameOrigin| async { "signed in" }))
+        .merge(
+            Router::new()
+                .route("/settings", post(|| async { "saved" }))
+                .route_layer(RequireSameOrigin),
+        )
+        .layer(LineLoginLayer::new(config.clone()).unwrap())
+        .layer(line_login::session::session_layer(
+            MemoryStore::default(),
+            &config,
+        ));
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+
+    let browser = Browser::new();
+    for path in ["/signin", "/settings"] {
+        let url = format!("{base}{path}");
+        for (origin, expected) in [
+            // The redirect URI's origin, though the Host header names the upstream.
+            (base.as_str(), StatusCode::OK),
+            // The request's own host still counts as ours.
+            ("http://upstream.internal:8080", StatusCode::OK),
+            ("https://attacker.example", StatusCode::FORBIDDEN),
+        ] {
+            let answer = browser
+                .post_with(&url, |r| {
+                    r.header("host", "upstream.internal:8080")
+                        .header("origin", origin)
+                        .header("sec-fetch-site", "same-origin")
+                })
+                .await;
+            assert_eq!(answer.status, expected, "{path} {origin}");
+        }
+    }
+}
