@@ -68,8 +68,9 @@ for entry in "${TARGETS[@]}"; do
     --timeout "$timeout" --build-timeout "$build_timeout" --output "$out" \
     "${cargo_args[@]}" -- "${filter_args[@]}"
   # A mutant that fails a proptest makes it save a seed; those seeds are the mutants', not bugs.
+  rm -rf proptest-regressions
   if [ -d "$saved/proptest-regressions" ]; then
-    rm -rf proptest-regressions && cp -a "$saved/proptest-regressions" .
+    cp -a "$saved/proptest-regressions" .
   fi
   dir="$out/mutants.out"
   caught=$(count "$dir/caught.txt")
