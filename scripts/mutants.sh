@@ -41,6 +41,10 @@ build_timeout="${MUTANTS_BUILD_TIMEOUT:-900}"
 selected=("$@")
 summary=()
 
+saved="$(mktemp -d)"
+trap 'rm -rf "$saved"' EXIT
+[ -d proptest-regressions ] && cp -a proptest-regressions "$saved/"
+
 count() { if [ -f "$1" ]; then grep -c . "$1"; else echo 0; fi; }
 
 for entry in "${TARGETS[@]}"; do
@@ -63,6 +67,11 @@ for entry in "${TARGETS[@]}"; do
     --baseline "${MUTANTS_BASELINE:-run}" \
     --timeout "$timeout" --build-timeout "$build_timeout" --output "$out" \
     "${cargo_args[@]}" -- "${filter_args[@]}"
+  # A mutant that fails a proptest makes it save a seed; those seeds are the mutants', not bugs.
+  rm -rf proptest-regressions
+  if [ -d "$saved/proptest-regressions" ]; then
+    cp -a "$saved/proptest-regressions" .
+  fi
   dir="$out/mutants.out"
   caught=$(count "$dir/caught.txt")
   missed=$(count "$dir/missed.txt")

@@ -221,4 +221,29 @@ mod tests {
             assert!(is_same_origin(&passed, ours), "{passed:?}");
         }
     }
+
+    /// A service that is never ready (a full connection pool, a rate limit).
+    #[derive(Clone)]
+    struct NeverReady;
+
+    impl Service<Request<Body>> for NeverReady {
+        type Response = Response;
+        type Error = Infallible;
+        type Future = Ready<Result<Response, Infallible>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Pending
+        }
+
+        fn call(&mut self, _: Request<Body>) -> Self::Future {
+            ready(Ok(Response::new(Body::empty())))
+        }
+    }
+
+    #[test]
+    fn the_layer_is_ready_only_when_the_service_it_wraps_is() {
+        let mut service = RequireSameOrigin.layer(NeverReady);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(service.poll_ready(&mut cx).is_pending());
+    }
 }

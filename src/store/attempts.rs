@@ -576,6 +576,19 @@ mod tests {
                 .await
                 .unwrap()
         );
+        // Full again 20 s after that sweep: it sweeps again, whatever the interval.
+        for i in 1..MEMORY_ATTEMPT_BROWSERS_MAX {
+            store
+                .claim(&key("u", &i.to_string()), seconds(40), seconds(31))
+                .await
+                .unwrap();
+        }
+        assert!(
+            store
+                .claim(&key("u", "new"), seconds(120), seconds(50))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
