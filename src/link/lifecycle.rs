@@ -253,8 +253,16 @@ async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
     let Some(tokens) = tokens else {
         return Consent::NoTokens.into();
     };
+    let config = api.config();
     match api.verify_access_token(&tokens.access_token).await {
         Ok(_) => return Consent::Granted.into(),
+        // A live token of another web channel of this configuration (the user linked through
+        // it): consent stands.
+        Err(AccessTokenError::WrongChannel { got })
+            if config.channels().iter().any(|c| c.id().as_str() == got) =>
+        {
+            return Consent::Granted.into();
+        }
         Err(AccessTokenError::Api(error)) if !error.is_token_revoked_or_invalid() => {
             return error.into();
         }
@@ -269,8 +277,22 @@ async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
     if tokens.refresh_expires_at.is_some_and(|at| at <= now) {
         return Consent::TokensUnusable.into();
     }
-    match api.refresh(refresh_token).await {
-        Ok(fresh) => {
+    // A refresh token works only with the channel that issued it, which a link does not record:
+    // try each web channel of the configuration, the default first. "Withdrawn" only when every
+    // one refuses it; another channel's refusal must not unlink the user.
+    let mut refreshed = None;
+    for channel_api in channel_apis(api) {
+        match channel_api.refresh(refresh_token).await {
+            Ok(fresh) => {
+                refreshed = Some(fresh);
+                break;
+            }
+            Err(error) if error.is_token_revoked_or_invalid() => {}
+            Err(error) => return error.into(),
+        }
+    }
+    match refreshed {
+        Some(fresh) => {
             let life = time::Duration::seconds(i64::try_from(fresh.expires_in).unwrap_or(0))
                 .min(ACCESS_TOKEN_TTL_MAX);
             let renewed = UserTokens {
@@ -285,9 +307,24 @@ async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
                 ..Consent::Granted.into()
             }
         }
-        Err(error) if error.is_token_revoked_or_invalid() => Consent::Withdrawn.into(),
-        Err(error) => error.into(),
+        None => Consent::Withdrawn.into(),
     }
+}
+
+/// The API client of each web channel of `api`'s configuration, `api` itself first.
+fn channel_apis(api: &LineApi) -> impl Iterator<Item = LineApi> + '_ {
+    let config = api.config();
+    std::iter::once(api.clone()).chain(
+        config
+            .channels()
+            .iter()
+            .filter(move |c| c.id() != config.channel_id())
+            .filter_map(move |c| {
+                config
+                    .for_channel(c.id())
+                    .map(|other| api.for_channel(other))
+            }),
+    )
 }
 
 /// Sweeps every link (say nightly): asks LINE whether each linked user's consent still stands,

@@ -374,3 +374,56 @@ async fn unlinking_ends_the_authorization_through_the_users_own_channel() {
     assert_eq!(records.len(), 1, "deauthorized through the second channel");
     assert_eq!(records[0].user_id, user);
 }
+
+/// The consent sweep judges a user linked through the second channel with that channel: its
+/// access token is that channel's (verify names it) and its refresh token works only there, so
+/// neither may read as "consent withdrawn" and unlink the user, fresh or a month later.
+#[tokio::test]
+async fn the_consent_sweep_keeps_a_user_linked_through_another_channel() {
+    use line_login::link::{SweepAction, check_links};
+    let links = MemoryLinks::<String>::default();
+    let app = two_channel_app("acme", |layer| layer, Some(links.clone())).await;
+    let user = app.first_user();
+    let browser = Browser::new();
+    browser
+        .post(&app.url_on("localhost", "/member/signin?member=m1"))
+        .await;
+    let answer = browser
+        .post(&app.url_on("localhost", "/auth/line/link"))
+        .await;
+    let authorize = answer.location().unwrap();
+    assert_eq!(
+        query_param(&authorize, "client_id").as_deref(),
+        Some(SECOND)
+    );
+    let callback = app.consent(&authorize, ConsentChoice::allow(&user)).await;
+    let linked = browser.get_cross_site(&callback).await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+    assert_eq!(links.len(), 1);
+
+    let api = line_login::LineApi::new(&app.config).unwrap();
+    // A live access token of the second channel.
+    let report = check_links(&links, &api, |_| SweepAction::Unlink)
+        .await
+        .unwrap();
+    assert!(report.withdrawn.is_empty(), "{report:?}");
+    assert_eq!(links.len(), 1);
+
+    // A month later the access token is dead; only the second channel can refresh.
+    app.sim
+        .advance_clock(std::time::Duration::from_secs(31 * 24 * 3600));
+    let report = check_links(&links, &api, |_| SweepAction::Unlink)
+        .await
+        .unwrap();
+    assert!(report.withdrawn.is_empty(), "{report:?}");
+    assert_eq!(report.refreshed, 1, "{report:?}");
+    assert_eq!(links.len(), 1);
+
+    // Withdrawn for real: every channel refuses, and the policy applies.
+    app.sim.revoke_consent(&user);
+    let report = check_links(&links, &api, |_| SweepAction::Unlink)
+        .await
+        .unwrap();
+    assert_eq!(report.withdrawn.len(), 1, "{report:?}");
+    assert_eq!(links.len(), 0);
+}
