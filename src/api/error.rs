@@ -28,7 +28,7 @@ pub enum ApiError {
     /// The source never includes the request URL (it could hold a token in its query).
     #[error("calling LINE's {endpoint} endpoint failed before an answer arrived")]
     Transport {
-        /// Short endpoint name, see [`endpoint`](super::endpoint).
+        /// The endpoint that was called (see [`Endpoint`](super::Endpoint)).
         endpoint: Endpoint,
         /// The HTTP client's error, with the URL removed.
         #[source]

@@ -15,7 +15,7 @@ use super::Endpoint;
 pub struct ApiCallRecord {
     /// When the call started (UTC).
     pub at: OffsetDateTime,
-    /// Short endpoint name, see [`endpoint`](super::endpoint) (e.g. `"token"`).
+    /// The endpoint that was called ([`Endpoint::as_str`](super::Endpoint::as_str) is its short name, e.g. `"token"`).
     pub endpoint: Endpoint,
     /// `"GET"` or `"POST"`.
     pub method: &'static str,
