@@ -318,8 +318,19 @@ const ID_TOKENS: ItemSpec = ItemSpec {
 const TOKEN_DOORS: ItemSpec = ItemSpec {
     id: "token_doors",
     title: "LIFF, MINI App and native tokens",
-    guideline: "A server that logs users in with tokens from LIFF, LINE MINI Apps or LINE's SDKs                 verifies them itself: an ID token by its signature, audience and expiry, an                 access token with LINE's verify endpoint (client_id is the channel, expires_in >                 0) before asking LINE for the profile; a token is never replayed and a session                 lives no longer than its proof.",
-    how: "POST {prefix}/token-login takes an ES256 ID token or an access token of the channel or           of an extra token audience (ConfigBuilder::token_audiences,           LINE_LOGIN_TOKEN_AUDIENCES); an access token is verified with LINE and only then is           the user asked of LINE (v2/profile, or userinfo for openid-only tokens); a refused           verify makes no further call and nothing the client says about the user is used. Each           token logs in once; the session ends with the token and within max_age. openid-only           tokens need no name, picture or email; an access token revoked by a permission upgrade           means logging in again, not withdrawn consent.",
+    guideline: "A server that logs users in with tokens from LIFF, LINE MINI Apps or LINE's SDKs \
+                verifies them itself: an ID token by its signature, audience and expiry, an access \
+                token with LINE's verify endpoint (client_id is the channel, expires_in > 0) \
+                before asking LINE for the profile; a token is never replayed and a session lives \
+                no longer than its proof.",
+    how: "POST {prefix}/token-login takes an ES256 ID token or an access token of the channel or \
+          of an extra token audience (ConfigBuilder::token_audiences, LINE_LOGIN_TOKEN_AUDIENCES); \
+          an access token is verified with LINE and only then is the user asked of LINE \
+          (v2/profile, or userinfo for openid-only tokens); a refused verify makes no further call \
+          and nothing the client says about the user is used. Each token logs in once; the session \
+          ends with the token and within max_age. openid-only tokens need no name, picture or \
+          email; an access token revoked by a permission upgrade means logging in again, not \
+          withdrawn consent.",
     tests: &[
         it!(
             token_doors,
@@ -358,8 +369,13 @@ const TOKEN_DOORS: ItemSpec = ItemSpec {
 const BEARER_API: ItemSpec = ItemSpec {
     id: "bearer_api",
     title: "APIs called with LINE tokens",
-    guideline: "APIs called by LIFF, MINI App and native clients with a LINE token verify it on                 every call, for an accepted channel, and answer failures a client can act on.",
-    how: "extract::RequireBearer and extract::Bearer take Authorization: Bearer with an ID token           (verified locally, through the verified-token cache, never past exp) or an access           token (verified with LINE, cached at most a minute and never past its expiry), hand           handlers the same LineUser, and create no session; failures follow RFC 6750           (invalid_token 401, token_expired 401, insufficient_scope 403, a bare Bearer           challenge without credentials).",
+    guideline: "APIs called by LIFF, MINI App and native clients with a LINE token verify it on \
+                every call, for an accepted channel, and answer failures a client can act on.",
+    how: "extract::RequireBearer and extract::Bearer take Authorization: Bearer with an ID token \
+          (verified locally, through the verified-token cache, never past exp) or an access token \
+          (verified with LINE, cached at most a minute and never past its expiry), hand handlers \
+          the same LineUser, and create no session; failures follow RFC 6750 (invalid_token 401, \
+          token_expired 401, insufficient_scope 403, a bare Bearer challenge without credentials).",
     tests: &[
         it!(
             token_doors,
