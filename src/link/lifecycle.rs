@@ -249,7 +249,13 @@ impl From<ApiError> for Checked {
 }
 
 /// Asks LINE about one link's tokens.
-async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
+/// `other_channels` holds the clients of the configuration's other web channels (see
+/// [`other_channel_apis`]), built once per sweep.
+async fn check_consent(
+    api: &LineApi,
+    other_channels: &[LineApi],
+    tokens: Option<&UserTokens>,
+) -> Checked {
     let Some(tokens) = tokens else {
         return Consent::NoTokens.into();
     };
@@ -281,7 +287,7 @@ async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
     // try each web channel of the configuration, the default first. "Withdrawn" only when every
     // one refuses it; another channel's refusal must not unlink the user.
     let mut refreshed = None;
-    for channel_api in channel_apis(api) {
+    for channel_api in std::iter::once(api).chain(other_channels) {
         match channel_api.refresh(refresh_token).await {
             Ok(fresh) => {
                 refreshed = Some(fresh);
@@ -311,20 +317,19 @@ async fn check_consent(api: &LineApi, tokens: Option<&UserTokens>) -> Checked {
     }
 }
 
-/// The API client of each web channel of `api`'s configuration, `api` itself first.
-fn channel_apis(api: &LineApi) -> impl Iterator<Item = LineApi> + '_ {
+/// The API clients of the other web channels of `api`'s configuration.
+fn other_channel_apis(api: &LineApi) -> Vec<LineApi> {
     let config = api.config();
-    std::iter::once(api.clone()).chain(
-        config
-            .channels()
-            .iter()
-            .filter(move |c| c.id() != config.channel_id())
-            .filter_map(move |c| {
-                config
-                    .for_channel(c.id())
-                    .map(|other| api.for_channel(other))
-            }),
-    )
+    config
+        .channels()
+        .iter()
+        .filter(|c| c.id() != config.channel_id())
+        .filter_map(|c| {
+            config
+                .for_channel(c.id())
+                .map(|other| api.for_channel(other))
+        })
+        .collect()
 }
 
 /// Sweeps every link (say nightly): asks LINE whether each linked user's consent still stands,
@@ -354,6 +359,7 @@ where
     P: FnMut(&Link<L::MemberId>) -> SweepAction + Send,
 {
     let mut report = SweepReport::default();
+    let other_channels = other_channel_apis(api);
     let mut after: Option<String> = None;
     loop {
         let page = links.list(after.as_deref(), SWEEP_PAGE_SIZE).await?;
@@ -365,7 +371,7 @@ where
                 consent,
                 renewed,
                 rate_limited,
-            } = check_consent(api, link.tokens.as_ref()).await;
+            } = check_consent(api, &other_channels, link.tokens.as_ref()).await;
             if let Some(renewed) = renewed
                 && links.update_tokens(&link.line_user_id, &renewed).await?
             {
