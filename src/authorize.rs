@@ -1,5 +1,5 @@
 //! One login attempt: a fresh `state`, `nonce` and PKCE verifier, the exact `redirect_uri` and the
-//! return-to path, kept server-side until LINE calls back; and the authorization URL that starts
+//! return-to path, kept (sealed) until LINE calls back; and the authorization URL that starts
 //! it. Matching the callback to its attempt lives in [`crate::callback`].
 
 use std::time::Duration;
@@ -29,7 +29,8 @@ pub enum AttemptPurpose {
     },
 }
 
-/// One pending authorization request, stored server-side, sealed, in the attempt store.
+/// One pending authorization request, sealed into a cookie of the browser that started it until
+/// LINE calls back (only the server can open or make one).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginAttempt {
     pub(crate) state: State,

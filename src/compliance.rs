@@ -266,10 +266,10 @@ const CODES_ONCE: ItemSpec = ItemSpec {
     id: "codes_once",
     title: "Authorization codes used once",
     guideline: "Use each authorization code only once, even when the token request fails.",
-    how: "The attempt is taken from the attempt store atomically (a Lua script on Redis, \
-          DELETE ... RETURNING on PostgreSQL) before the token request: of any number of \
-          concurrent copies of a callback, on any instance, exactly one reaches LINE. The \
-          simulator burns a code at its first exchange, as LINE does.",
+    how: "The attempt is spent in the attempt store atomically (SET NX on Redis, INSERT ... \
+          ON CONFLICT on PostgreSQL) before the token request: of any number of concurrent \
+          copies of a callback, on any instance, exactly one reaches LINE. The simulator burns \
+          a code at its first exchange, as LINE does.",
     tests: &[
         it!(layer, replayed_callback_is_rejected),
         unit!(

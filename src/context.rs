@@ -102,6 +102,8 @@ pub(crate) struct Shared {
     pub(crate) on_login: Option<LoginHook>,
     pub(crate) members: Option<Arc<dyn crate::link::MemberAccess>>,
     pub(crate) attempts: Arc<dyn AttemptStore>,
+    /// Seals pending attempts into the browser's cookies.
+    pub(crate) attempt_sealer: crate::pending::AttemptSealer,
     pub(crate) access_cache: Arc<crate::token_proof::AccessTokenCache>,
     pub(crate) session_store: Option<crate::store::StoreKind>,
     pub(crate) clock: Clock,
@@ -169,7 +171,7 @@ impl Routes {
     }
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Route {
     Login,
     Callback,

@@ -105,6 +105,7 @@ impl LineLoginLayer {
         let layer = Self {
             shared: Arc::new(Shared {
                 log_hasher: crate::login_log::LogHasher::new(&config),
+                attempt_sealer: crate::pending::AttemptSealer::new(&config),
                 config,
                 api,
                 verifier,
@@ -226,10 +227,11 @@ impl LineLoginLayer {
         self.update(|s| s.members = Some(access))
     }
 
-    /// Where pending login and link attempts wait for LINE's callback (default: this process's
-    /// memory, for one instance). Sites with several instances give every instance the same
-    /// shared store, usually [`crate::store::AnySessionStore::attempts`] of their session store,
-    /// so a login started on one instance finishes on another and its code is spent once.
+    /// Where the layer records which login attempts, token-login nonces and tokens are spent
+    /// (default: this process's memory, for one instance; the attempts themselves wait for
+    /// LINE's callback sealed in the browser's cookies). Sites with several instances give every
+    /// instance the same shared store, usually [`crate::store::AnySessionStore::attempts`] of
+    /// their session store, so a code is spent once whichever instance its copies reach.
     #[must_use]
     pub fn attempt_store(self, store: Arc<dyn AttemptStore>) -> Self {
         self.update(|s| s.attempts = store)
@@ -501,6 +503,9 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
         Ok(response) => response,
         Err(error) => render_error(&shared, &parts, route, error),
     };
+    if route == Route::Callback {
+        routes::clear_callback_cookie(&shared, &parts, &mut response);
+    }
     no_referrer_no_store(&mut response);
     response
 }

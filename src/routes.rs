@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -15,7 +15,7 @@ use crate::context::{FriendshipFetch, Shared, TokenNonce, WebChannel};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
 use crate::in_app_browser;
-use crate::pending::{self, ATTEMPT_COOKIE, BrowserKey, SpentToken, TakeError};
+use crate::pending::{self, ATTEMPT_COOKIE, AttemptCookie, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
@@ -104,9 +104,9 @@ pub(crate) async fn login(ctx: &RouteContext<'_>) -> Result<Response, LoginError
     start_attempt(ctx, return_to, AttemptPurpose::Login, disable_auto_login).await
 }
 
-/// Stores a new attempt in the attempt store, bound to this browser's attempt cookie, and answers
-/// with the redirect to LINE. Nothing is written to the session: an anonymous login start leaves
-/// one small record that expires with the attempt.
+/// Seals a new attempt into a cookie bound to this browser's attempt cookie, and answers with the
+/// redirect to LINE. Nothing is written to the session or to any store: an anonymous login start
+/// leaves nothing on the server.
 pub(crate) async fn start_attempt(
     ctx: &RouteContext<'_>,
     return_to: String,
@@ -129,7 +129,7 @@ pub(crate) async fn start_attempt(
     let visitor = ctx.shared.messages.language_for(ctx.parts);
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
     let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
-    pending::put(ctx.shared.attempts.as_ref(), &browser, &attempt, now).await?;
+    let sealed = pending::seal(&ctx.shared.attempt_sealer, &browser, &attempt)?;
     let purpose = match &attempt.purpose {
         AttemptPurpose::Login => "login",
         AttemptPurpose::Link { .. } => "link",
@@ -155,6 +155,7 @@ pub(crate) async fn start_attempt(
     );
     let mut response = see_other(url.as_str());
     set_attempt_cookie(ctx, &mut response, &browser);
+    add_pending_cookie(ctx, &mut response, &sealed, now);
     Ok(response)
 }
 
@@ -206,14 +207,84 @@ pub(crate) fn request_host(parts: &Parts) -> Option<&str> {
 /// Sets the attempt cookie: `SameSite=Lax` (it must come back on LINE's cross-site redirect),
 /// `HttpOnly`, on the layer's routes only, living as long as an attempt.
 fn set_attempt_cookie(ctx: &RouteContext<'_>, response: &mut Response, browser: &BrowserKey) {
-    let cookie = cookie::Cookie::build((ATTEMPT_COOKIE, browser.expose_secret().to_owned()))
-        .path(ctx.shared.routes.prefix.clone())
+    let max_age = ATTEMPT_TTL.as_secs() as i64;
+    set_cookie(
+        ctx.shared,
+        response,
+        ATTEMPT_COOKIE,
+        browser.expose_secret(),
+        max_age,
+    );
+}
+
+/// Appends a `Set-Cookie` with the attempt cookies' attributes (`max_age` 0 removes it).
+fn set_cookie(shared: &Shared, response: &mut Response, name: &str, value: &str, max_age: i64) {
+    let cookie = cookie::Cookie::build((name, value))
+        .path(shared.routes.prefix.clone())
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
-        .secure(ctx.shared.config.is_https())
-        .max_age(cookie::time::Duration::seconds(ATTEMPT_TTL.as_secs() as i64));
+        .secure(shared.config.is_https())
+        .max_age(cookie::time::Duration::seconds(max_age));
     if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Sets a new sealed attempt (or token-login nonce) cookie, and removes this browser's expired
+/// ones and the oldest past [`crate::authorize::PENDING_ATTEMPTS_MAX`] pending.
+fn add_pending_cookie(
+    ctx: &RouteContext<'_>,
+    response: &mut Response,
+    sealed: &AttemptCookie,
+    now: OffsetDateTime,
+) {
+    for name in pending::cookies_to_drop(&attempt_cookies(ctx.parts), now) {
+        set_cookie(ctx.shared, response, &name, "", 0);
+    }
+    let max_age = ATTEMPT_TTL.as_secs() as i64;
+    set_cookie(ctx.shared, response, &sealed.name, &sealed.value, max_age);
+}
+
+/// How many attempt cookies of one request are read at most (a browser keeps five).
+const ATTEMPT_COOKIES_READ_MAX: usize = 32;
+
+/// The request's sealed attempt and token-login nonce cookies.
+fn attempt_cookies(parts: &Parts) -> Vec<AttemptCookie> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .flatten()
+        .filter(|c| pending::is_attempt_cookie(c.name()))
+        .take(ATTEMPT_COOKIES_READ_MAX)
+        .map(|c| AttemptCookie {
+            name: c.name().to_owned(),
+            value: c.value().to_owned(),
+        })
+        .collect()
+}
+
+/// After a callback: removes the cookie of the attempt it named, spent now (or refused), unless
+/// the callback was not a `GET` (refused before it touched the attempt) or the attempt store
+/// failed (503): then the attempt is still unspent and the callback may be retried.
+pub(crate) fn clear_callback_cookie(shared: &Shared, parts: &Parts, response: &mut Response) {
+    if parts.method != Method::GET || response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        return;
+    }
+    let Some(browser) = browser_key(parts) else {
+        return;
+    };
+    let state = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "state")
+        .map(|(_, value)| value.into_owned());
+    let Some(name) = state.and_then(|state| shared.attempt_sealer.cookie_name(&browser, &state))
+    else {
+        return;
+    };
+    if attempt_cookies(parts).iter().any(|c| c.name == name) {
+        set_cookie(shared, response, &name, "", 0);
     }
 }
 
@@ -230,7 +301,7 @@ fn browser_key(parts: &Parts) -> Option<BrowserKey> {
         .find_map(|c| BrowserKey::parse(c.value()))
 }
 
-/// Takes the callback's attempt, once, from the attempt store.
+/// Takes the callback's attempt, once: opens its sealed cookie and spends it in the attempt store.
 async fn take_attempt(
     ctx: &RouteContext<'_>,
     state: &str,
@@ -239,7 +310,9 @@ async fn take_attempt(
     // No attempt cookie: the browser changed on the way (LINE's auto login returns to the
     // default browser), or cookies are off.
     let browser = browser_key(ctx.parts).ok_or(CallbackError::SessionGone)?;
-    match pending::take(ctx.shared.attempts.as_ref(), &browser, state, now).await {
+    let cookies = attempt_cookies(ctx.parts);
+    let (store, sealer) = (ctx.shared.attempts.as_ref(), &ctx.shared.attempt_sealer);
+    match pending::take(store, sealer, &browser, &cookies, state, now).await {
         Ok(attempt) => Ok(attempt),
         Err(TakeError::Callback(error)) => Err(error.into()),
         Err(TakeError::Store(error)) => Err(error.into()),
@@ -540,8 +613,13 @@ async fn spend_token(
     let store = ctx.shared.attempts.as_ref();
     match verified.nonce() {
         Some(nonce) => {
+            let now = (ctx.shared.clock)();
+            let cookies = attempt_cookies(ctx.parts);
+            let sealer = &ctx.shared.attempt_sealer;
             let issued = match browser_key(ctx.parts) {
-                Some(browser) => pending::take_nonce(store, &browser, nonce).await?,
+                Some(browser) => {
+                    pending::take_nonce(store, sealer, &browser, &cookies, nonce, now).await?
+                }
                 None => false,
             };
             if !issued {
@@ -581,19 +659,19 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
     let now = (ctx.shared.clock)();
     let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
     let nonce = crate::secret::Nonce::random();
-    pending::put_nonce(
-        ctx.shared.attempts.as_ref(),
+    let sealed = pending::seal_nonce(
+        &ctx.shared.attempt_sealer,
         &browser,
         nonce.expose_secret(),
         now,
-    )
-    .await?;
+    )?;
     let body = serde_json::json!({
         "nonce": nonce.expose_secret(),
         "expires_in": TOKEN_LOGIN_NONCE_TTL_SECS,
     });
     let mut response = axum::Json(body).into_response();
     set_attempt_cookie(ctx, &mut response, &browser);
+    add_pending_cookie(ctx, &mut response, &sealed, now);
     Ok(response)
 }
 

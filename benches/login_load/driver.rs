@@ -50,20 +50,6 @@ struct CountingAttempts {
 
 #[async_trait::async_trait]
 impl AttemptStore for CountingAttempts {
-    async fn put(
-        &self,
-        key: &AttemptKey,
-        sealed: &[u8],
-        expires_at: time::OffsetDateTime,
-        now: time::OffsetDateTime,
-    ) -> Result<(), AttemptStoreError> {
-        self.ops.fetch_add(1, Ordering::Relaxed);
-        self.inner.put(key, sealed, expires_at, now).await
-    }
-    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
-        self.ops.fetch_add(1, Ordering::Relaxed);
-        self.inner.take(key).await
-    }
     async fn claim(
         &self,
         key: &AttemptKey,
@@ -256,7 +242,8 @@ struct Answer {
     status: StatusCode,
     location: Option<String>,
     session_cookie: Option<String>,
-    /// The attempt cookie set by a login start.
+    /// The attempt cookies a login start set (the browser key and the sealed attempt), as
+    /// `name=value` pairs for a `Cookie` header.
     attempt_cookie: Option<String>,
     /// Time spent inside the app, from its timing header.
     server_time: Duration,
@@ -282,7 +269,7 @@ async fn send_with(
         .header(header::ACCEPT, HeaderValue::from_static("application/json"));
     let cookies: Vec<String> = [
         cookie.map(|c| format!("{SESSION_COOKIE}={c}")),
-        attempt_cookie.map(|c| format!("{ATTEMPT_COOKIE}={c}")),
+        attempt_cookie.map(str::to_owned),
     ]
     .into_iter()
     .flatten()
@@ -311,7 +298,16 @@ async fn send_with(
             .map(|c| c.value().to_owned())
     };
     let session_cookie = set_cookie(SESSION_COOKIE);
-    let attempt_cookie = set_cookie(ATTEMPT_COOKIE);
+    let attempt_cookies: Vec<String> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| cookie::Cookie::parse(v.to_owned()).ok())
+        .filter(|c| c.name().starts_with(ATTEMPT_COOKIE) && !c.value().is_empty())
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect();
+    let attempt_cookie = (!attempt_cookies.is_empty()).then(|| attempt_cookies.join("; "));
     let server_time = response
         .headers()
         .get(SERVER_TIME_HEADER)

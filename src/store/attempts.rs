@@ -1,28 +1,32 @@
-//! The attempt store: where pending login and link attempts wait for LINE's callback, apart from
-//! sessions. It holds opaque sealed records (sealed by the layer) under a key derived from the
-//! browser's attempt cookie and the attempt's `state`, expires them with the attempt, keeps at
-//! most [`PENDING_ATTEMPTS_MAX`] per browser, and hands each one out once: of any number of
-//! concurrent [`AttemptStore::take`]s of one key, exactly one gets the record.
+//! The attempt store: where the layer records which login attempts, token-login nonces and
+//! tokens have been spent. A pending attempt itself travels sealed in the browser's cookies (see
+//! the layer's `pending` module); at the callback the layer claims the attempt's digest here,
+//! and of any number of concurrent [`AttemptStore::claim`]s of one key, across instances, exactly
+//! one wins. Marks expire with what they mark, so nothing outlives its attempt.
 //!
-//! Implementations: [`MemoryAttempts`] (one process), Redis (one Lua script per operation) and
-//! PostgreSQL (`DELETE ... RETURNING`), the last two reached through
-//! [`crate::store::AnySessionStore::attempts`] so one URL configures both stores.
+//! Implementations: [`MemoryAttempts`] (one process), Redis (`SET NX PX`, one command) and
+//! PostgreSQL (`INSERT ... ON CONFLICT`, one statement, expired rows purged every minute), the
+//! last two reached through [`crate::store::AnySessionStore::attempts`] so one URL configures
+//! both stores.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use aws_lc_rs::digest::{SHA256, digest};
 use time::OffsetDateTime;
 
 pub use crate::authorize::PENDING_ATTEMPTS_MAX;
 
-/// How many browsers the in-memory store tracks at most; past it, the browser whose newest
-/// attempt is oldest is dropped (after expired ones), so a flood cannot grow memory without bound.
-pub const MEMORY_ATTEMPT_BROWSERS_MAX: usize = 100_000;
+/// How many live marks the in-memory store keeps at most (about 40 bytes each). Past it, after a
+/// sweep of expired ones, a new claim is refused rather than a live mark forgotten (a forgotten
+/// mark would let its attempt be replayed): one instance can sustain about
+/// `MEMORY_MARKS_MAX / 600` logins per second (a mark lives ten minutes).
+pub const MEMORY_MARKS_MAX: usize = 1_000_000;
 
-/// Where one sealed attempt lives: the browser it belongs to and the attempt itself, both
-/// one-way digests (neither the cookie nor the `state` can be recovered from them).
+/// What a mark is put under: a namespace (what kind of thing is spent) and the thing's digest,
+/// both one-way (no cookie, `state`, nonce or token can be recovered from them).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AttemptKey {
     browser: String,
@@ -34,12 +38,12 @@ impl AttemptKey {
         Self { browser, attempt }
     }
 
-    /// The browser's digest (hex): every attempt of one browser shares it.
+    /// The namespace of the mark (e.g. spent attempts, spent ID tokens).
     pub fn browser(&self) -> &str {
         &self.browser
     }
 
-    /// The attempt's digest (hex), unique per browser and `state`.
+    /// The digest (hex) of what is spent.
     pub fn attempt(&self) -> &str {
         &self.attempt
     }
@@ -79,7 +83,8 @@ pub enum AttemptStoreError {
     },
 }
 
-/// A store of pending attempts. Implement the two methods; both must be atomic per key.
+/// A store of spent-marks. Implement the one method; it must be atomic per key across every
+/// instance that shares the store.
 ///
 /// ```
 /// use line_login::store::attempts::{AttemptStore, MemoryAttempts};
@@ -88,24 +93,10 @@ pub enum AttemptStoreError {
 /// ```
 #[async_trait]
 pub trait AttemptStore: Send + Sync + 'static {
-    /// Stores `sealed` under `key` until `expires_at`, then keeps only the
-    /// [`PENDING_ATTEMPTS_MAX`] newest attempts of `key`'s browser. `now` is the layer's clock.
-    async fn put(
-        &self,
-        key: &AttemptKey,
-        sealed: &[u8],
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), AttemptStoreError>;
-
-    /// Removes and returns the record under `key`. Atomic: of any number of concurrent calls
-    /// with one key, across processes, at most one gets `Some`. A record past its expiry may be
-    /// returned or not (Redis drops it by itself); the caller checks the attempt's own expiry.
-    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError>;
-
-    /// Marks `key` as used until `expires_at`: `true` for the first call, `false` for every
-    /// later one while the mark lasts. Atomic across processes, like [`AttemptStore::take`];
-    /// used to let an ID token log in once.
+    /// Marks `key` as spent until `expires_at`: `true` for the first call, `false` for every
+    /// later one while the mark lasts (a mark past `expires_at` by `now`, the layer's clock, no
+    /// longer counts). Of any number of concurrent calls with one key, across processes,
+    /// exactly one gets `true`.
     async fn claim(
         &self,
         key: &AttemptKey,
@@ -116,20 +107,6 @@ pub trait AttemptStore: Send + Sync + 'static {
 
 #[async_trait]
 impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
-    async fn put(
-        &self,
-        key: &AttemptKey,
-        sealed: &[u8],
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), AttemptStoreError> {
-        (**self).put(key, sealed, expires_at, now).await
-    }
-
-    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
-        (**self).take(key).await
-    }
-
     async fn claim(
         &self,
         key: &AttemptKey,
@@ -140,26 +117,23 @@ impl<T: AttemptStore + ?Sized> AttemptStore for Arc<T> {
     }
 }
 
-/// How often (by the layer's clock) the in-memory store sweeps out expired attempts and marks.
+/// How often (by the layer's clock) the in-memory store sweeps out expired marks.
 const MEMORY_SWEEP_INTERVAL: time::Duration = time::Duration::minutes(1);
 
-/// Attempts in this process's memory: for one instance. Expired attempts and marks are swept by
-/// a [`AttemptStore::put`] or [`AttemptStore::claim`] at most once a minute (a sweep walks the
-/// whole map, so not on every call), and at most [`MEMORY_ATTEMPT_BROWSERS_MAX`] browsers are
-/// tracked. Clones share the same memory.
+/// Marks in this process's memory: for one instance. Expired marks are swept by a
+/// [`AttemptStore::claim`] at most once a minute (a sweep walks the whole map, so not on every
+/// call), and at once when [`MEMORY_MARKS_MAX`] are kept. Clones share the same memory.
 #[derive(Clone, Default)]
 pub struct MemoryAttempts {
-    browsers: Arc<Mutex<HashMap<String, Vec<MemoryAttempt>>>>,
-    claims: Arc<Mutex<HashMap<AttemptKey, OffsetDateTime>>>,
-    /// When each map was last swept (UNIX seconds of the caller's clock).
-    browsers_swept: Arc<std::sync::atomic::AtomicI64>,
-    claims_swept: Arc<std::sync::atomic::AtomicI64>,
+    /// The first 128 bits of a digest of each key, and its expiry (UNIX seconds).
+    marks: Arc<Mutex<HashMap<u128, i64>>>,
+    /// When the map was last swept (UNIX seconds of the caller's clock).
+    swept: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// Whether a sweep last done at `swept` (UNIX seconds) is due again at `now`; if so, records
 /// `now` as the last sweep.
-fn sweep_due(swept: &std::sync::atomic::AtomicI64, now: OffsetDateTime) -> bool {
-    let now = now.unix_timestamp();
+fn sweep_due(swept: &std::sync::atomic::AtomicI64, now: i64) -> bool {
     let last = swept.load(std::sync::atomic::Ordering::Relaxed);
     if now - last < MEMORY_SWEEP_INTERVAL.whole_seconds() {
         return false;
@@ -168,34 +142,43 @@ fn sweep_due(swept: &std::sync::atomic::AtomicI64, now: OffsetDateTime) -> bool 
     true
 }
 
-struct MemoryAttempt {
-    attempt: String,
-    sealed: Vec<u8>,
-    expires_at: OffsetDateTime,
+/// A key in 128 bits: its parts are digests already, but of any length; a SHA-256 over both
+/// (length-prefixed) keeps collisions out of reach while a mark costs a few dozen bytes.
+fn compact(key: &AttemptKey) -> u128 {
+    let input = [
+        &(key.browser.len() as u64).to_be_bytes()[..],
+        key.browser.as_bytes(),
+        key.attempt.as_bytes(),
+    ]
+    .concat();
+    let hash = digest(&SHA256, &input);
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&hash.as_ref()[..16]);
+    u128::from_be_bytes(first)
 }
 
 impl fmt::Debug for MemoryAttempts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryAttempts")
-            .field("pending", &self.len())
+            .field("marks", &self.len())
             .finish()
     }
 }
 
 impl MemoryAttempts {
-    /// How many attempts are stored, expired ones not yet swept included.
+    /// How many marks are kept, expired ones not yet swept included.
     pub fn len(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
+        self.lock().len()
     }
 
-    /// Whether no attempt is stored.
+    /// Whether no mark is kept.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<MemoryAttempt>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u128, i64>> {
         // A panic while holding the lock leaves a consistent map: every change is one call.
-        self.browsers
+        self.marks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -203,89 +186,35 @@ impl MemoryAttempts {
 
 #[async_trait]
 impl AttemptStore for MemoryAttempts {
-    async fn put(
-        &self,
-        key: &AttemptKey,
-        sealed: &[u8],
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), AttemptStoreError> {
-        let mut browsers = self.lock();
-        // Full: sweep now whatever the interval, so only live browsers are ever evicted.
-        let full = browsers.len() >= MEMORY_ATTEMPT_BROWSERS_MAX;
-        if full || sweep_due(&self.browsers_swept, now) {
-            browsers.retain(|_, attempts| {
-                attempts.retain(|a| a.expires_at > now);
-                !attempts.is_empty()
-            });
-        }
-        if browsers.len() >= MEMORY_ATTEMPT_BROWSERS_MAX && !browsers.contains_key(&key.browser) {
-            let oldest = browsers
-                .iter()
-                .min_by_key(|(_, attempts)| attempts.iter().map(|a| a.expires_at).max())
-                .map(|(browser, _)| browser.clone());
-            if let Some(oldest) = oldest {
-                browsers.remove(&oldest);
-            }
-        }
-        let attempts = browsers.entry(key.browser.clone()).or_default();
-        attempts.retain(|a| a.attempt != key.attempt && a.expires_at > now);
-        attempts.push(MemoryAttempt {
-            attempt: key.attempt.clone(),
-            sealed: sealed.to_vec(),
-            expires_at,
-        });
-        if attempts.len() > PENDING_ATTEMPTS_MAX {
-            let excess = attempts.len() - PENDING_ATTEMPTS_MAX;
-            attempts.drain(..excess);
-        }
-        Ok(())
-    }
-
-    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
-        let mut browsers = self.lock();
-        let Some(attempts) = browsers.get_mut(&key.browser) else {
-            return Ok(None);
-        };
-        let taken = attempts
-            .iter()
-            .position(|a| a.attempt == key.attempt)
-            .map(|index| attempts.remove(index));
-        if attempts.is_empty() {
-            browsers.remove(&key.browser);
-        }
-        Ok(taken.map(|a| a.sealed))
-    }
-
     async fn claim(
         &self,
         key: &AttemptKey,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<bool, AttemptStoreError> {
-        let mut claims = self
-            .claims
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if claims.len() >= MEMORY_ATTEMPT_BROWSERS_MAX || sweep_due(&self.claims_swept, now) {
-            claims.retain(|_, until| *until > now);
+        let (now, until) = (now.unix_timestamp(), expires_at.unix_timestamp());
+        let mut marks = self.lock();
+        // Full: sweep now whatever the interval, so only live marks ever count against the cap.
+        if marks.len() >= MEMORY_MARKS_MAX || sweep_due(&self.swept, now) {
+            marks.retain(|_, until| *until > now);
         }
-        if claims.len() >= MEMORY_ATTEMPT_BROWSERS_MAX {
+        let key = compact(key);
+        if marks.len() >= MEMORY_MARKS_MAX && !marks.contains_key(&key) {
             // Full of live marks: refuse rather than forget one (a forgotten mark is a replay).
             return Err(AttemptStoreError::Backend {
                 kind: "memory",
-                source: "too many used ID tokens remembered".into(),
+                source: "too many spent attempts and tokens remembered".into(),
             });
         }
-        Ok(match claims.entry(key.clone()) {
+        Ok(match marks.entry(key) {
             // A mark past its expiry (not swept yet) no longer counts.
             std::collections::hash_map::Entry::Occupied(mut mark) if *mark.get() <= now => {
-                mark.insert(expires_at);
+                mark.insert(until);
                 true
             }
             std::collections::hash_map::Entry::Occupied(_) => false,
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(expires_at);
+                slot.insert(until);
                 true
             }
         })
@@ -296,52 +225,16 @@ impl AttemptStore for MemoryAttempts {
 mod tests {
     use super::*;
 
-    fn key(browser: &str, attempt: &str) -> AttemptKey {
-        AttemptKey::new(browser.to_owned(), attempt.to_owned())
+    fn key(namespace: &str, digest: &str) -> AttemptKey {
+        AttemptKey::new(namespace.to_owned(), digest.to_owned())
     }
 
     fn at(minutes: i64) -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000) + time::Duration::minutes(minutes)
     }
 
-    #[tokio::test]
-    async fn an_attempt_is_taken_once() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "a"), b"x", at(10), at(0))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.take(&key("b", "a")).await.unwrap(),
-            Some(b"x".to_vec())
-        );
-        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
-        assert!(store.is_empty());
-    }
-
-    #[tokio::test]
-    async fn another_browser_cannot_take_it() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "a"), b"x", at(10), at(0))
-            .await
-            .unwrap();
-        assert_eq!(store.take(&key("c", "a")).await.unwrap(), None);
-        assert_eq!(store.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn an_expired_attempt_is_swept_by_the_next_put() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "c"), b"x", at(10), at(0))
-            .await
-            .unwrap();
-        store
-            .put(&key("d", "e"), b"x", at(21), at(11))
-            .await
-            .unwrap();
-        assert_eq!(store.len(), 1, "the expired attempt was swept");
+    fn seconds(s: i64) -> OffsetDateTime {
+        at(0) + time::Duration::seconds(s)
     }
 
     #[tokio::test]
@@ -354,21 +247,32 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_browser_keeps_only_its_newest_attempts() {
+    async fn marks_of_two_namespaces_with_one_digest_are_apart() {
         let store = MemoryAttempts::default();
-        for i in 0..=PENDING_ATTEMPTS_MAX {
-            store
-                .put(&key("b", &i.to_string()), b"x", at(10), at(0))
-                .await
-                .unwrap();
-        }
-        assert_eq!(store.len(), PENDING_ATTEMPTS_MAX);
-        assert_eq!(store.take(&key("b", "0")).await.unwrap(), None);
-        assert!(store.take(&key("b", "1")).await.unwrap().is_some());
+        assert!(store.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
+        assert!(store.claim(&key("u", "a"), at(60), at(0)).await.unwrap());
+        // The namespace's length is part of the digest: "t"+"ab" is not "ta"+"b".
+        assert!(store.claim(&key("t", "ab"), at(60), at(0)).await.unwrap());
+        assert!(store.claim(&key("ta", "b"), at(60), at(0)).await.unwrap());
+        assert_eq!(store.len(), 4);
     }
 
-    fn seconds(s: i64) -> OffsetDateTime {
-        at(0) + time::Duration::seconds(s)
+    #[tokio::test]
+    async fn concurrent_claims_of_one_key_have_exactly_one_winner() {
+        let store = MemoryAttempts::default();
+        for round in 0..50 {
+            let key = key("t", &round.to_string());
+            let claims = (0..16).map(|_| {
+                let (store, key) = (store.clone(), key.clone());
+                tokio::spawn(async move { store.claim(&key, at(60), at(0)).await.unwrap() })
+            });
+            let won = futures_util::future::join_all(claims)
+                .await
+                .into_iter()
+                .filter(|won| *won.as_ref().unwrap())
+                .count();
+            assert_eq!(won, 1, "round {round}");
+        }
     }
 
     #[test]
@@ -381,23 +285,20 @@ mod tests {
     }
 
     #[test]
-    fn an_attempt_key_gives_back_its_digests() {
-        let key = key("the-browser", "the-attempt");
-        assert_eq!(key.browser(), "the-browser");
-        assert_eq!(key.attempt(), "the-attempt");
+    fn an_attempt_key_gives_back_its_parts() {
+        let key = key("the-namespace", "the-digest");
+        assert_eq!(key.browser(), "the-namespace");
+        assert_eq!(key.attempt(), "the-digest");
     }
 
     #[tokio::test]
-    async fn debug_and_len_of_the_memory_store_count_pending_attempts() {
+    async fn debug_and_len_of_the_memory_store_count_marks() {
         let store = MemoryAttempts::default();
         assert!(store.is_empty());
-        store
-            .put(&key("b", "a"), b"x", at(10), at(0))
-            .await
-            .unwrap();
+        store.claim(&key("t", "a"), at(10), at(0)).await.unwrap();
         assert!(!store.is_empty());
         assert_eq!(store.len(), 1);
-        assert_eq!(format!("{store:?}"), "MemoryAttempts { pending: 1 }");
+        assert_eq!(format!("{store:?}"), "MemoryAttempts { marks: 1 }");
     }
 
     #[tokio::test]
@@ -405,135 +306,45 @@ mod tests {
         let store = Arc::new(MemoryAttempts::default());
         let shared: Arc<dyn AttemptStore> = store.clone();
         let shared = Arc::new(shared);
-        shared
-            .put(&key("b", "a"), b"x", at(10), at(0))
-            .await
-            .unwrap();
-        assert_eq!(store.len(), 1);
-        assert_eq!(
-            shared.take(&key("b", "a")).await.unwrap(),
-            Some(b"x".to_vec())
-        );
         assert!(shared.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
         assert!(!shared.claim(&key("t", "a"), at(60), at(0)).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn putting_an_attempt_again_replaces_it() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "a"), b"old", at(10), at(0))
-            .await
-            .unwrap();
-        store
-            .put(&key("b", "a"), b"new", at(10), at(0))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.take(&key("b", "a")).await.unwrap(),
-            Some(b"new".to_vec())
-        );
-        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn live_attempts_of_every_browser_survive_a_sweep() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "a"), b"x", at(10), at(0))
-            .await
-            .unwrap();
-        store
-            .put(&key("c", "a"), b"y", at(12), at(2))
-            .await
-            .unwrap();
-        assert_eq!(
-            store.take(&key("b", "a")).await.unwrap(),
-            Some(b"x".to_vec())
-        );
-        assert_eq!(
-            store.take(&key("c", "a")).await.unwrap(),
-            Some(b"y".to_vec())
-        );
+        assert_eq!(store.len(), 1);
     }
 
     #[tokio::test]
     async fn the_memory_store_sweeps_exactly_once_a_minute() {
         let store = MemoryAttempts::default();
-        // The first put sweeps (at 0 s); its attempt expires at 30 s.
+        // The first claim sweeps (at 0 s); its mark expires at 30 s.
         store
-            .put(&key("b", "a"), b"x", seconds(30), seconds(0))
+            .claim(&key("t", "a"), seconds(30), seconds(0))
             .await
             .unwrap();
-        // At 59 s no sweep is due: the expired attempt of another browser stays.
+        // At 59 s no sweep is due: the expired mark stays.
         store
-            .put(&key("c", "a"), b"x", at(10), seconds(59))
+            .claim(&key("t", "b"), at(10), seconds(59))
             .await
             .unwrap();
         assert_eq!(store.len(), 2);
         // At 60 s one is: it goes.
         store
-            .put(&key("d", "a"), b"x", at(10), seconds(60))
+            .claim(&key("t", "c"), at(10), seconds(60))
             .await
             .unwrap();
         assert_eq!(store.len(), 2);
-        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
     }
 
     #[tokio::test]
-    async fn an_attempt_expiring_at_the_sweep_is_swept() {
+    async fn a_mark_expiring_at_the_sweep_is_swept() {
         let store = MemoryAttempts::default();
         store
-            .put(&key("b", "a"), b"x", seconds(60), seconds(0))
+            .claim(&key("t", "a"), seconds(60), seconds(0))
             .await
             .unwrap();
         store
-            .put(&key("c", "a"), b"x", at(10), seconds(60))
-            .await
-            .unwrap();
-        assert_eq!(store.take(&key("b", "a")).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn a_browser_s_expired_attempts_go_when_it_starts_another() {
-        let store = MemoryAttempts::default();
-        store
-            .put(&key("b", "a1"), b"x", seconds(30), seconds(1))
-            .await
-            .unwrap();
-        // 30 s: no sweep due, but this browser's attempt expiring now is dropped.
-        store
-            .put(&key("b", "a2"), b"x", at(10), seconds(30))
+            .claim(&key("t", "b"), at(10), seconds(60))
             .await
             .unwrap();
         assert_eq!(store.len(), 1);
-        assert_eq!(store.take(&key("b", "a1")).await.unwrap(), None);
-    }
-
-    #[tokio::test]
-    async fn a_full_memory_store_evicts_the_browser_whose_newest_attempt_is_oldest() {
-        let store = MemoryAttempts::default();
-        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
-            let expires = at(10) + time::Duration::seconds(i as i64);
-            store
-                .put(&key(&format!("b{i}"), "a"), b"x", expires, at(0))
-                .await
-                .unwrap();
-        }
-        store
-            .put(&key("new", "a"), b"x", at(20), at(0))
-            .await
-            .unwrap();
-        assert_eq!(store.len(), MEMORY_ATTEMPT_BROWSERS_MAX);
-        assert_eq!(store.take(&key("b0", "a")).await.unwrap(), None);
-        assert!(store.take(&key("b1", "a")).await.unwrap().is_some());
-        assert!(store.take(&key("new", "a")).await.unwrap().is_some());
-        // A browser already tracked adds an attempt without evicting anyone.
-        store
-            .put(&key("b2", "second"), b"x", at(20), at(0))
-            .await
-            .unwrap();
-        assert!(store.take(&key("b3", "a")).await.unwrap().is_some());
     }
 
     #[tokio::test]
@@ -545,10 +356,10 @@ mod tests {
                 .await
                 .unwrap()
         );
-        // 20 s: no sweep due, the mark (until 10 s) has expired.
+        // 10 s: no sweep due, the mark (until 10 s) has just expired.
         assert!(
             store
-                .claim(&key("t", "a"), seconds(90), seconds(20))
+                .claim(&key("t", "a"), seconds(90), seconds(10))
                 .await
                 .unwrap()
         );
@@ -561,14 +372,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_claim_memory_sweeps_expired_marks_at_once() {
+    async fn a_full_memory_store_sweeps_expired_marks_at_once() {
         let store = MemoryAttempts::default();
-        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
-            store
-                .claim(&key("t", &i.to_string()), seconds(10), seconds(0))
-                .await
-                .unwrap();
-        }
+        store
+            .lock()
+            .extend((0..MEMORY_MARKS_MAX as u128).map(|i| (i, seconds(10).unix_timestamp())));
+        store.swept.store(
+            seconds(0).unix_timestamp(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         // 30 s: no sweep due by the clock, but the map is full of expired marks.
         assert!(
             store
@@ -576,30 +388,29 @@ mod tests {
                 .await
                 .unwrap()
         );
+        assert_eq!(store.len(), 1);
         // Full again 20 s after that sweep: it sweeps again, whatever the interval.
-        for i in 1..MEMORY_ATTEMPT_BROWSERS_MAX {
-            store
-                .claim(&key("u", &i.to_string()), seconds(40), seconds(31))
-                .await
-                .unwrap();
-        }
+        store
+            .lock()
+            .extend((1..MEMORY_MARKS_MAX as u128).map(|i| (i, seconds(40).unix_timestamp())));
         assert!(
             store
                 .claim(&key("u", "new"), seconds(120), seconds(50))
                 .await
                 .unwrap()
         );
+        assert_eq!(store.len(), 2);
     }
 
     #[tokio::test]
-    async fn a_claim_memory_full_of_live_marks_refuses_rather_than_forgets() {
+    async fn a_memory_store_full_of_live_marks_refuses_rather_than_forgets() {
         let store = MemoryAttempts::default();
-        for i in 0..MEMORY_ATTEMPT_BROWSERS_MAX {
-            store
-                .claim(&key("t", &i.to_string()), at(60), at(0))
-                .await
-                .unwrap();
-        }
+        assert!(store.claim(&key("t", "old"), at(60), at(0)).await.unwrap());
+        store
+            .lock()
+            .extend((0..MEMORY_MARKS_MAX as u128 - 1).map(|i| (i, at(60).unix_timestamp())));
         assert!(store.claim(&key("t", "new"), at(60), at(0)).await.is_err());
+        // A mark it keeps is still answered.
+        assert!(!store.claim(&key("t", "old"), at(60), at(0)).await.unwrap());
     }
 }

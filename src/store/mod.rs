@@ -1,7 +1,7 @@
 //! Choosing the stores at start-up from one URL (`SESSION_STORE_URL`): in memory, Redis or
 //! PostgreSQL behind one [`AnySessionStore`], so several instances of a site share sessions, and
 //! the [attempt store](attempts) on the same connection ([`AnySessionStore::attempts`]), so a
-//! login started on one instance finishes on another and its code is spent once.
+//! login's code is spent once whichever instances its callback's copies reach.
 //!
 //! Whatever the backend, a session deleted by a logout (or replaced when a login cycles its id)
 //! stays deleted: `save` only updates an existing record and only `create` inserts, so a request
@@ -387,7 +387,7 @@ impl AnySessionStore {
 
     /// The attempt store on the same backend and connection: give it to
     /// [`crate::LineLoginLayer::attempt_store`]. Every instance of a site must use the same one,
-    /// or a login started on one instance cannot finish on another.
+    /// or copies of one callback sent to two instances would each reach LINE.
     pub fn attempts(&self) -> Arc<dyn AttemptStore> {
         self.attempts.clone()
     }
@@ -430,7 +430,7 @@ impl AnySessionStore {
 
     /// Deletes expired sessions. PostgreSQL keeps them until this runs (Redis expires keys
     /// itself; the memory store also sweeps every few hundred writes); run it now and then,
-    /// e.g. hourly, with PostgreSQL. Expired attempts are purged by the attempt store itself.
+    /// e.g. hourly, with PostgreSQL. Expired attempt marks are purged by the attempt store itself.
     pub async fn delete_expired(&self) -> session_store::Result<()> {
         match &self.inner {
             Inner::Memory(store) => {

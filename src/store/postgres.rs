@@ -1,8 +1,9 @@
 //! Sessions and attempts in PostgreSQL. Sessions keep tower-sessions-sqlx-store's table and its
 //! `load` and `delete`, but `create` is one `INSERT ... ON CONFLICT DO NOTHING` and `save` one
 //! `UPDATE`, so a session deleted by a logout stays deleted (its upsert would recreate it) and a
-//! login costs one commit. Attempts are rows taken by `DELETE ... RETURNING`, which PostgreSQL
-//! hands to exactly one of any number of concurrent takers.
+//! login costs one commit. Spent-marks are rows put by `INSERT ... ON CONFLICT`: of any number of
+//! concurrent inserts of one key PostgreSQL lets exactly one in; expired rows are purged every
+//! minute. (The table keeps the columns of earlier versions, which stored whole attempts.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,9 +17,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store;
 use tower_sessions_sqlx_store::PostgresStore;
 
-use super::attempts::{AttemptKey, AttemptStore, AttemptStoreError, PENDING_ATTEMPTS_MAX};
+use super::attempts::{AttemptKey, AttemptStore, AttemptStoreError};
 
-/// Expired attempts are purged at most this often (seconds), by the next `put`.
+/// Expired marks are purged at most this often (seconds), by the next claim.
 const ATTEMPT_PURGE_INTERVAL_SECS: i64 = 60;
 /// The attempt table, beside the session table in the same schema.
 const ATTEMPT_TABLE: &str = "line_login_attempt";
@@ -101,7 +102,7 @@ impl SessionStore for PgSessions {
     }
 }
 
-/// Attempts in PostgreSQL.
+/// Spent-marks in PostgreSQL.
 #[derive(Clone, Debug)]
 pub(crate) struct PgAttempts {
     pool: PgPool,
@@ -158,6 +159,26 @@ impl PgAttempts {
         Ok(deleted)
     }
 
+    /// Purges expired marks in the background if the last purge was a minute ago or more (by
+    /// the layer's clock); one instance's claims at a time start one.
+    fn purge_if_due(&self, now: OffsetDateTime) {
+        let now_secs = now.unix_timestamp();
+        let last = self.last_purge.load(Ordering::Relaxed);
+        if now_secs - last >= ATTEMPT_PURGE_INTERVAL_SECS
+            && self
+                .last_purge
+                .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let this = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = this.purge_expired(now).await {
+                    tracing::warn!(%error, "purging expired login attempt marks failed");
+                }
+            });
+        }
+    }
+
     /// Runs `query` within the command timeout.
     async fn bounded<T>(
         &self,
@@ -179,75 +200,6 @@ impl PgAttempts {
 
 #[async_trait]
 impl AttemptStore for PgAttempts {
-    async fn put(
-        &self,
-        key: &AttemptKey,
-        sealed: &[u8],
-        expires_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), AttemptStoreError> {
-        // One statement, one commit: insert, and drop the browser's attempts past the newest
-        // few (the DELETE sees the table before the INSERT, hence one fewer).
-        let statement = format!(
-            "WITH inserted AS (
-                INSERT INTO {t} (browser, attempt, sealed, created_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (browser, attempt) DO UPDATE
-                SET sealed = EXCLUDED.sealed, created_at = EXCLUDED.created_at,
-                    expires_at = EXCLUDED.expires_at
-                RETURNING 1
-            )
-            DELETE FROM {t} WHERE browser = $1 AND attempt IN (
-                SELECT attempt FROM {t} WHERE browser = $1 AND attempt <> $2
-                ORDER BY created_at DESC OFFSET $6
-            )",
-            t = self.table
-        );
-        self.bounded(
-            sqlx::query(&statement)
-                .bind(key.browser())
-                .bind(key.attempt())
-                .bind(sealed)
-                .bind(now)
-                .bind(expires_at)
-                .bind((PENDING_ATTEMPTS_MAX - 1) as i64)
-                .execute(&self.pool),
-        )
-        .await?;
-        let now_secs = now.unix_timestamp();
-        let last = self.last_purge.load(Ordering::Relaxed);
-        if now_secs - last >= ATTEMPT_PURGE_INTERVAL_SECS
-            && self
-                .last_purge
-                .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let this = self.clone();
-            tokio::spawn(async move {
-                if let Err(error) = this.purge_expired(now).await {
-                    tracing::warn!(%error, "purging expired login attempts failed");
-                }
-            });
-        }
-        Ok(())
-    }
-
-    async fn take(&self, key: &AttemptKey) -> Result<Option<Vec<u8>>, AttemptStoreError> {
-        let statement = format!(
-            "DELETE FROM {} WHERE browser = $1 AND attempt = $2 RETURNING sealed, expires_at",
-            self.table
-        );
-        let taken: Option<(Vec<u8>, OffsetDateTime)> = self
-            .bounded(
-                sqlx::query_as(&statement)
-                    .bind(key.browser())
-                    .bind(key.attempt())
-                    .fetch_optional(&self.pool),
-            )
-            .await?;
-        Ok(taken.map(|(sealed, _)| sealed))
-    }
-
     async fn claim(
         &self,
         key: &AttemptKey,
@@ -275,6 +227,7 @@ impl AttemptStore for PgAttempts {
             )
             .await?
             .rows_affected();
+        self.purge_if_due(now);
         Ok(inserted == 1)
     }
 }

@@ -120,33 +120,19 @@ async fn memory_store_clones_let_two_routers_in_one_process_share_logins() {
 
 #[tokio::test]
 async fn separate_memory_stores_do_not_share_sessions() {
-    // What happens without a shared store: the login cannot finish on the other instance.
+    // What happens without a shared store: the attempt travels in the browser's cookies, so the
+    // login finishes on the other instance, but its session lives there only.
     let (a, b) = two_instances(AnySessionStore::memory(), AnySessionStore::memory()).await;
     let browser = Browser::new();
+    let user = a.first_user();
     let authorize = a.start_login(&browser, "").await;
-    let callback = a.consent(&authorize, a.choice(&a.first_user())).await;
+    let callback = a.consent(&authorize, a.choice(&user)).await;
     let answer = browser
         .get_cross_site(&on_port(&callback, port_of(&b)))
         .await;
-    assert_refused_before_any_token_request(&answer);
-    assert_eq!(a.sim.requests(Endpoint::Token), 0);
-    assert_eq!(b.who(&browser).await, None);
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(b.who(&browser).await.as_deref(), Some(user.as_str()));
     assert_eq!(a.who(&browser).await, None);
-}
-
-/// A callback whose session the store does not have is refused (400, with a retry) and starts no
-/// session.
-fn assert_refused_before_any_token_request(answer: &common::Answer) {
-    assert_ne!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
-    assert!(answer.body.contains("Try again"), "{}", answer.body);
-    let new_session = answer.set_cookies().into_iter().any(|c| {
-        let c = cookie::Cookie::parse(c).unwrap();
-        c.name() == SESSION_COOKIE_NAME
-            && !c.value().is_empty()
-            && c.max_age().is_none_or(|age| !age.is_zero())
-    });
-    assert!(!new_session, "no new session: {:?}", answer.set_cookies());
 }
 
 /// Asserts a 503 with the store message, answered fast.
@@ -194,68 +180,75 @@ async fn redis_outage_answers_503_logs_nobody_in_and_service_resumes_by_itself()
 
     redis.kill();
 
-    // Protected routes and the login answer 503 with a clear message, quickly.
+    // Protected routes answer 503 with a clear message, quickly.
     for app in [&a, &b] {
         assert_unavailable(&logged_in, &app.url("/me"), false).await;
         assert_unavailable(&logged_in, &app.url("/protected/area"), false).await;
         assert_unavailable(&logged_in.as_json(), &app.url("/maybe"), false).await;
-        assert_unavailable(&Browser::new(), &app.url("/auth/line/login"), false).await;
     }
     // The pending login cannot finish: no token request, nobody logged in.
     assert_unavailable(&pending, &on_port(&pending_callback, port_of(&b)), true).await;
     assert_eq!(a.sim.requests(Endpoint::Token), tokens_before);
-    let json = Browser::json_client();
-    let answer = json.get(&a.url("/auth/line/login")).await;
+    // A login start needs no store (its attempt travels in the browser's cookies), but the
+    // login cannot finish while the attempt cannot be spent: the callback fails closed.
+    let during = Browser::new();
+    let authorize = a.start_login(&during, "").await;
+    let callback = a.consent(&authorize, a.choice(&user)).await;
+    let answer = during
+        .as_json()
+        .get_cross_site(&on_port(&callback, port_of(&b)))
+        .await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(answer.json()["error"], "attempt_store_unavailable");
+    assert_eq!(a.sim.requests(Endpoint::Token), tokens_before);
 
     redis.restart().await;
 
-    // Service resumes by itself: a fresh login goes through once the pool has reconnected.
+    // Service resumes by itself on both instances' pools: a fresh login goes through.
     let started = Instant::now();
-    let fresh = Browser::new();
-    loop {
-        let answer = fresh.get(&a.url("/auth/line/login")).await;
-        if answer.status == StatusCode::SEE_OTHER {
-            break;
-        }
-        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
-        assert!(
-            started.elapsed() < RECOVERY_MAX,
-            "still unavailable {RECOVERY_MAX:?} after Redis came back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for app in [&a, &b] {
-        // Reconnected on both instances' pools.
+    for (first, second) in [(&a, &b), (&b, &a)] {
         loop {
-            let answer = Browser::new().get(&app.url("/auth/line/login")).await;
+            let fresh = Browser::new();
+            let authorize = first.start_login(&fresh, "").await;
+            let callback = first.consent(&authorize, first.choice(&user)).await;
+            let answer = fresh
+                .get_cross_site(&on_port(&callback, port_of(second)))
+                .await;
             if answer.status == StatusCode::SEE_OTHER {
+                assert_eq!(first.who(&fresh).await.as_deref(), Some(user.as_str()));
                 break;
             }
+            assert_eq!(
+                answer.status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{}",
+                answer.body
+            );
             assert!(
                 started.elapsed() < RECOVERY_MAX,
-                "{} never recovered",
-                app.base
+                "{} still unavailable {RECOVERY_MAX:?} after Redis came back",
+                second.base
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let answer = a.login(&fresh, &user).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    assert_eq!(b.who(&fresh).await.as_deref(), Some(user.as_str()));
 
     // The restarted Redis lost every session: nobody rides in on an old cookie.
     assert_eq!(a.who(&logged_in).await, None);
     assert_eq!(b.who(&pending).await, None);
-    // The half-done login now fails cleanly instead of logging anyone in.
-    let tokens_before = a.sim.requests(Endpoint::Token);
+    // The half-done login was never spent (its callback failed closed): its callback, retried
+    // within the attempt's ten minutes, finishes it, once.
     let answer = pending
         .get_cross_site(&on_port(&pending_callback, port_of(&b)))
         .await;
-    assert_refused_before_any_token_request(&answer);
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert_eq!(a.who(&pending).await.as_deref(), Some(user.as_str()));
+    let tokens_before = a.sim.requests(Endpoint::Token);
+    let answer = pending
+        .get_cross_site(&on_port(&pending_callback, port_of(&a)))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
     assert_eq!(a.sim.requests(Endpoint::Token), tokens_before);
-    assert_eq!(b.who(&pending).await, None);
 }
 
 /// Many concurrent logins across two instances: every one ends as its own user in its own
@@ -537,8 +530,10 @@ async fn postgres_thousand_logins_with_every_callback_sent_twice_spend_each_code
     driver::drop_schema(&schema).await;
 }
 
-/// Anonymous login starts on `app` write no session, only attempts that expire with the attempt.
-async fn flood_of_login_starts(app: &TestApp, starts: usize) {
+/// `starts` anonymous logins on `app`, each from a fresh browser with a 1,000-character return
+/// path; with `cancel`, each ended by LINE's error callback (the user cancelled), which spends its
+/// attempt. They write no session; only a cancelled one leaves a spent-mark.
+async fn flood_of_login_starts(app: &TestApp, starts: usize, cancel: bool) {
     for _ in 0..starts {
         let browser = Browser::new();
         let answer = browser
@@ -549,8 +544,27 @@ async fn flood_of_login_starts(app: &TestApp, starts: usize) {
             browser.cookie(SESSION_COOKIE_NAME).is_none(),
             "an anonymous login start sets no session cookie"
         );
+        if cancel {
+            let authorize = url::Url::parse(&answer.location().unwrap()).unwrap();
+            let state = authorize
+                .query_pairs()
+                .find(|(name, _)| name == "state")
+                .unwrap()
+                .1
+                .into_owned();
+            let answer = browser
+                .get_cross_site(&app.url(&format!(
+                    "/auth/line/callback?error=access_denied&state={state}"
+                )))
+                .await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+        }
     }
 }
+
+/// How long a spent-mark outlives the start of its attempt: the attempt's ten minutes and the
+/// five of clock skew allowed between instances; a minute more to be past it.
+const MARKS_GONE_AFTER_SECS: i64 = 16 * 60;
 
 #[tokio::test]
 async fn memory_flood_of_anonymous_login_starts_leaves_nothing_once_the_attempts_expire() {
@@ -566,16 +580,18 @@ async fn memory_flood_of_anonymous_login_starts_leaves_nothing_once_the_attempts
     options.attempts = Some(Arc::new(attempts.clone()));
     let sim = Simulator::start().await.expect("simulator starts");
     let app = start_app_on(sim, options).await;
-    flood_of_login_starts(&app, 2000).await;
-    assert_eq!(attempts.len(), 2000);
+    flood_of_login_starts(&app, 2000, false).await;
+    assert_eq!(attempts.len(), 0, "a login start writes nothing");
+    flood_of_login_starts(&app, 500, true).await;
+    assert_eq!(attempts.len(), 500, "one spent-mark per cancelled login");
     assert_eq!(
         sessions.memory_len().await,
         Some(0),
         "no session was created"
     );
-    offset.store(11 * 60, Ordering::SeqCst);
-    flood_of_login_starts(&app, 1).await;
-    assert_eq!(attempts.len(), 1, "the expired attempts were swept");
+    offset.store(MARKS_GONE_AFTER_SECS, Ordering::SeqCst);
+    flood_of_login_starts(&app, 1, true).await;
+    assert_eq!(attempts.len(), 1, "the expired marks were swept");
     assert_eq!(sessions.memory_len().await, Some(0));
 }
 
@@ -585,19 +601,25 @@ async fn redis_flood_of_anonymous_login_starts_writes_only_keys_that_expire_with
     let store = driver::redis_store(&redis, &defaults()).await;
     let sim = Simulator::start().await.expect("simulator starts");
     let app = start_app_on(sim, AppOptions::default().shared(store)).await;
-    flood_of_login_starts(&app, 300).await;
+    flood_of_login_starts(&app, 300, false).await;
+    assert_eq!(
+        redis_cli(&redis, &["--scan"]).lines().count(),
+        0,
+        "a login start writes nothing"
+    );
+    flood_of_login_starts(&app, 300, true).await;
     let keys = redis_cli(&redis, &["--scan"]);
     let keys: Vec<&str> = keys.lines().collect();
     assert_eq!(
         keys.len(),
-        600,
-        "one hash and one order key per browser, nothing else"
+        300,
+        "one spent-mark per cancelled login, nothing else"
     );
     for key in keys {
-        assert!(key.starts_with("line_login:attempts:{"), "{key}");
+        assert!(key.starts_with("line_login:claims:{"), "{key}");
         let ttl: i64 = redis_cli(&redis, &["pttl", key]).trim().parse().unwrap();
         assert!(
-            ttl > 0 && ttl <= 10 * 60 * 1000,
+            ttl > 0 && ttl <= MARKS_GONE_AFTER_SECS * 1000,
             "{key} expires with its attempt, not in {ttl} ms"
         );
     }
@@ -615,7 +637,6 @@ async fn postgres_flood_of_anonymous_login_starts_leaves_nothing_once_the_attemp
         .layer(moved_clock(offset.clone()));
     let sim = Simulator::start().await.expect("simulator starts");
     let app = start_app_on(sim, options).await;
-    flood_of_login_starts(&app, 300).await;
     let pool = driver::postgres_pool().await;
     let count = |table: &'static str| {
         let pool = pool.clone();
@@ -627,15 +648,22 @@ async fn postgres_flood_of_anonymous_login_starts_leaves_nothing_once_the_attemp
                 .unwrap()
         }
     };
+    flood_of_login_starts(&app, 300, false).await;
+    assert_eq!(
+        count("line_login_attempt").await,
+        0,
+        "a login start writes nothing"
+    );
+    flood_of_login_starts(&app, 300, true).await;
     assert_eq!(count("line_login_attempt").await, 300);
     assert_eq!(count("session").await, 0, "no session was created");
-    offset.store(11 * 60, Ordering::SeqCst);
-    flood_of_login_starts(&app, 1).await;
+    offset.store(MARKS_GONE_AFTER_SECS, Ordering::SeqCst);
+    flood_of_login_starts(&app, 1, true).await;
     let started = Instant::now();
     while count("line_login_attempt").await != 1 {
         assert!(
             started.elapsed() < Duration::from_secs(10),
-            "expired attempts were not purged"
+            "expired marks were not purged"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

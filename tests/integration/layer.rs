@@ -793,6 +793,68 @@ async fn session_cookie_is_httponly_lax_and_not_secure_over_http() {
     assert!(!secure);
 }
 
+/// The names of the sealed attempt cookies `browser` holds.
+fn sealed_attempt_cookies(browser: &Browser) -> Vec<String> {
+    browser
+        .cookie_names()
+        .into_iter()
+        .filter(|name| name.starts_with("line_login_attempt_"))
+        .collect()
+}
+
+/// Each pending attempt rides in a sealed cookie of its own; the callback that spends it
+/// removes it, a refused `HEAD` does not, and other tabs' attempts stay.
+#[tokio::test]
+async fn a_callback_removes_the_cookie_of_the_attempt_it_spent_and_only_that() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let first = app.start_login(&browser, "?return_to=/a").await;
+    let second = app.start_login(&browser, "?return_to=/b").await;
+    assert_eq!(sealed_attempt_cookies(&browser).len(), 2);
+    let user = app.first_user();
+    let callback = app.consent(&first, app.choice(&user)).await;
+    browser.send_head(&callback).await;
+    assert_eq!(
+        sealed_attempt_cookies(&browser).len(),
+        2,
+        "HEAD changes nothing"
+    );
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.location().as_deref(), Some("/a"));
+    assert_eq!(sealed_attempt_cookies(&browser).len(), 1);
+    // A refused replay of the spent callback removes nothing more.
+    let before = sealed_attempt_cookies(&browser);
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(sealed_attempt_cookies(&browser), before);
+    let callback = app.consent(&second, app.choice(&user)).await;
+    let answer = browser.get_cross_site(&callback).await;
+    assert_eq!(answer.location().as_deref(), Some("/b"));
+    assert!(sealed_attempt_cookies(&browser).is_empty());
+}
+
+/// What the browser carries reveals nothing of the attempt: no nonce, PKCE verifier or return
+/// path in any cookie (the state is in LINE's URL anyway, but not in the cookies either).
+#[tokio::test]
+async fn the_attempt_cookies_reveal_nothing_of_the_attempt() {
+    let app = start_app().await;
+    let browser = Browser::new();
+    let answer = browser
+        .get(&app.url("/auth/line/login?return_to=/secret-return-path"))
+        .await;
+    let authorize = url::Url::parse(&answer.location().unwrap()).unwrap();
+    let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let cookies = answer.set_cookies().join("\n");
+    assert!(cookies.contains("line_login_attempt_"), "{cookies}");
+    for secret in [
+        query["state"].as_str(),
+        query["nonce"].as_str(),
+        "secret-return-path",
+    ] {
+        assert!(!cookies.contains(secret), "{secret} in {cookies}");
+    }
+}
+
 #[tokio::test]
 async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     let app = start_app_with(AppOptions {
@@ -807,8 +869,20 @@ async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
         .iter()
         .find(|c| c.starts_with("line_login_attempt="))
         .expect("attempt cookie");
-    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/auth/line"] {
-        assert!(attempt.contains(attribute), "{attempt}");
+    let sealed = cookies
+        .iter()
+        .find(|c| c.starts_with("line_login_attempt_"))
+        .expect("sealed attempt cookie");
+    for cookie in [attempt, sealed] {
+        for attribute in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/auth/line",
+            "Max-Age=600",
+        ] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
     }
     let authorize = app.start_login(&browser, "").await;
     let callback = app.consent(&authorize, app.choice(&app.first_user())).await;

@@ -123,6 +123,13 @@ impl Browser {
         self.jar.lock().unwrap().get(name).map(|c| c.value.clone())
     }
 
+    /// The names of the cookies the browser holds, sorted.
+    pub fn cookie_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.jar.lock().unwrap().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     pub fn cookie_attributes(&self, name: &str) -> Option<(Option<String>, bool, bool)> {
         self.jar
             .lock()
