@@ -215,7 +215,8 @@ async fn redis_outage_answers_503_logs_nobody_in_and_service_resumes_by_itself()
                 .get_cross_site(&on_port(&callback, port_of(second)))
                 .await;
             if answer.status == StatusCode::SEE_OTHER {
-                assert_eq!(first.who(&fresh).await.as_deref(), Some(user.as_str()));
+                // Asked of the instance that answered: the other's pool may still be waking.
+                assert_eq!(second.who(&fresh).await.as_deref(), Some(user.as_str()));
                 break;
             }
             assert_eq!(
