@@ -183,6 +183,12 @@ async fn main() {
         "store operations per login (sessions and attempts, reaching the store): {:.2}",
         operations as f64 / logins as f64
     );
+    // Issue 14's budget: the attempt spent and the session created, nothing more.
+    assert!(
+        operations <= 2 * logins,
+        "a login must cost at most 2 store operations, it cost {:.2}",
+        operations as f64 / logins as f64
+    );
     server_times.sort();
     let p50 = percentile(&server_times, 0.50);
     let p99 = percentile(&server_times, 0.99);
