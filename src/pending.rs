@@ -491,7 +491,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_attempt_opens_only_without_its_cookie_missing() {
+    async fn an_attempt_needs_its_own_cookie() {
         let store = MemoryAttempts::default();
         let now = OffsetDateTime::now_utc();
         let browser = BrowserKey::random();

@@ -248,8 +248,8 @@ fn add_pending_cookie(
 /// How many attempt cookies of one request are read at most (a browser keeps five).
 const ATTEMPT_COOKIES_READ_MAX: usize = 32;
 
-/// The request's sealed attempt and token-login nonce cookies.
-fn attempt_cookies(parts: &Parts) -> Vec<AttemptCookie> {
+/// The cookies the request carries (those that parse).
+fn request_cookies(parts: &Parts) -> impl Iterator<Item = cookie::Cookie<'_>> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -257,6 +257,11 @@ fn attempt_cookies(parts: &Parts) -> Vec<AttemptCookie> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .flatten()
+}
+
+/// The request's sealed attempt and token-login nonce cookies.
+fn attempt_cookies(parts: &Parts) -> Vec<AttemptCookie> {
+    request_cookies(parts)
         .filter(|c| pending::is_attempt_cookie(c.name()))
         .take(ATTEMPT_COOKIES_READ_MAX)
         .map(|c| AttemptCookie {
@@ -290,13 +295,7 @@ pub(crate) fn clear_callback_cookie(shared: &Shared, parts: &Parts, response: &m
 
 /// The browser key in the request's attempt cookie, if it has one of ours.
 fn browser_key(parts: &Parts) -> Option<BrowserKey> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .flatten()
+    request_cookies(parts)
         .filter(|c| c.name() == ATTEMPT_COOKIE)
         .find_map(|c| BrowserKey::parse(c.value()))
 }
