@@ -197,12 +197,16 @@ const STATE: ItemSpec = ItemSpec {
     id: "state",
     title: "A random state per authorization request, verified",
     guideline: "Generate an unguessable state for every authorization request, keep it on the \
-                server side, and verify it when LINE redirects back.",
-    how: "Every login attempt gets 256 bits from the OS CSPRNG, kept server-side in the attempt \
-          store, sealed and bound to the browser's attempt cookie (at most 5 pending attempts per \
-          browser, 10 minutes each); the callback finds it only with the same cookie and state, \
-          checks the state in constant time, and refuses a missing, unknown, duplicated, \
-          oversized or expired state before any token request.",
+                server side or in a cookie that only your site can read, and verify it when \
+                LINE redirects back.",
+    how: "Every login attempt gets 256 bits from the OS CSPRNG, kept in an HttpOnly, \
+          SameSite=Lax cookie of the browser that started it, encrypted and authenticated with \
+          AES-256-GCM under a key only the server has (derived from the channel secret) and \
+          bound to the browser's attempt cookie (at most 5 pending attempts per browser, 10 \
+          minutes each); the callback opens it only with the same cookies and state, checks the \
+          state in constant time, refuses a missing, unknown, altered, duplicated, oversized or \
+          expired state before any token request, and spends the attempt once in the shared \
+          attempt store.",
     tests: &[
         unit!(
             "src/authorize.rs",
@@ -212,6 +216,14 @@ const STATE: ItemSpec = ItemSpec {
         it!(layer, callback_without_state_is_rejected),
         it!(layer, callback_with_duplicated_state_is_rejected),
         it!(layer, callback_for_an_expired_attempt_is_rejected),
+        unit!(
+            "src/pending.rs",
+            an_altered_attempt_cookie_opens_nothing_and_spends_nothing
+        ),
+        unit!(
+            "src/pending.rs",
+            only_the_server_that_sealed_an_attempt_opens_it
+        ),
         unit!("src/state.rs", one_changed_byte_anywhere_is_a_mismatch),
     ],
 };
