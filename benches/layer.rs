@@ -109,7 +109,16 @@ async fn fixture() -> Fixture {
         )
         .await
         .unwrap();
-    let cookie = set_cookie(&response, "line_login_attempt").expect("attempt cookie");
+    // The browser key and the sealed attempt: every attempt cookie the login start set.
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("line_login_attempt"))
+        .map(|v| v.split(';').next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("; ");
     let authorize = response.headers()[header::LOCATION]
         .to_str()
         .unwrap()
