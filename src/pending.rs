@@ -565,6 +565,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sealed_part_shorter_than_an_aead_nonce_is_nothing_and_no_panic() {
+        // The length check before the split: without it a short record would panic. (Checking
+        // `<=` instead of `<` changes nothing: a record of exactly a nonce has no tag to open.)
+        let store = MemoryAttempts::default();
+        let now = OffsetDateTime::now_utc();
+        let browser = BrowserKey::random();
+        let (_, state, cookie) = start(&browser, now);
+        let created = cookie.value.split_once('.').unwrap().0;
+        for length in 0..=NONCE_LEN + 16 {
+            let short = AttemptCookie {
+                name: cookie.name.clone(),
+                value: format!("{created}.{}", URL_SAFE_NO_PAD.encode(vec![7u8; length])),
+            };
+            assert!(
+                is_unknown(&take_with(&store, &browser, &[short], &state, now).await),
+                "{length}"
+            );
+        }
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn the_cookie_a_callback_removes_is_the_one_its_attempt_was_sealed_into() {
+        let sealer = sealer();
+        let browser = BrowserKey::random();
+        let (_, state, cookie) = start(&browser, OffsetDateTime::now_utc());
+        assert_eq!(sealer.cookie_name(&browser, &state), Some(cookie.name));
+        let other = sealer.cookie_name(&browser, "another-state").unwrap();
+        assert!(is_attempt_cookie(&other));
+        assert_ne!(Some(other), sealer.cookie_name(&browser, &state));
+    }
+
+    #[tokio::test]
     async fn only_the_server_that_sealed_an_attempt_opens_it() {
         // The key comes from the channel secret: a browser, or a server of another channel,
         // cannot seal an attempt (say, a link for another member) that this server opens.
