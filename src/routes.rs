@@ -15,7 +15,7 @@ use crate::context::{FriendshipFetch, Shared, TokenNonce, WebChannel};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
 use crate::in_app_browser;
-use crate::pending::{self, ATTEMPT_COOKIE, AttemptCookie, BrowserKey, SpentToken, TakeError};
+use crate::pending::{self, AttemptCookie, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
@@ -128,7 +128,7 @@ pub(crate) async fn start_attempt(
     attempt.session_bound = ctx.session.id().is_some();
     let visitor = ctx.shared.messages.language_for(ctx.parts);
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
-    let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
+    let browser = browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
     let sealed = pending::seal(&ctx.shared.attempt_sealer, &browser, &attempt)?;
     let purpose = match &attempt.purpose {
         AttemptPurpose::Login => "login",
@@ -204,23 +204,51 @@ pub(crate) fn request_host(parts: &Parts) -> Option<&str> {
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
 }
 
-/// Sets the attempt cookie: `SameSite=Lax` (it must come back on LINE's cross-site redirect),
-/// `HttpOnly`, on the layer's routes only, living as long as an attempt.
+/// Sets the attempt cookie (the browser key): `SameSite=Lax` (it must come back on LINE's
+/// cross-site redirect), `HttpOnly`, living as long as an attempt; on the layer's routes only,
+/// except with https, where it is a `__Host-` cookie and browsers demand `Path=/`.
 fn set_attempt_cookie(ctx: &RouteContext<'_>, response: &mut Response, browser: &BrowserKey) {
+    let shared = ctx.shared;
+    let name = session::attempt_cookie_name(&shared.config);
+    let path = if shared.config.is_https() {
+        "/"
+    } else {
+        shared.routes.prefix.as_str()
+    };
     let max_age = ATTEMPT_TTL.as_secs() as i64;
-    set_cookie(
-        ctx.shared,
+    set_cookie_on(
+        shared,
         response,
-        ATTEMPT_COOKIE,
+        path,
+        name,
         browser.expose_secret(),
         max_age,
     );
 }
 
-/// Appends a `Set-Cookie` with the attempt cookies' attributes (`max_age` 0 removes it).
+/// Appends a `Set-Cookie` with the attempt cookies' attributes, on the layer's routes (`max_age`
+/// 0 removes it).
 fn set_cookie(shared: &Shared, response: &mut Response, name: &str, value: &str, max_age: i64) {
+    set_cookie_on(
+        shared,
+        response,
+        &shared.routes.prefix,
+        name,
+        value,
+        max_age,
+    );
+}
+
+fn set_cookie_on(
+    shared: &Shared,
+    response: &mut Response,
+    path: &str,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) {
     let cookie = cookie::Cookie::build((name, value))
-        .path(shared.routes.prefix.clone())
+        .path(path.to_owned())
         .http_only(true)
         .same_site(cookie::SameSite::Lax)
         .secure(shared.config.is_https())
@@ -278,7 +306,7 @@ pub(crate) fn clear_callback_cookie(shared: &Shared, parts: &Parts, response: &m
     if parts.method != Method::GET || response.status() == StatusCode::SERVICE_UNAVAILABLE {
         return;
     }
-    let Some(browser) = browser_key(parts) else {
+    let Some(browser) = browser_key(shared, parts) else {
         return;
     };
     let state = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
@@ -293,10 +321,12 @@ pub(crate) fn clear_callback_cookie(shared: &Shared, parts: &Parts, response: &m
     }
 }
 
-/// The browser key in the request's attempt cookie, if it has one of ours.
-fn browser_key(parts: &Parts) -> Option<BrowserKey> {
+/// The browser key in the request's attempt cookie, if it has one of ours. With https only the
+/// `__Host-` cookie counts: one planted by a sibling subdomain under the plain name is ignored.
+fn browser_key(shared: &Shared, parts: &Parts) -> Option<BrowserKey> {
+    let name = session::attempt_cookie_name(&shared.config);
     request_cookies(parts)
-        .filter(|c| c.name() == ATTEMPT_COOKIE)
+        .filter(|c| c.name() == name)
         .find_map(|c| BrowserKey::parse(c.value()))
 }
 
@@ -308,7 +338,7 @@ async fn take_attempt(
 ) -> Result<LoginAttempt, LoginError> {
     // No attempt cookie: the browser changed on the way (LINE's auto login returns to the
     // default browser), or cookies are off.
-    let browser = browser_key(ctx.parts).ok_or(CallbackError::SessionGone)?;
+    let browser = browser_key(ctx.shared, ctx.parts).ok_or(CallbackError::SessionGone)?;
     let cookies = attempt_cookies(ctx.parts);
     let (store, sealer) = (ctx.shared.attempts.as_ref(), &ctx.shared.attempt_sealer);
     match pending::take(store, sealer, &browser, &cookies, state, now).await {
@@ -615,7 +645,7 @@ async fn spend_token(
             let now = (ctx.shared.clock)();
             let cookies = attempt_cookies(ctx.parts);
             let sealer = &ctx.shared.attempt_sealer;
-            let issued = match browser_key(ctx.parts) {
+            let issued = match browser_key(ctx.shared, ctx.parts) {
                 Some(browser) => {
                     pending::take_nonce(store, sealer, &browser, &cookies, nonce, now).await?
                 }
@@ -656,7 +686,7 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
     method_is(ctx.parts, &Method::POST)?;
     require_same_origin(ctx)?;
     let now = (ctx.shared.clock)();
-    let browser = browser_key(ctx.parts).unwrap_or_else(BrowserKey::random);
+    let browser = browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
     let nonce = crate::secret::Nonce::random();
     let sealed = pending::seal_nonce(
         &ctx.shared.attempt_sealer,

@@ -18,9 +18,26 @@ pub(crate) const TOKENS_KEY: &str = "line_login.tokens";
 /// The name of the session cookie set by [`session_layer`] when the redirect URI is plain http
 /// (local development).
 pub const SESSION_COOKIE_NAME: &str = "line_login_session";
-/// The cookie that binds pending login attempts to the browser that started them: `SameSite=Lax`,
-/// `HttpOnly`, on the layer's routes only, for as long as an attempt lives. The layer sets it.
+/// The cookie that binds pending login attempts to the browser that started them, with a plain
+/// http redirect URI (local development): `SameSite=Lax`, `HttpOnly`, on the layer's routes only,
+/// for as long as an attempt lives. The layer sets it. Each attempt rides, sealed, in a cookie of
+/// its own named after it, `line_login_attempt_<16 hex digits>`, with the same attributes.
 pub const ATTEMPT_COOKIE_NAME: &str = "line_login_attempt";
+/// The name of the attempt cookie with an https redirect URI: a `__Host-` cookie (`Secure`,
+/// `Path=/`, no `Domain`), so a sibling subdomain cannot plant its own browser key in a visitor's
+/// browser to finish a login it started (login CSRF by cookie tossing). The sealed attempt
+/// cookies need no prefix: each opens only with the browser key it was sealed for.
+pub const HOST_ATTEMPT_COOKIE_NAME: &str = "__Host-line_login_attempt";
+
+/// The attempt cookie's name for `config`: [`HOST_ATTEMPT_COOKIE_NAME`] with an https redirect
+/// URI, [`ATTEMPT_COOKIE_NAME`] otherwise.
+pub fn attempt_cookie_name(config: &Config) -> &'static str {
+    if config.is_https() {
+        HOST_ATTEMPT_COOKIE_NAME
+    } else {
+        ATTEMPT_COOKIE_NAME
+    }
+}
 /// The name of the session cookie set by [`session_layer`] when the redirect URI is https:
 /// browsers accept a `__Host-` cookie only with `Secure`, `Path=/` and no `Domain`, so no
 /// subdomain and no plain-http page can plant or overwrite it (session fixation).

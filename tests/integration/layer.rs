@@ -855,6 +855,40 @@ async fn the_attempt_cookies_reveal_nothing_of_the_attempt() {
     }
 }
 
+/// Login CSRF by cookie tossing: a sibling subdomain can plant cookies for the whole domain,
+/// but not `__Host-` ones. With https the browser key is a `__Host-` cookie and a planted
+/// plain-named key with its sealed attempt (the attacker's own login) finishes nothing in the
+/// victim's browser.
+#[tokio::test]
+async fn with_https_a_browser_key_planted_by_a_sibling_subdomain_is_ignored() {
+    let app = start_app_with(AppOptions {
+        https_redirect: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let attacker = Browser::new();
+    let authorize = app.start_login(&attacker, "").await;
+    let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
+    let callback = callback.replacen("https://", "http://", 1);
+    let victim = Browser::new();
+    for name in attacker.cookie_names() {
+        let value = attacker.cookie(&name).unwrap();
+        // What a sibling subdomain can set: the same names, except the `__Host-` prefix.
+        let planted = name.strip_prefix("__Host-").unwrap_or(&name).to_owned();
+        victim.set_cookie(&planted, &value);
+    }
+    let answer = victim.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert_no_token_request(&app);
+    // The same cookies under their real names (which no other site can set) would finish it:
+    // what refused the planted ones is the prefix.
+    for name in attacker.cookie_names() {
+        victim.set_cookie(&name, &attacker.cookie(&name).unwrap());
+    }
+    let answer = victim.get_cross_site(&callback).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+}
+
 #[tokio::test]
 async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     let app = start_app_with(AppOptions {
@@ -867,22 +901,30 @@ async fn session_cookie_is_secure_when_the_redirect_uri_is_https() {
     let cookies = answer.set_cookies();
     let attempt = cookies
         .iter()
-        .find(|c| c.starts_with("line_login_attempt="))
-        .expect("attempt cookie");
+        .find(|c| c.starts_with("__Host-line_login_attempt="))
+        .expect("attempt cookie, __Host- with https");
+    for attribute in [
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/;",
+        "Max-Age=600",
+    ] {
+        assert!(format!("{attempt};").contains(attribute), "{attempt}");
+    }
+    assert!(!attempt.contains("Domain"), "{attempt}");
     let sealed = cookies
         .iter()
         .find(|c| c.starts_with("line_login_attempt_"))
         .expect("sealed attempt cookie");
-    for cookie in [attempt, sealed] {
-        for attribute in [
-            "Secure",
-            "HttpOnly",
-            "SameSite=Lax",
-            "Path=/auth/line",
-            "Max-Age=600",
-        ] {
-            assert!(cookie.contains(attribute), "{cookie}");
-        }
+    for attribute in [
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/auth/line",
+        "Max-Age=600",
+    ] {
+        assert!(sealed.contains(attribute), "{sealed}");
     }
     let authorize = app.start_login(&browser, "").await;
     let callback = app.consent(&authorize, app.choice(&app.first_user())).await;
