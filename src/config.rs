@@ -630,6 +630,9 @@ impl Config {
     /// | `LINE_LOGIN_TOKEN_KEY` | base64 of 32 random bytes that encrypt LINE tokens at rest, see [`ConfigBuilder::token_keys`] | unset |
     /// | `LINE_LOGIN_TOKEN_OLD_KEYS` | comma-separated older keys, only to decrypt during a rotation | unset |
     /// | `LINE_LOGIN_TOKEN_AUDIENCES` | comma-separated extra channel IDs (LIFF / MINI App channels) accepted at the token doors, see [`ConfigBuilder::token_audiences`] | unset |
+    /// | `LINE_LOGIN_CHANNEL_LABEL` | the default channel's label, see [`ConfigBuilder::label`] | its channel ID |
+    /// | `LINE_LOGIN_PROVIDER` | the default channel's LINE provider, see [`ConfigBuilder::provider`] (required with several channels) | unset |
+    /// | `LINE_LOGIN_CHANNELS` | comma-separated labels of further web-login channels, see [`ConfigBuilder::channel`]; for each label `th`: `LINE_LOGIN_CHANNEL_TH_ID`, `_SECRET`, `_REDIRECT_URI` (required; comma-separated URLs), `_PROVIDER`, `_SCOPES`, `_BOT_PROMPT` | unset |
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -690,6 +693,20 @@ impl Config {
                 return Err(ConfigError::InvalidTokenAudiences(audiences));
             }
             builder = builder.token_audiences(ids);
+        }
+        if let Some(label) = optional("LINE_LOGIN_CHANNEL_LABEL") {
+            builder = builder.label(label.trim());
+        }
+        if let Some(provider) = optional("LINE_LOGIN_PROVIDER") {
+            builder = builder.provider(provider.trim());
+        }
+        if let Some(labels) = optional(CHANNELS_VAR) {
+            for label in split_list(&labels)
+                .filter(|labels| labels.iter().all(|l| is_env_label(l)))
+                .ok_or_else(|| ConfigError::InvalidChannelLabels(labels.clone()))?
+            {
+                builder = builder.channel(channel_from_lookup(label, &lookup)?);
+            }
         }
         let old_keys = optional(TOKEN_OLD_KEYS_VAR);
         match optional(TOKEN_KEY_VAR) {
@@ -862,6 +879,55 @@ pub const TOKEN_AUDIENCES_VAR: &str = "LINE_LOGIN_TOKEN_AUDIENCES";
 pub const REDIRECT_URI_VAR: &str = "LINE_LOGIN_REDIRECT_URI";
 
 /// The trimmed items of a comma-separated list, or `None` when one is empty (`a,,b`, `a,`).
+/// The variable that lists the labels of the extra web-login channels read from the environment.
+pub const CHANNELS_VAR: &str = "LINE_LOGIN_CHANNELS";
+
+/// Whether `label` can name a channel's variables: 1 to 32 ASCII letters, digits, `_` or `-`.
+fn is_env_label(label: &str) -> bool {
+    (1..=32).contains(&label.len())
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The extra web-login channel `label` from `LINE_LOGIN_CHANNEL_<LABEL>_*` (the label upper-cased,
+/// `-` as `_`): `_ID`, `_SECRET` and `_REDIRECT_URI` (comma-separated like
+/// `LINE_LOGIN_REDIRECT_URI`) required; `_PROVIDER`, `_SCOPES` and `_BOT_PROMPT` optional.
+fn channel_from_lookup(
+    label: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<ChannelBuilder, ConfigError> {
+    let prefix = format!(
+        "LINE_LOGIN_CHANNEL_{}_",
+        label.to_ascii_uppercase().replace('-', "_")
+    );
+    let optional =
+        |suffix: &str| lookup(&format!("{prefix}{suffix}")).filter(|v| !v.trim().is_empty());
+    let required = |suffix: &str| {
+        optional(suffix)
+            .ok_or_else(|| ConfigError::MissingChannelVariable(format!("{prefix}{suffix}")))
+    };
+    let redirect_list = required("REDIRECT_URI")?;
+    let redirects = split_list(&redirect_list)
+        .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
+    let (first, more) = redirects
+        .split_first()
+        .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
+    let mut channel = Channel::builder(required("ID")?.trim(), required("SECRET")?, *first)
+        .redirect_uris(more.iter().copied())
+        .label(label);
+    if let Some(provider) = optional("PROVIDER") {
+        channel = channel.provider(provider.trim());
+    }
+    if let Some(scopes) = optional("SCOPES") {
+        channel = channel.scopes(scopes);
+    }
+    if let Some(bot_prompt) = optional("BOT_PROMPT") {
+        channel = channel.bot_prompt(bot_prompt.parse()?);
+    }
+    Ok(channel)
+}
+
 fn split_list(raw: &str) -> Option<Vec<&str>> {
     let items: Vec<&str> = raw.split(',').map(str::trim).collect();
     (!items.iter().any(|item| item.is_empty())).then_some(items)
@@ -1307,6 +1373,14 @@ pub enum ConfigError {
         "the token audiences {0:?} are invalid: give LINE channel IDs (digits), comma-separated in LINE_LOGIN_TOKEN_AUDIENCES"
     )]
     InvalidTokenAudiences(String),
+    /// A variable of an extra channel named in `LINE_LOGIN_CHANNELS` is not set.
+    #[error("{0} is not set: LINE_LOGIN_CHANNELS names its channel, which needs it")]
+    MissingChannelVariable(String),
+    /// `LINE_LOGIN_CHANNELS` is not a comma-separated list of labels.
+    #[error(
+        "LINE_LOGIN_CHANNELS {0:?} is invalid: give channel labels (letters, digits, _ or -, at most 32 each), comma-separated"
+    )]
+    InvalidChannelLabels(String),
     /// Older token keys are given without a current one.
     #[error("LINE_LOGIN_TOKEN_OLD_KEYS is set without LINE_LOGIN_TOKEN_KEY: set the current key")]
     OldTokenKeysWithoutKey,
@@ -1340,6 +1414,107 @@ mod tests {
             "https://example.com/auth/line/callback",
         ),
     ];
+
+    /// Two further web channels from the environment, `th` and `co-th`.
+    const TWO_MORE: [(&str, &str); 11] = [
+        ("LINE_LOGIN_PROVIDER", "example-jp"),
+        ("LINE_LOGIN_CHANNEL_LABEL", "jp"),
+        ("LINE_LOGIN_CHANNELS", "th, co-th"),
+        ("LINE_LOGIN_CHANNEL_TH_ID", "2222222222"),
+        ("LINE_LOGIN_CHANNEL_TH_SECRET", "th-secret"),
+        (
+            "LINE_LOGIN_CHANNEL_TH_REDIRECT_URI",
+            "https://th.example.com/cb,https://www.th.example.com/cb",
+        ),
+        ("LINE_LOGIN_CHANNEL_TH_PROVIDER", "example-th"),
+        ("LINE_LOGIN_CHANNEL_CO_TH_ID", "3333333333"),
+        ("LINE_LOGIN_CHANNEL_CO_TH_SECRET", "co-th-secret"),
+        (
+            "LINE_LOGIN_CHANNEL_CO_TH_REDIRECT_URI",
+            "https://co.th.example.com/cb",
+        ),
+        ("LINE_LOGIN_CHANNEL_CO_TH_PROVIDER", "example-th"),
+    ];
+
+    #[test]
+    fn further_web_channels_come_from_the_environment_by_label() {
+        let mut pairs = TWO_MORE.to_vec();
+        pairs.push(("LINE_LOGIN_CHANNEL_CO_TH_SCOPES", "profile openid email"));
+        pairs.push(("LINE_LOGIN_CHANNEL_CO_TH_BOT_PROMPT", "aggressive"));
+        let config = with(&pairs).unwrap();
+        let labels: Vec<&str> = config.channels().iter().map(|c| c.label()).collect();
+        assert_eq!(labels, ["jp", "th", "co-th"]);
+        assert_eq!(config.channel().provider(), Some("example-jp"));
+        let th = config.channel_for_host(Some("www.th.example.com"));
+        assert_eq!(th.id().as_str(), "2222222222");
+        assert_eq!(th.provider(), Some("example-th"));
+        assert_eq!(th.redirect_uris().len(), 2);
+        let co = config.channel_for_host(Some("co.th.example.com"));
+        assert_eq!(co.label(), "co-th");
+        assert!(co.scopes().contains(Scope::Email));
+        assert_eq!(
+            co.authorize_options().bot_prompt,
+            Some(BotPrompt::Aggressive)
+        );
+        assert!(!th.scopes().contains(Scope::Email));
+        assert_eq!(th.authorize_options().bot_prompt, None);
+    }
+
+    #[test]
+    fn a_further_channel_without_a_required_variable_names_the_variable() {
+        for missing in [
+            "LINE_LOGIN_CHANNEL_TH_ID",
+            "LINE_LOGIN_CHANNEL_TH_SECRET",
+            "LINE_LOGIN_CHANNEL_TH_REDIRECT_URI",
+        ] {
+            let pairs: Vec<_> = TWO_MORE
+                .iter()
+                .filter(|(k, _)| *k != missing)
+                .copied()
+                .collect();
+            match with(&pairs) {
+                Err(ConfigError::MissingChannelVariable(name)) => assert_eq!(name, missing),
+                other => panic!("{missing}: {other:?}"),
+            }
+        }
+        // With several channels each names its provider.
+        let pairs: Vec<_> = TWO_MORE
+            .iter()
+            .filter(|(k, _)| *k != "LINE_LOGIN_CHANNEL_TH_PROVIDER")
+            .copied()
+            .collect();
+        assert!(with(&pairs).is_err());
+    }
+
+    #[test]
+    fn the_channel_labels_must_name_variables() {
+        for labels in ["th,,id", "th x", "th,", "a/b", &"x".repeat(33)] {
+            let labels: &'static str = Box::leak(labels.to_owned().into_boxed_str());
+            let mut pairs = TWO_MORE.to_vec();
+            pairs.push(("LINE_LOGIN_CHANNELS", labels));
+            assert!(
+                matches!(with(&pairs), Err(ConfigError::InvalidChannelLabels(_))),
+                "{labels:?}"
+            );
+        }
+        let longest: &'static str = Box::leak("x".repeat(32).into_boxed_str());
+        let mut pairs = vec![("LINE_LOGIN_CHANNELS", longest)];
+        match with(&pairs) {
+            Err(ConfigError::MissingChannelVariable(name)) => {
+                assert_eq!(
+                    name,
+                    format!("LINE_LOGIN_CHANNEL_{}_REDIRECT_URI", "X".repeat(32))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        pairs.clear();
+        assert_eq!(
+            with(&pairs).unwrap().channels().len(),
+            1,
+            "unset: one channel"
+        );
+    }
 
     fn with(extra: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
         let mut pairs = BASE.to_vec();
