@@ -683,6 +683,14 @@ mod tests {
         assert!(store.is_empty());
         assert!(spend(browser.clone(), "nonce-1", now + ATTEMPT_TTL).await);
         assert!(!spend(browser.clone(), "nonce-1", now).await);
+        // Issued by an instance whose clock runs ahead by exactly the skew allowed: accepted.
+        let ahead = [seal_nonce(&sealer, &browser, "nonce-3", now).unwrap()];
+        let earlier = now - CLOCK_SKEW;
+        assert!(
+            take_nonce(&store, &sealer, &browser, &ahead, "nonce-3", earlier)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
@@ -738,6 +746,9 @@ mod tests {
         // makes seven, so the two oldest go, the edge one first.
         assert_eq!(dropped, ["c0", "edge", "expired", "malformed"]);
         assert!(cookies_to_drop(&cookies[..PENDING_ATTEMPTS_MAX - 1], now).is_empty());
+        // An expired cookie goes even when there is room.
+        let expired = cookie("expired", format!("{}.x", ms - ttl - 1));
+        assert_eq!(cookies_to_drop(&[expired], now), ["expired"]);
         assert_eq!(
             cookies_to_drop(&cookies[..PENDING_ATTEMPTS_MAX], now),
             ["c0"]
