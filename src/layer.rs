@@ -504,7 +504,7 @@ async fn serve_route(shared: Arc<Shared>, route: Route, request: Request<Body>) 
         Err(error) => render_error(&shared, &parts, route, error),
     };
     if route == Route::Callback {
-        routes::clear_callback_cookie(&shared, &parts, &mut response);
+        crate::attempt_cookies::clear_after_callback(&shared, &parts, &mut response);
     }
     no_referrer_no_store(&mut response);
     response

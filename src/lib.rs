@@ -5,6 +5,7 @@
 pub mod api;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod api_log;
+mod attempt_cookies;
 mod authorize;
 #[cfg(feature = "axum-login")]
 pub mod axum_backend;

@@ -4,18 +4,19 @@
 
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use crate::authorize::{ATTEMPT_TTL, AttemptPurpose, LoginAttempt};
+use crate::attempt_cookies;
+use crate::authorize::{AttemptPurpose, LoginAttempt};
 use crate::callback::{AuthorizationErrorCode, Callback, CallbackError, parse_callback};
 use crate::context::{FriendshipFetch, Shared, TokenNonce, WebChannel};
 use crate::error::LoginError;
 use crate::error::TokenRefusal;
 use crate::in_app_browser;
-use crate::pending::{self, AttemptCookie, BrowserKey, SpentToken, TakeError};
+use crate::pending::{self, BrowserKey, SpentToken, TakeError};
 use crate::respond::{method_is, see_other};
 use crate::return_to::sanitize_return_to;
 use crate::secret::{AccessToken, RawIdToken};
@@ -128,7 +129,8 @@ pub(crate) async fn start_attempt(
     attempt.session_bound = ctx.session.id().is_some();
     let visitor = ctx.shared.messages.language_for(ctx.parts);
     let url = attempt.authorization_url_for(config, disable_auto_login, Some(&visitor));
-    let browser = browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
+    let browser =
+        attempt_cookies::browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
     let sealed = pending::seal(&ctx.shared.attempt_sealer, &browser, &attempt)?;
     let purpose = match &attempt.purpose {
         AttemptPurpose::Login => "login",
@@ -154,8 +156,8 @@ pub(crate) async fn start_attempt(
         "LINE login started"
     );
     let mut response = see_other(url.as_str());
-    set_attempt_cookie(ctx, &mut response, &browser);
-    add_pending_cookie(ctx, &mut response, &sealed, now);
+    attempt_cookies::set_browser_key(ctx.shared, &mut response, &browser);
+    attempt_cookies::add_pending(ctx.shared, ctx.parts, &mut response, &sealed, now);
     Ok(response)
 }
 
@@ -204,132 +206,6 @@ pub(crate) fn request_host(parts: &Parts) -> Option<&str> {
         .or_else(|| parts.uri.authority().map(|a| a.as_str()))
 }
 
-/// Sets the attempt cookie (the browser key): `SameSite=Lax` (it must come back on LINE's
-/// cross-site redirect), `HttpOnly`, living as long as an attempt; on the layer's routes only,
-/// except with https, where it is a `__Host-` cookie and browsers demand `Path=/`.
-fn set_attempt_cookie(ctx: &RouteContext<'_>, response: &mut Response, browser: &BrowserKey) {
-    let shared = ctx.shared;
-    let name = session::attempt_cookie_name(&shared.config);
-    let path = if shared.config.is_https() {
-        "/"
-    } else {
-        shared.routes.prefix.as_str()
-    };
-    let max_age = ATTEMPT_TTL.as_secs() as i64;
-    set_cookie_on(
-        shared,
-        response,
-        path,
-        name,
-        browser.expose_secret(),
-        max_age,
-    );
-}
-
-/// Appends a `Set-Cookie` with the attempt cookies' attributes, on the layer's routes (`max_age`
-/// 0 removes it).
-fn set_cookie(shared: &Shared, response: &mut Response, name: &str, value: &str, max_age: i64) {
-    set_cookie_on(
-        shared,
-        response,
-        &shared.routes.prefix,
-        name,
-        value,
-        max_age,
-    );
-}
-
-fn set_cookie_on(
-    shared: &Shared,
-    response: &mut Response,
-    path: &str,
-    name: &str,
-    value: &str,
-    max_age: i64,
-) {
-    let cookie = cookie::Cookie::build((name, value))
-        .path(path.to_owned())
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax)
-        .secure(shared.config.is_https())
-        .max_age(cookie::time::Duration::seconds(max_age));
-    if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-}
-
-/// Sets a new sealed attempt (or token-login nonce) cookie, and removes this browser's expired
-/// ones and the oldest past [`crate::authorize::PENDING_ATTEMPTS_MAX`] pending.
-fn add_pending_cookie(
-    ctx: &RouteContext<'_>,
-    response: &mut Response,
-    sealed: &AttemptCookie,
-    now: OffsetDateTime,
-) {
-    for name in pending::cookies_to_drop(&attempt_cookies(ctx.parts), now) {
-        set_cookie(ctx.shared, response, &name, "", 0);
-    }
-    let max_age = ATTEMPT_TTL.as_secs() as i64;
-    set_cookie(ctx.shared, response, &sealed.name, &sealed.value, max_age);
-}
-
-/// How many attempt cookies of one request are read at most (a browser keeps five).
-const ATTEMPT_COOKIES_READ_MAX: usize = 32;
-
-/// The cookies the request carries (those that parse).
-fn request_cookies(parts: &Parts) -> impl Iterator<Item = cookie::Cookie<'_>> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .flatten()
-}
-
-/// The request's sealed attempt and token-login nonce cookies.
-fn attempt_cookies(parts: &Parts) -> Vec<AttemptCookie> {
-    request_cookies(parts)
-        .filter(|c| pending::is_attempt_cookie(c.name()))
-        .take(ATTEMPT_COOKIES_READ_MAX)
-        .map(|c| AttemptCookie {
-            name: c.name().to_owned(),
-            value: c.value().to_owned(),
-        })
-        .collect()
-}
-
-/// After a callback: removes the cookie of the attempt it named, spent now (or refused), unless
-/// the callback was not a `GET` (refused before it touched the attempt) or the attempt store
-/// failed (503): then the attempt is still unspent and the callback may be retried.
-pub(crate) fn clear_callback_cookie(shared: &Shared, parts: &Parts, response: &mut Response) {
-    if parts.method != Method::GET || response.status() == StatusCode::SERVICE_UNAVAILABLE {
-        return;
-    }
-    let Some(browser) = browser_key(shared, parts) else {
-        return;
-    };
-    let state = url::form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "state")
-        .map(|(_, value)| value.into_owned());
-    let Some(name) = state.and_then(|state| shared.attempt_sealer.cookie_name(&browser, &state))
-    else {
-        return;
-    };
-    if attempt_cookies(parts).iter().any(|c| c.name == name) {
-        set_cookie(shared, response, &name, "", 0);
-    }
-}
-
-/// The browser key in the request's attempt cookie, if it has one of ours. With https only the
-/// `__Host-` cookie counts: one planted by a sibling subdomain under the plain name is ignored.
-fn browser_key(shared: &Shared, parts: &Parts) -> Option<BrowserKey> {
-    let name = session::attempt_cookie_name(&shared.config);
-    request_cookies(parts)
-        .filter(|c| c.name() == name)
-        .find_map(|c| BrowserKey::parse(c.value()))
-}
-
 /// Takes the callback's attempt, once: opens its sealed cookie and spends it in the attempt store.
 async fn take_attempt(
     ctx: &RouteContext<'_>,
@@ -338,8 +214,9 @@ async fn take_attempt(
 ) -> Result<LoginAttempt, LoginError> {
     // No attempt cookie: the browser changed on the way (LINE's auto login returns to the
     // default browser), or cookies are off.
-    let browser = browser_key(ctx.shared, ctx.parts).ok_or(CallbackError::SessionGone)?;
-    let cookies = attempt_cookies(ctx.parts);
+    let browser =
+        attempt_cookies::browser_key(ctx.shared, ctx.parts).ok_or(CallbackError::SessionGone)?;
+    let cookies = attempt_cookies::pending_cookies(ctx.parts);
     let (store, sealer) = (ctx.shared.attempts.as_ref(), &ctx.shared.attempt_sealer);
     match pending::take(store, sealer, &browser, &cookies, state, now).await {
         Ok(attempt) => Ok(attempt),
@@ -643,9 +520,9 @@ async fn spend_token(
     match verified.nonce() {
         Some(nonce) => {
             let now = (ctx.shared.clock)();
-            let cookies = attempt_cookies(ctx.parts);
+            let cookies = attempt_cookies::pending_cookies(ctx.parts);
             let sealer = &ctx.shared.attempt_sealer;
-            let issued = match browser_key(ctx.shared, ctx.parts) {
+            let issued = match attempt_cookies::browser_key(ctx.shared, ctx.parts) {
                 Some(browser) => {
                     pending::take_nonce(store, sealer, &browser, &cookies, nonce, now).await?
                 }
@@ -686,7 +563,8 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
     method_is(ctx.parts, &Method::POST)?;
     require_same_origin(ctx)?;
     let now = (ctx.shared.clock)();
-    let browser = browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
+    let browser =
+        attempt_cookies::browser_key(ctx.shared, ctx.parts).unwrap_or_else(BrowserKey::random);
     let nonce = crate::secret::Nonce::random();
     let sealed = pending::seal_nonce(
         &ctx.shared.attempt_sealer,
@@ -699,8 +577,8 @@ pub(crate) async fn token_login_nonce(ctx: &RouteContext<'_>) -> Result<Response
         "expires_in": TOKEN_LOGIN_NONCE_TTL_SECS,
     });
     let mut response = axum::Json(body).into_response();
-    set_attempt_cookie(ctx, &mut response, &browser);
-    add_pending_cookie(ctx, &mut response, &sealed, now);
+    attempt_cookies::set_browser_key(ctx.shared, &mut response, &browser);
+    attempt_cookies::add_pending(ctx.shared, ctx.parts, &mut response, &sealed, now);
     Ok(response)
 }
 
