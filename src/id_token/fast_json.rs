@@ -333,6 +333,20 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_json_allows_stays_on_the_fast_path() {
+        let payload = "\t{ \"iss\" :\r\n\"https://access.line.me\" , \"amr\" : [ \"pwd\" , \"mfa\" ] ,\n \"exp\" : 5 , \"x\" : true }\n";
+        let c = parse(payload.as_bytes()).expect("fast path");
+        assert_eq!(c.iss.as_deref(), Some("https://access.line.me"));
+        assert_eq!(
+            c.amr.as_ref().map(AmrList::as_slice),
+            Some(&[Amr::Pwd, Amr::Mfa][..])
+        );
+        assert_eq!(c.exp, Some(5));
+        assert_eq!(c.extra["x"], true);
+        same(payload);
+    }
+
+    #[test]
     fn claim_names_map_to_their_fields() {
         let names = [
             "iss",
