@@ -32,6 +32,8 @@ TARGETS=(
   "src/store/attempts.rs|--lib|"
   "src/id_token/b64.rs|--lib|"
   "src/id_token/fast_json.rs|--lib|"
+  "src/id_token/claims.rs|--lib|"
+  "src/id_token/verifier.rs|--lib --test=integration|tests:: id_token::"
   "src/token_door.rs|--lib --test=integration|tests:: token_doors::"
   "src/link/access.rs|--lib --test=integration|tests:: link::"
 )

@@ -40,7 +40,10 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
         let v = |i: usize| TABLE[usize::from(octet[i])];
         let (a, b, c, d, e, f, g, h) = (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
         bad |= (a | b | c | d) | (e | f | g | h);
-        // Two independent 24-bit halves, so the shifts and ors run in parallel.
+        // Two independent 24-bit halves, so the shifts and ors run in parallel. Here and below
+        // the ors that build output bytes join disjoint bit fields (`^` gives the same bytes),
+        // and an invalid character's bytes are never returned: mutation testing lists those
+        // `|` to `^` changes as equivalent.
         let hi = (u64::from(a) << 18) | (u64::from(b) << 12) | (u64::from(c) << 6) | u64::from(d);
         let lo = (u64::from(e) << 18) | (u64::from(f) << 12) | (u64::from(g) << 6) | u64::from(h);
         sextet.copy_from_slice(&((hi << 24) | lo).to_be_bytes()[2..]);
@@ -69,7 +72,8 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
         ([a, b], [x]) => {
             let (a, b) = (TABLE[usize::from(*a)], TABLE[usize::from(*b)]);
             bad |= a | b;
-            // The last character's unused low 4 bits must be zero.
+            // The last character's unused low 4 bits must be zero (so an invalid last
+            // character, whose table value has them set, is refused here already).
             if b & 0x0F != 0 {
                 return None;
             }
@@ -82,6 +86,8 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
                 TABLE[usize::from(*c)],
             );
             bad |= a | b | c;
+            // The last character's unused low 2 bits must be zero (an invalid one is refused
+            // here too).
             if c & 0x03 != 0 {
                 return None;
             }
@@ -125,6 +131,25 @@ mod tests {
             "é",
         ] {
             assert_eq!(ours(input), URL_SAFE_NO_PAD.decode(input).ok(), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_character_outside_the_alphabet_is_refused_at_every_position() {
+        // Each character's table value is checked on its own: one invalid character anywhere,
+        // and two invalid ones (whose markers must not cancel out), in the eight-character
+        // loop, the four-character loop and the tail, are refused.
+        for len in 2..=16 {
+            for i in 0..len {
+                for j in i..len {
+                    let mut input = vec![b'Q'; len];
+                    input[i] = b'.';
+                    input[j] = b'=';
+                    let input = String::from_utf8(input).unwrap();
+                    assert_eq!(ours(&input), None, "{input:?}");
+                    assert!(URL_SAFE_NO_PAD.decode(&input).is_err(), "{input:?}");
+                }
+            }
         }
     }
 

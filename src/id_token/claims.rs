@@ -192,6 +192,7 @@ impl VerifiedIdToken {
     /// Builds the token from verified parts (crate-internal: only verification calls it).
     pub(crate) fn assemble(parts: Parts<'_>) -> Self {
         let fields = [parts.name, parts.picture, parts.email, parts.nonce];
+        // Only a capacity hint: a wrong sum (say `*` for `+`) changes no result.
         let len = parts.sub.len()
             + parts.audience.len()
             + fields.iter().flatten().map(|s| s.len()).sum::<usize>();
@@ -590,7 +591,9 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
 }
 
 /// Parses the decoded payload. Error messages say what kind of problem and where, never echo
-/// claim values (a nonce is a secret).
+/// claim values (a nonce is a secret). So the private visitors' `expecting` texts (claim names,
+/// `amr` lists, strings, dates, `aud`) are never shown: mutation testing lists emptying them as
+/// equivalent.
 pub(crate) fn parse_claims(payload: &[u8]) -> Result<RawClaims<'_>, String> {
     serde_json::from_slice::<RawClaims<'_>>(payload).map_err(|e| {
         let kind = match e.classify() {
@@ -685,5 +688,150 @@ mod tests {
             assert_eq!(serde_json::to_value(&amr).unwrap(), value);
         }
         assert_eq!(Amr::parse("linesso"), Amr::LineSso);
+    }
+
+    #[test]
+    fn every_known_claim_lands_in_its_own_field() {
+        let payload = br#"{"iss":"https://access.line.me","sub":"U1","aud":"123","exp":30,
+            "iat":20,"auth_time":10,"nonce":"n-1","name":"Taro","picture":"https://p/1",
+            "email":"taro@example.com","amr":["mfa"]}"#;
+        let c = parse_claims(payload).unwrap();
+        assert_eq!(c.iss.as_deref(), Some("https://access.line.me"));
+        assert_eq!(c.sub.as_deref(), Some("U1"));
+        assert!(matches!(&c.aud, Some(Audience::One(aud)) if aud == "123"));
+        assert_eq!((c.exp, c.iat, c.auth_time), (Some(30), Some(20), Some(10)));
+        assert_eq!(c.nonce.as_deref(), Some("n-1"));
+        assert_eq!(c.name.as_deref(), Some("Taro"));
+        assert_eq!(c.picture.as_deref(), Some("https://p/1"));
+        assert_eq!(c.email.as_deref(), Some("taro@example.com"));
+        assert_eq!(c.amr.unwrap().as_slice(), [Amr::Mfa]);
+        assert!(c.extra.is_empty(), "{:?}", c.extra);
+    }
+
+    #[test]
+    fn a_single_audience_matches_only_itself() {
+        let c = parse_claims(br#"{"aud":"123"}"#).unwrap();
+        let aud = c.aud.unwrap();
+        assert!(aud.contains("123"));
+        assert!(!aud.contains("1234"));
+        assert!(!aud.contains("12"));
+    }
+
+    #[test]
+    fn amr_displays_and_deserializes_as_line_spells_it() {
+        assert_eq!(Amr::LineQr.to_string(), "lineqr");
+        assert_eq!(Amr::Other("faceid".to_owned()).to_string(), "faceid");
+        let amr: Amr = serde_json::from_value(serde_json::json!("lineautologin")).unwrap();
+        assert_eq!(amr, Amr::LineAutoLogin);
+        let err = serde_json::from_value::<Amr>(serde_json::json!(1)).unwrap_err();
+        assert!(err.to_string().contains("an amr string"), "{err}");
+    }
+
+    fn full_token() -> VerifiedIdToken {
+        let mut extra = Map::new();
+        extra.insert("given_name".to_owned(), Value::from("Taro"));
+        extra.insert("tier".to_owned(), Value::from(3));
+        VerifiedIdToken::assemble(Parts {
+            algorithm: IdTokenAlgorithm::Es256,
+            sub: "U1",
+            audience: "2000000001",
+            name: Some("Taro"),
+            // Longer than `sub` and `audience` together, as LINE's picture URLs are.
+            picture: Some("https://profile.line-scdn.net/0h1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d"),
+            email: Some("taro@example.com"),
+            nonce: Some("nonce-secret"),
+            amr: [Amr::LineSso].into_iter().collect(),
+            auth_time: Some(1_700_000_000),
+            iat: 1_700_000_100,
+            exp: 1_700_003_700,
+            extra,
+        })
+    }
+
+    #[test]
+    fn a_verified_token_reads_back_every_claim() {
+        let token = full_token();
+        assert_eq!(token.sub(), "U1");
+        assert_eq!(token.audience(), "2000000001");
+        assert_eq!(token.name(), Some("Taro"));
+        assert_eq!(
+            token.picture(),
+            Some("https://profile.line-scdn.net/0h1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d")
+        );
+        assert_eq!(token.email(), Some("taro@example.com"));
+        assert_eq!(token.nonce(), Some("nonce-secret"));
+        assert_eq!(token.amr(), [Amr::LineSso]);
+        assert_eq!(token.algorithm(), IdTokenAlgorithm::Es256);
+        let at = |secs| OffsetDateTime::from_unix_timestamp(secs).unwrap();
+        assert_eq!(token.auth_time(), Some(at(1_700_000_000)));
+        assert_eq!(token.issued_at(), at(1_700_000_100));
+        assert_eq!(token.expires_at(), at(1_700_003_700));
+        assert_eq!(
+            (token.iat_secs(), token.exp_secs()),
+            (1_700_000_100, 1_700_003_700)
+        );
+        assert_eq!(token.extra_claims()["tier"], 3);
+        assert_eq!(
+            token.profile_plus().and_then(|p| p.given_name).as_deref(),
+            Some("Taro")
+        );
+    }
+
+    #[test]
+    fn a_verified_token_serializes_its_claims_without_the_nonce() {
+        assert_eq!(
+            serde_json::to_value(full_token()).unwrap(),
+            serde_json::json!({
+                "sub": "U1",
+                "name": "Taro",
+                "picture": "https://profile.line-scdn.net/0h1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d",
+                "email": "taro@example.com",
+                "amr": ["linesso"],
+                "auth_time": 1_700_000_000,
+                "iat": 1_700_000_100,
+                "exp": 1_700_003_700,
+                "given_name": "Taro",
+                "tier": 3,
+            })
+        );
+        // No `amr`, no `auth_time`, no personal fields: those keys are left out.
+        let bare = VerifiedIdToken::assemble(Parts {
+            algorithm: IdTokenAlgorithm::Hs256,
+            sub: "U2",
+            audience: "1",
+            name: None,
+            picture: None,
+            email: None,
+            nonce: None,
+            amr: AmrList::Empty,
+            auth_time: None,
+            iat: 5,
+            exp: 6,
+            extra: Map::new(),
+        });
+        assert_eq!(
+            serde_json::to_value(bare).unwrap(),
+            serde_json::json!({"sub": "U2", "iat": 5, "exp": 6})
+        );
+    }
+
+    #[test]
+    fn a_verified_tokens_debug_redacts_the_nonce_and_personal_fields() {
+        let debug = format!("{:?}", full_token());
+        assert!(debug.starts_with("VerifiedIdToken {"), "{debug}");
+        assert!(debug.contains(r#"sub: "U1""#), "{debug}");
+        assert!(debug.contains("Some([redacted])"), "{debug}");
+        assert!(
+            debug.contains(r#"extra_claims: ["given_name", "tier"]"#),
+            "{debug}"
+        );
+        for secret in [
+            "Taro",
+            "profile.line-scdn",
+            "taro@example.com",
+            "nonce-secret",
+        ] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
     }
 }

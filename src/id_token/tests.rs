@@ -418,3 +418,13 @@ fn verify_id_token_rejects_es256_without_kid() {
         "{err}"
     );
 }
+
+#[test]
+fn the_verifiers_debug_names_the_channel_and_never_the_secret() {
+    let verifier = IdTokenVerifier::builder(&config(), Shared(source(Vec::new(), None))).build();
+    let debug = format!("{verifier:?}");
+    assert!(debug.starts_with("IdTokenVerifier {"), "{debug}");
+    assert!(debug.contains(r#"audience: "1234567890""#), "{debug}");
+    assert!(debug.contains("liff_token_cache: true"), "{debug}");
+    assert!(!debug.contains("secret"), "{debug}");
+}

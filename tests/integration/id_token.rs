@@ -23,7 +23,7 @@ use line_login::id_token::{
     IdTokenVerifier, JWKS_REFETCH_COOLDOWN, JwksSource, KeyFetchError, verify_id_token,
 };
 use line_login::{Config, LineApi, Nonce, RawIdToken};
-use line_login_simulator::{Endpoint, Simulator};
+use line_login_simulator::{Endpoint, Fault, Simulator};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -951,4 +951,86 @@ proptest! {
         let token = hs256_raw(r#"{"alg":"HS256"}"#, &payload);
         prop_assert!(verify_id_token(&token, &web()).is_err());
     }
+}
+
+#[tokio::test]
+async fn liff_tokens_for_an_extra_audience_are_accepted_and_name_it() {
+    let key = EsKey::generate("kid-1");
+    let source = Source::new(vec![key.jwk()], Duration::ZERO);
+    let liff_channel = "2000000001";
+    let token = raw(&key.sign(&with(liff_claims(), "aud", json!(liff_channel))));
+    // The configuration has no extra token audience: the LIFF channel is another channel.
+    let err = verifier(&source, &Arc::new(AtomicI64::new(NOW)))
+        .verify_liff(&token, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IdTokenError::WrongAudience { .. }), "{err}");
+
+    let verifier = IdTokenVerifier::builder(&config(), Shared(source.clone()))
+        .extra_audiences([liff_channel])
+        .clock(|| at(NOW))
+        .build();
+    let verified = verifier.verify_liff(&token, None).await.unwrap();
+    assert_eq!(verified.audience(), liff_channel);
+    // The channel itself is still accepted, and named.
+    let own = raw(&key.sign(&liff_claims()));
+    assert_eq!(
+        verifier.verify_liff(&own, None).await.unwrap().audience(),
+        CHANNEL_ID
+    );
+}
+
+#[tokio::test]
+async fn line_refusals_of_an_id_token_map_to_the_local_errors() {
+    let sim = Simulator::start().await.unwrap();
+    let config = sim
+        .config_builder("http://127.0.0.1:3000/auth/line/callback")
+        .build()
+        .unwrap();
+    let verifier = IdTokenVerifier::new(LineApi::new(&config).unwrap());
+    let now = sim.now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let valid = json!({
+        "iss": sim.issuer(),
+        "sub": SUB,
+        "aud": sim.channel_id(),
+        "exp": now + 3600,
+        "iat": now,
+    });
+    let secret = sim.channel_secret().as_bytes().to_vec();
+    let remote = |claims: &Value| {
+        let token = raw(&hs256_with(&secret, claims));
+        let verifier = verifier.clone();
+        async move { verifier.verify_remote(&token, None).await }
+    };
+    assert_eq!(remote(&valid).await.unwrap().sub(), SUB);
+
+    // "Invalid IdToken.": a signature LINE does not accept.
+    let forged = raw(&hs256_with(b"another-secret", &valid));
+    let err = verifier.verify_remote(&forged, None).await.unwrap_err();
+    assert!(matches!(err, IdTokenError::BadSignature), "{err}");
+    // "Invalid IdToken Issuer.": LINE does not say which issuer it found.
+    let err = remote(&with(valid.clone(), "iss", json!("https://evil.example")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdTokenError::WrongIssuer { found, .. } if found == "(not disclosed by LINE)"),
+        "{err}"
+    );
+    // "IdToken expired.".
+    let err = remote(&with(valid.clone(), "exp", json!(now - 10)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IdTokenError::Expired { .. }), "{err}");
+    // "Invalid IdToken Audience.".
+    let err = remote(&with(valid.clone(), "aud", json!("9999999999")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdTokenError::WrongAudience { expected } if expected == sim.channel_id()),
+        "{err}"
+    );
+    // Anything else LINE answers stays a remote failure.
+    sim.inject(Endpoint::VerifyIdToken, Fault::Status(500), Some(1));
+    let err = remote(&valid).await.unwrap_err();
+    assert!(matches!(err, IdTokenError::Remote(_)), "{err}");
 }

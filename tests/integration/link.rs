@@ -774,3 +774,32 @@ async fn deauthorize_failing_still_unlinks_revokes_and_hands_back_the_tokens() {
         "the access token was revoked"
     );
 }
+
+/// A link that kept no tokens (linked by the app's own code) is still deauthorized on unlink,
+/// with the session's tokens, because the session's LINE user is the unlinked one.
+#[tokio::test]
+async fn unlink_of_a_link_without_tokens_deauthorizes_with_the_session_users_tokens() {
+    let links = Links::default();
+    let app = start(&links).await;
+    let brown = user(&app, 0);
+    let browser = linked_browser(&app, "m1", &brown).await;
+    let token = stored_access_token(&links, &brown).await;
+    // The app links the pair again through the store, without tokens.
+    let m1 = "m1".to_owned();
+    links
+        .unlink(LinkKey::Member(&m1), &LinkCause::member())
+        .await
+        .unwrap();
+    links
+        .link(&m1, &brown, None, &LinkCause::member())
+        .await
+        .unwrap();
+
+    let answer = browser.post(&app.url("/auth/line/unlink")).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    assert!(links.is_empty());
+    let records = app.sim.deauthorizations();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].user_id, brown);
+    assert_eq!(records[0].user_access_token, token);
+}

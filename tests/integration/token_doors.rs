@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use line_login_simulator::{Endpoint, LiffLogin, LiffTokens};
+use line_login_simulator::{Endpoint, Fault, LiffLogin, LiffTokens};
 use reqwest::StatusCode;
 
 use crate::common::{self, AppOptions, Browser, TestApp};
@@ -605,4 +605,42 @@ async fn check_consent_accepts_the_liff_channel_and_a_revoked_token_means_log_in
     assert_eq!(consent.json()["error"], "invalid_token");
     assert_eq!(app.who(&browser).await, None);
     assert!(app.sim.deauthorizations().is_empty());
+}
+
+/// The bearer guard: an ID token that fails verification is `invalid_token` like any bad bearer
+/// token (never `invalid_id_token`), while LINE's keys being unreachable is LINE's failure: 503.
+#[tokio::test]
+async fn the_bearer_guard_refuses_a_forged_id_token_but_not_for_an_unreachable_jwks() {
+    let app = liff_app().await;
+    let user = app.first_user();
+    let id_token = liff(&app, LiffLogin::new(&user)).id_token.unwrap();
+    let (signed, signature) = id_token.rsplit_once('.').unwrap();
+    let mut forged_signature = signature.to_owned().into_bytes();
+    forged_signature[10] = if forged_signature[10] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
+    let forged = format!("{signed}.{}", String::from_utf8(forged_signature).unwrap());
+    let answer = bearer(&app, "/api/me", &forged).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    assert_eq!(answer.json()["error"], "invalid_token");
+    assert_eq!(
+        answer.headers["www-authenticate"],
+        r#"Bearer error="invalid_token""#
+    );
+
+    let unreachable = liff_app().await;
+    let user = unreachable.first_user();
+    let id_token = liff(&unreachable, LiffLogin::new(&user)).id_token.unwrap();
+    unreachable
+        .sim
+        .inject(Endpoint::Certs, Fault::Status(500), None);
+    let answer = bearer(&unreachable, "/api/me", &id_token).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        answer.body
+    );
 }
