@@ -40,13 +40,14 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
         let v = |i: usize| TABLE[usize::from(octet[i])];
         let (a, b, c, d, e, f, g, h) = (v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7));
         bad |= (a | b | c | d) | (e | f | g | h);
-        // Two independent 24-bit halves, so the shifts and ors run in parallel. Here and below
-        // the ors that build output bytes join disjoint bit fields (`^` gives the same bytes),
-        // and an invalid character's bytes are never returned: mutation testing lists those
-        // `|` to `^` changes as equivalent.
-        let hi = (u64::from(a) << 18) | (u64::from(b) << 12) | (u64::from(c) << 6) | u64::from(d);
-        let lo = (u64::from(e) << 18) | (u64::from(f) << 12) | (u64::from(g) << 6) | u64::from(h);
-        sextet.copy_from_slice(&((hi << 24) | lo).to_be_bytes()[2..]);
+        // Two independent 24-bit halves, so they are computed in parallel. Each is its four
+        // base-64 digits as a number (`* 64` is a shift): written with `+` rather than `|` on
+        // the disjoint bit fields, so that no change of an operator leaves the bytes the same.
+        // An invalid character (table value 0xFF) cannot overflow a u64 here, and its bytes are
+        // never returned.
+        let hi = ((u64::from(a) * 64 + u64::from(b)) * 64 + u64::from(c)) * 64 + u64::from(d);
+        let lo = ((u64::from(e) * 64 + u64::from(f)) * 64 + u64::from(g)) * 64 + u64::from(h);
+        sextet.copy_from_slice(&(hi * (1 << 24) + lo).to_be_bytes()[2..]);
     }
     let done_in = input.len() - octets.remainder().len();
     let done_out = done_in / 4 * 3;
@@ -60,7 +61,8 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
             TABLE[usize::from(quad[3])],
         );
         bad |= a | b | c | d;
-        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
+        // As above; 0xFF digits stay below 2^32.
+        let n = ((u32::from(a) * 64 + u32::from(b)) * 64 + u32::from(c)) * 64 + u32::from(d);
         triple[0] = (n >> 16) as u8;
         triple[1] = (n >> 8) as u8;
         triple[2] = n as u8;
@@ -77,7 +79,7 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
             if b & 0x0F != 0 {
                 return None;
             }
-            *x = (a << 2) | (b >> 4);
+            *x = byte((u32::from(a) << 2) + (u32::from(b) >> 4));
         }
         ([a, b, c], [x, y]) => {
             let (a, b, c) = (
@@ -91,12 +93,19 @@ pub(crate) fn decode(input: &[u8], out: &mut [u8]) -> Option<usize> {
             if c & 0x03 != 0 {
                 return None;
             }
-            *x = (a << 2) | (b >> 4);
-            *y = (b << 4) | (c >> 2);
+            *x = byte((u32::from(a) << 2) + (u32::from(b) >> 4));
+            *y = byte((u32::from(b) << 4) + (u32::from(c) >> 2));
         }
         _ => return None,
     }
     ((bad & 0xC0) == 0).then_some(len)
+}
+
+/// The low eight bits of `n`: the byte a digit sum computed in `u32` (so that an invalid
+/// character's 0xFF digit cannot overflow) ends in.
+#[inline]
+fn byte(n: u32) -> u8 {
+    n.to_be_bytes()[3]
 }
 
 #[cfg(test)]

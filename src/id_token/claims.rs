@@ -591,9 +591,8 @@ impl<'de> Deserialize<'de> for RawClaims<'de> {
 }
 
 /// Parses the decoded payload. Error messages say what kind of problem and where, never echo
-/// claim values (a nonce is a secret). So the private visitors' `expecting` texts (claim names,
-/// `amr` lists, strings, dates, `aud`) are never shown: mutation testing lists emptying them as
-/// equivalent.
+/// claim values (a nonce is a secret), and never the visitors' `expecting` texts either (those
+/// are for serde's own messages, tested on their own).
 pub(crate) fn parse_claims(payload: &[u8]) -> Result<RawClaims<'_>, String> {
     serde_json::from_slice::<RawClaims<'_>>(payload).map_err(|e| {
         let kind = match e.classify() {
@@ -620,6 +619,31 @@ fn short(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each visitor says what it expected in serde's own message (the text `parse_claims`
+    /// replaces with its fixed one): a wrong type names the expected shape.
+    #[test]
+    fn each_claim_visitor_names_what_it_expected() {
+        fn expected<T: for<'de> Deserialize<'de>>(json: &str) -> String {
+            match serde_json::from_str::<T>(json) {
+                Ok(_) => panic!("{json} should not parse"),
+                Err(error) => error.to_string(),
+            }
+        }
+        fn expected_borrowed<'a, T: Deserialize<'a>>(json: &'a str) -> String {
+            match serde_json::from_str::<T>(json) {
+                Ok(_) => panic!("{json} should not parse"),
+                Err(error) => error.to_string(),
+            }
+        }
+        assert!(expected::<Amr>("1").contains("an amr string"));
+        assert!(expected::<AmrList>("1").contains("an array of amr strings"));
+        assert!(expected_borrowed::<Str<'_>>("1").contains("a string"));
+        assert!(expected::<NumericDate>("\"x\"").contains("a number of seconds since 1970"));
+        assert!(expected_borrowed::<Audience<'_>>("1").contains("a string or an array of strings"));
+        assert!(expected_borrowed::<Field<'_>>("1").contains("a claim name"));
+        assert!(expected_borrowed::<RawClaims<'_>>("1").contains("a JSON object of claims"));
+    }
 
     #[test]
     fn known_claims_are_typed_and_unknown_ones_kept() {
