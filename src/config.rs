@@ -645,17 +645,13 @@ impl Config {
                 .ok_or(ConfigError::MissingVariable(name))
         };
         let redirect_list = required(REDIRECT_URI_VAR)?;
-        let redirects = split_list(&redirect_list)
-            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
-        let (first, more) = redirects
-            .split_first()
-            .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
+        let (first, more) = redirect_uri_list(&redirect_list)?;
         let mut builder = Config::builder(
             required("LINE_LOGIN_CHANNEL_ID")?,
             required("LINE_LOGIN_CHANNEL_SECRET")?,
-            *first,
+            first,
         )
-        .redirect_uris(more.iter().copied());
+        .redirect_uris(more);
         let optional = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         if let Some(scopes) = optional("LINE_LOGIN_SCOPES") {
             builder = builder.scopes(scopes);
@@ -908,13 +904,9 @@ fn channel_from_lookup(
             .ok_or_else(|| ConfigError::MissingChannelVariable(format!("{prefix}{suffix}")))
     };
     let redirect_list = required("REDIRECT_URI")?;
-    let redirects = split_list(&redirect_list)
-        .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
-    let (first, more) = redirects
-        .split_first()
-        .ok_or_else(|| ConfigError::InvalidRedirectUriList(redirect_list.clone()))?;
-    let mut channel = Channel::builder(required("ID")?.trim(), required("SECRET")?, *first)
-        .redirect_uris(more.iter().copied())
+    let (first, more) = redirect_uri_list(&redirect_list)?;
+    let mut channel = Channel::builder(required("ID")?.trim(), required("SECRET")?, first)
+        .redirect_uris(more)
         .label(label);
     if let Some(provider) = optional("PROVIDER") {
         channel = channel.provider(provider.trim());
@@ -926,6 +918,15 @@ fn channel_from_lookup(
         channel = channel.bot_prompt(bot_prompt.parse()?);
     }
     Ok(channel)
+}
+
+/// A comma-separated list of callback URLs (`LINE_LOGIN_REDIRECT_URI` and its per-channel twins):
+/// the default one and the rest. An empty item is an error.
+fn redirect_uri_list(raw: &str) -> Result<(&str, Vec<&str>), ConfigError> {
+    let invalid = || ConfigError::InvalidRedirectUriList(raw.to_owned());
+    let mut items = split_list(raw).ok_or_else(invalid)?.into_iter();
+    let first = items.next().ok_or_else(invalid)?;
+    Ok((first, items.collect()))
 }
 
 fn split_list(raw: &str) -> Option<Vec<&str>> {
