@@ -517,9 +517,9 @@ async fn spend_token(
     verified: &crate::VerifiedIdToken,
 ) -> Result<(), LoginError> {
     let store = ctx.shared.attempts.as_ref();
+    let now = (ctx.shared.clock)();
     match verified.nonce() {
         Some(nonce) => {
-            let now = (ctx.shared.clock)();
             let cookies = attempt_cookies::pending_cookies(ctx.parts);
             let sealer = &ctx.shared.attempt_sealer;
             let issued = match attempt_cookies::browser_key(ctx.shared, ctx.parts) {
@@ -536,7 +536,6 @@ async fn spend_token(
             if ctx.shared.token_nonce == TokenNonce::Require {
                 return Err(LoginError::TokenNotAccepted(TokenRefusal::NonceRequired));
             }
-            let now = (ctx.shared.clock)();
             let first = pending::claim_token(
                 store,
                 SpentToken::IdToken,

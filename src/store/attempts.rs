@@ -193,12 +193,13 @@ impl AttemptStore for MemoryAttempts {
         now: OffsetDateTime,
     ) -> Result<bool, AttemptStoreError> {
         let (now, until) = (now.unix_timestamp(), expires_at.unix_timestamp());
+        // Hashed before the lock is taken, so concurrent claims do not wait on each other's hash.
+        let key = compact(key);
         let mut marks = self.lock();
         // Full: sweep now whatever the interval, so only live marks ever count against the cap.
         if marks.len() >= MEMORY_MARKS_MAX || sweep_due(&self.swept, now) {
             marks.retain(|_, until| *until > now);
         }
-        let key = compact(key);
         if marks.len() >= MEMORY_MARKS_MAX && !marks.contains_key(&key) {
             // Full of live marks: refuse rather than forget one (a forgotten mark is a replay).
             return Err(AttemptStoreError::Backend {
