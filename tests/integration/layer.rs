@@ -1186,13 +1186,14 @@ async fn return_to_keeps_the_nest_prefix() {
     }
 }
 
-/// Issue 15 item 9: the crate's same-origin check, offered to apps as the `SameOrigin`
-/// extractor and the `RequireSameOrigin` layer, refuses cross-site posts to the app's own
-/// routes with 403 and lets same-origin ones (and safe methods, for the layer) through.
-#[tokio::test]
-async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
+/// An app with the layer on a loopback port: `/signin` behind the `SameOrigin` extractor,
+/// `/settings` (answered by `settings`) behind the `RequireSameOrigin` layer. Returns its base
+/// URL and the simulator its configuration names (kept alive by the caller).
+async fn same_origin_app(
+    settings: axum::routing::MethodRouter,
+) -> (String, line_login_simulator::Simulator) {
     use axum::Router;
-    use axum::routing::{get, post};
+    use axum::routing::post;
     use line_login::same_origin::{RequireSameOrigin, SameOrigin};
 
     let sim = line_login_simulator::Simulator::start().await.unwrap();
@@ -1206,10 +1207,7 @@ async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
         .route("/signin", post(|_: SameOrigin| async { "signed in" }))
         .merge(
             Router::new()
-                .route(
-                    "/settings",
-                    get(|| async { "form" }).post(|| async { "saved" }),
-                )
+                .route("/settings", settings)
                 .route_layer(RequireSameOrigin),
         )
         .layer(LineLoginLayer::new(config.clone()).unwrap())
@@ -1218,6 +1216,17 @@ async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
             &config,
         ));
     tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (base, sim)
+}
+
+/// Issue 15 item 9: the crate's same-origin check, offered to apps as the `SameOrigin`
+/// extractor and the `RequireSameOrigin` layer, refuses cross-site posts to the app's own
+/// routes with 403 and lets same-origin ones (and safe methods, for the layer) through.
+#[tokio::test]
+async fn apps_same_origin_extractor_and_layer_refuse_cross_site_posts() {
+    use axum::routing::get;
+
+    let (base, _sim) = same_origin_app(get(|| async { "form" }).post(|| async { "saved" })).await;
 
     let browser = Browser::new();
     for path in ["/signin", "/settings"] {
@@ -1475,30 +1484,9 @@ async fn api_and_liff_requests_get_json_not_a_redirect() {
 /// `SameOrigin` extractor and the `RequireSameOrigin` layer alike (and still refuses others).
 #[tokio::test]
 async fn same_origin_check_trusts_the_redirect_uri_origin_behind_a_proxy() {
-    use axum::Router;
     use axum::routing::post;
-    use line_login::same_origin::{RequireSameOrigin, SameOrigin};
 
-    let sim = line_login_simulator::Simulator::start().await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let config = sim
-        .config_builder(&format!("{base}/auth/line/callback"))
-        .build()
-        .unwrap();
-    let app = Router::new()
-        .route("/signin", post(|_: SameOrigin| async { "signed in" }))
-        .merge(
-            Router::new()
-                .route("/settings", post(|| async { "saved" }))
-                .route_layer(RequireSameOrigin),
-        )
-        .layer(LineLoginLayer::new(config.clone()).unwrap())
-        .layer(line_login::session::session_layer(
-            MemoryStore::default(),
-            &config,
-        ));
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    let (base, _sim) = same_origin_app(post(|| async { "saved" })).await;
 
     let browser = Browser::new();
     for path in ["/signin", "/settings"] {
